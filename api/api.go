@@ -1,0 +1,140 @@
+// Package api assembles shopgraph's HTTP surface: the GraphQL endpoint with its
+// transports and extensions, GraphiQL, health and readiness probes, and metrics.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shopgraph/shopgraph/graph"
+	"github.com/shopgraph/shopgraph/resolvers"
+	"github.com/shopgraph/shopgraph/web/graphiql"
+)
+
+// Check reports whether one dependency answers; it must return within ctx's deadline.
+type Check func(ctx context.Context) error
+
+// Options configures the handler.
+type Options struct {
+	// Resolver is the root resolver, with its dependencies.
+	Resolver *resolvers.Resolver
+	// Log receives request and error logs.
+	Log *slog.Logger
+	// Checks are the dependencies /readyz probes, by name.
+	Checks map[string]Check
+	// Introspection allows schema introspection queries (on by default in development).
+	Introspection bool
+}
+
+// maxBodyBytes caps a GraphQL request body; a storefront query is a few kilobytes.
+const maxBodyBytes = 1 << 20
+
+// NewHandler returns the HTTP handler of a shopgraph process.
+func NewHandler(o Options) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: o.Resolver}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetErrorPresenter(resolvers.ErrorPresenter(o.Log))
+	srv.SetRecoverFunc(resolvers.RecoverFunc(o.Log))
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.SetDisableSuggestion(true)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", statusForJSON(http.MaxBytesHandler(resolvers.LoadersMiddleware(o.Resolver.Catalog, srv), maxBodyBytes)))
+	gi := graphiql.Handler("/graphql")
+	mux.Handle("GET /{$}", gi)
+	mux.Handle("GET "+graphiql.AssetPrefix, gi)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET /readyz", readyz(o.Checks))
+	mux.Handle("GET /metrics", promhttp.Handler())
+	return mux
+}
+
+// readyz answers 200 when every dependency answers within two seconds, else 503 naming
+// the ones that do not. The checks run concurrently so one slow dependency does not hide
+// the state of the others.
+func readyz(checks map[string]Check) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		status := map[string]string{}
+		var down []string
+		for name, check := range checks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := check(ctx)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					status[name] = "down"
+					down = append(down, name)
+					return
+				}
+				status[name] = "up"
+			}()
+		}
+		wg.Wait()
+		sort.Strings(down)
+		code := http.StatusOK
+		body := map[string]any{"status": "ready", "dependencies": status}
+		if len(down) > 0 {
+			code = http.StatusServiceUnavailable
+			body["status"] = "unavailable"
+			body["down"] = down
+		}
+		writeJSON(w, code, body)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// statusForJSON follows the GraphQL-over-HTTP specification for the legacy
+// application/json media type: a well-formed request gets 200 even when the document
+// fails to parse or validate (gqlgen answers 422). application/graphql-response+json
+// responses keep their 4xx codes.
+func statusForJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&jsonStatusWriter{ResponseWriter: w}, r)
+	})
+}
+
+type jsonStatusWriter struct {
+	http.ResponseWriter
+}
+
+func (w *jsonStatusWriter) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity && w.Header().Get("Content-Type") == "application/json" {
+		code = http.StatusOK
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flushing, hijacking).
+func (w *jsonStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

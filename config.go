@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// config is every setting of a shopgraph process, read from the environment.
+type config struct {
+	HTTPAddr        string
+	DatabaseURL     string
+	RedisURL        string
+	NATSURL         string
+	ClickHouseURL   string
+	JWTSecret       string
+	LogLevel        string
+	LogFormat       string
+	Introspection   bool
+	ShutdownTimeout time.Duration
+}
+
+// setting describes one environment variable: its name, default, meaning, and where
+// it goes.
+type setting struct {
+	env, def, help string
+	secret         bool
+	set            func(*config, string) error
+}
+
+func str(dst func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error { *dst(c) = v; return nil }
+}
+
+var settings = []setting{
+	{env: "HTTP_ADDR", def: ":8080", help: "address the HTTP server listens on",
+		set: str(func(c *config) *string { return &c.HTTPAddr })},
+	{env: "DATABASE_URL", def: "postgres://shopgraph:shopgraph@127.0.0.1:5432/shopgraph?sslmode=disable", help: "PostgreSQL connection URL", secret: true,
+		set: str(func(c *config) *string { return &c.DatabaseURL })},
+	{env: "REDIS_URL", def: "redis://127.0.0.1:6379/0", help: "Redis URL (carts, sessions, caches, limits)", secret: true,
+		set: str(func(c *config) *string { return &c.RedisURL })},
+	{env: "NATS_URL", def: "nats://127.0.0.1:4222", help: "NATS URL; JetStream must be enabled", secret: true,
+		set: str(func(c *config) *string { return &c.NATSURL })},
+	{env: "CLICKHOUSE_URL", def: "clickhouse://default:@127.0.0.1:9000/shopgraph", help: "ClickHouse native-protocol URL (analytics)", secret: true,
+		set: str(func(c *config) *string { return &c.ClickHouseURL })},
+	{env: "JWT_SECRET", def: "dev-secret-change-me", help: "HS256 key for access tokens; set a long random value in production", secret: true,
+		set: str(func(c *config) *string { return &c.JWTSecret })},
+	{env: "LOG_LEVEL", def: "info", help: "debug, info, warn or error",
+		set: func(c *config, v string) error {
+			switch v {
+			case "debug", "info", "warn", "error":
+				c.LogLevel = v
+				return nil
+			}
+			return fmt.Errorf("must be debug, info, warn or error")
+		}},
+	{env: "LOG_FORMAT", def: "text", help: "text or json",
+		set: func(c *config, v string) error {
+			if v != "text" && v != "json" {
+				return fmt.Errorf("must be text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+	{env: "INTROSPECTION", def: "true", help: "allow GraphQL schema introspection (turn off in production)",
+		set: func(c *config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.Introspection = b
+			return err
+		}},
+	{env: "SHUTDOWN_TIMEOUT", def: "15s", help: "how long a stopping server waits for requests in flight",
+		set: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.ShutdownTimeout = d
+			return err
+		}},
+}
+
+// loadConfig reads the settings from getenv, falling back to their defaults.
+func loadConfig(getenv func(string) string) (config, error) {
+	var c config
+	for _, s := range settings {
+		v := getenv(s.env)
+		if v == "" {
+			v = s.def
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, fmt.Errorf("%s=%q: %w", s.env, v, err)
+		}
+	}
+	return c, nil
+}
+
+// printSettings writes the settings table of --help.
+func printSettings(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	for _, s := range settings {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.env, s.def, s.help)
+	}
+	tw.Flush()
+}
+
+// masked returns the settings as they should appear in a log: URLs without their
+// passwords, secrets replaced by asterisks.
+func (c config) masked(getenv func(string) string) []any {
+	var out []any
+	for _, s := range settings {
+		v := getenv(s.env)
+		if v == "" {
+			v = s.def
+		}
+		if s.secret {
+			v = maskSecret(v)
+		}
+		out = append(out, strings.ToLower(s.env), v)
+	}
+	return out
+}
+
+func maskSecret(v string) string {
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		return u.String()
+	}
+	return "*****"
+}
+

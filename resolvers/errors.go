@@ -1,0 +1,65 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shopgraph/shopgraph/domain"
+)
+
+// ErrorPresenter returns gqlgen's error presenter: a domain error keeps its safe message
+// and gets its code in extensions.code (and its input field in extensions.field); an
+// error that already carries a code (parse and validation errors) keeps it; a cancelled
+// request is reported as such without noise; anything else is logged with the field path
+// and shown to the client as "internal error".
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var de *domain.Error
+		if errors.As(err, &de) {
+			gqlErr.Message = de.Message
+			setExtension(gqlErr, "code", string(de.Code))
+			if len(de.Field) > 0 {
+				setExtension(gqlErr, "field", de.Field)
+			}
+			return gqlErr
+		}
+		if _, ok := gqlErr.Extensions["code"]; ok {
+			return gqlErr
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			gqlErr.Message = "request cancelled or timed out"
+			setExtension(gqlErr, "code", "CANCELLED")
+			return gqlErr
+		}
+		log.ErrorContext(ctx, "resolver failed", "path", gqlErr.Path.String(), "err", err)
+		gqlErr.Message = "internal error"
+		setExtension(gqlErr, "code", string(domain.CodeInternal))
+		return gqlErr
+	}
+}
+
+// RecoverFunc returns gqlgen's panic handler: the panic is logged with its value and
+// reported to the client as an internal error, like any other unexpected failure.
+func RecoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		path := ""
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			path = fc.Path().String()
+		}
+		log.ErrorContext(ctx, "resolver panicked", "path", path, "panic", fmt.Sprint(p))
+		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": string(domain.CodeInternal)}}
+	}
+}
+
+func setExtension(e *gqlerror.Error, key string, v any) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions[key] = v
+}

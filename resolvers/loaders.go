@@ -1,0 +1,149 @@
+package resolvers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"github.com/shopgraph/shopgraph/domain"
+)
+
+// loaderWait is how long a loader collects keys before it queries. gqlgen resolves the
+// elements of a list concurrently, so the keys of one level arrive within microseconds;
+// a short window keeps the added latency small.
+const loaderWait = 500 * time.Microsecond
+
+// Loaders batches the reads of one request (or of one subscription event): every
+// list-to-object edge goes through one of them, so a nested query costs one round trip
+// per level whatever the length of its lists. A Loaders must not outlive its request:
+// its caches would serve stale data.
+type Loaders struct {
+	ProductByID       *dataloader.Loader[int64, domain.Product]
+	CategoryByID      *dataloader.Loader[int64, domain.Category]
+	CategoryChildren  *dataloader.Loader[int64, []domain.Category]
+	CategoryProducts  *dataloader.Loader[categoryQueryKey, domain.ProductPage]
+	CategoryProdCount *dataloader.Loader[categoryQueryKey, int]
+}
+
+// categoryQueryKey identifies one category's listing: the category and the listing's
+// query in canonical JSON, so that identical arguments batch together.
+type categoryQueryKey struct {
+	CategoryID int64
+	Query      string
+}
+
+// NewLoaders returns fresh loaders reading from catalog.
+func NewLoaders(catalog domain.CatalogReader) *Loaders {
+	return &Loaders{
+		ProductByID:       newLoader(byID("product", catalog.ProductsByID)),
+		CategoryByID:      newLoader(byID("category", catalog.CategoriesByID)),
+		CategoryChildren:  newLoader(byID("category", catalog.CategoryChildren)),
+		CategoryProducts:  newLoader(byQuery(catalog.ListCategoryProducts)),
+		CategoryProdCount: newLoader(byFilter(catalog.CountCategoryProducts)),
+	}
+}
+
+func newLoader[K comparable, V any](fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[K, V](loaderWait), dataloader.WithBatchCapacity[K, V](1000))
+}
+
+// byID adapts a map-returning batch read to a batch function: results come back in key
+// order, with a NOT_FOUND error for each key the map lacks.
+func byID[V any](what string, read func(context.Context, []int64) (map[int64]V, error)) dataloader.BatchFunc[int64, V] {
+	return func(ctx context.Context, keys []int64) []*dataloader.Result[V] {
+		out := make([]*dataloader.Result[V], len(keys))
+		found, err := read(ctx, keys)
+		for i, k := range keys {
+			switch v, ok := found[k]; {
+			case err != nil:
+				out[i] = &dataloader.Result[V]{Error: err}
+			case !ok:
+				out[i] = &dataloader.Result[V]{Error: domain.Errorf(domain.CodeNotFound, "%s not found", what)}
+			default:
+				out[i] = &dataloader.Result[V]{Data: v}
+			}
+		}
+		return out
+	}
+}
+
+// groupByQuery splits the keys of a batch by their query, so each distinct query runs
+// once for all its categories.
+func groupByQuery(keys []categoryQueryKey) map[string][]int64 {
+	groups := map[string][]int64{}
+	for _, k := range keys {
+		groups[k.Query] = append(groups[k.Query], k.CategoryID)
+	}
+	return groups
+}
+
+func byQuery(read func(context.Context, []int64, domain.ProductQuery) (map[int64]domain.ProductPage, error)) dataloader.BatchFunc[categoryQueryKey, domain.ProductPage] {
+	return func(ctx context.Context, keys []categoryQueryKey) []*dataloader.Result[domain.ProductPage] {
+		results := map[categoryQueryKey]*dataloader.Result[domain.ProductPage]{}
+		for qs, ids := range groupByQuery(keys) {
+			var q domain.ProductQuery
+			err := json.Unmarshal([]byte(qs), &q)
+			var pages map[int64]domain.ProductPage
+			if err == nil {
+				pages, err = read(ctx, ids, q)
+			}
+			for _, id := range ids {
+				results[categoryQueryKey{id, qs}] = &dataloader.Result[domain.ProductPage]{Data: pages[id], Error: err}
+			}
+		}
+		return inKeyOrder(keys, results)
+	}
+}
+
+func byFilter(read func(context.Context, []int64, domain.ProductFilter) (map[int64]int, error)) dataloader.BatchFunc[categoryQueryKey, int] {
+	return func(ctx context.Context, keys []categoryQueryKey) []*dataloader.Result[int] {
+		results := map[categoryQueryKey]*dataloader.Result[int]{}
+		for fs, ids := range groupByQuery(keys) {
+			var f domain.ProductFilter
+			err := json.Unmarshal([]byte(fs), &f)
+			var counts map[int64]int
+			if err == nil {
+				counts, err = read(ctx, ids, f)
+			}
+			for _, id := range ids {
+				results[categoryQueryKey{id, fs}] = &dataloader.Result[int]{Data: counts[id], Error: err}
+			}
+		}
+		return inKeyOrder(keys, results)
+	}
+}
+
+func inKeyOrder[K comparable, V any](keys []K, results map[K]*dataloader.Result[V]) []*dataloader.Result[V] {
+	out := make([]*dataloader.Result[V], len(keys))
+	for i, k := range keys {
+		out[i] = results[k]
+	}
+	return out
+}
+
+type loadersKey struct{}
+
+// WithLoaders returns a copy of ctx carrying l.
+func WithLoaders(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, loadersKey{}, l)
+}
+
+// loadersFrom returns the loaders of the request. The middleware always installs them;
+// a missing set is a wiring bug, so it panics (and the panic is reported as internal).
+func loadersFrom(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(loadersKey{}).(*Loaders)
+	if !ok {
+		panic("resolvers: no loaders in context; is LoadersMiddleware installed?")
+	}
+	return l
+}
+
+// LoadersMiddleware installs a fresh set of loaders in every request's context.
+func LoadersMiddleware(catalog domain.CatalogReader, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(WithLoaders(r.Context(), NewLoaders(catalog))))
+	})
+}

@@ -1,0 +1,72 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/graph/model"
+)
+
+// node fetches the object behind any global id. A malformed id is a BAD_USER_INPUT error;
+// a well-formed id of nothing visible is null.
+func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
+	typ, id, ok := decodeAnyID(gid)
+	if !ok {
+		return nil, domain.FieldError([]string{"id"}, "id is not a valid global id")
+	}
+	switch typ {
+	case typeProduct:
+		p, err := r.productByID(ctx, id)
+		if p == nil || err != nil {
+			return nil, err
+		}
+		return p, nil
+	case typeCategory:
+		c, err := r.categoryByID(ctx, id)
+		if c == nil || err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	return nil, nil
+}
+
+// productByID returns the live product with the id through the request's loader, or nil.
+func (r *Resolver) productByID(ctx context.Context, id int64) (*model.Product, error) {
+	p, err := loadersFrom(ctx).ProductByID.Load(ctx, id)()
+	if err == nil && p.Deleted {
+		return nil, nil
+	}
+	return productOrNil(p, err)
+}
+
+// categoryByID returns the category with the id through the request's loader, or nil.
+func (r *Resolver) categoryByID(ctx context.Context, id int64) (*model.Category, error) {
+	c, err := loadersFrom(ctx).CategoryByID.Load(ctx, id)()
+	if domain.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toCategory(c), nil
+}
+
+// productOrNil turns a NOT_FOUND into a null product.
+func productOrNil(p domain.Product, err error) (*model.Product, error) {
+	if domain.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toProduct(p), nil
+}
+
+// validText reports whether s can be a slug or similar key at all: Postgres refuses NUL
+// bytes and invalid UTF-8, and no key is longer than this.
+func validText(s string) bool {
+	return len(s) <= 255 && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}

@@ -1,0 +1,14 @@
+// Package resolvers is the only package that knows both GraphQL and the domain. Each
+// resolver is a few lines: arguments to domain values, a store or loader call, a
+// conversion back to the GraphQL models.
+package resolvers
+
+import (
+	"github.com/shopgraph/shopgraph/domain"
+)
+
+// Resolver is the root of the resolvers; server.go fills in its dependencies.
+type Resolver struct {
+	// Catalog reads products and categories.
+	Catalog domain.CatalogReader
+}

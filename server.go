@@ -1,0 +1,201 @@
+// Command shopgraph is the GraphQL backend-for-frontend of an online shop. One binary
+// serves the API (the default command) and does the operator's chores: migrate, seed.
+// Run `shopgraph --help` for the commands and the environment variables it reads.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/shopgraph/shopgraph/api"
+	"github.com/shopgraph/shopgraph/events"
+	"github.com/shopgraph/shopgraph/resolvers"
+	"github.com/shopgraph/shopgraph/seed"
+	"github.com/shopgraph/shopgraph/store/clickhouse"
+	"github.com/shopgraph/shopgraph/store/postgres"
+	"github.com/shopgraph/shopgraph/store/redis"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "shopgraph:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `shopgraph: the GraphQL backend-for-frontend of an online shop.
+
+Usage:
+  shopgraph [serve]    serve the API (migrates first)
+  shopgraph migrate    apply the PostgreSQL and ClickHouse migrations
+  shopgraph seed       migrate, then load the demo shop into an empty database
+  shopgraph --help     print this help
+
+Configuration comes from the environment:
+`
+
+// run executes the command in args. It returns when the command is done or, for serve,
+// when ctx is cancelled and the server has shut down.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	if cmd == "--help" || cmd == "-h" || cmd == "help" {
+		fmt.Fprint(stdout, usage)
+		printSettings(stdout)
+		return nil
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	switch cmd {
+	case "serve":
+		log.Info("starting shopgraph", cfg.masked(getenv)...)
+		return serve(ctx, cfg, log)
+	case "migrate":
+		return migrate(ctx, cfg, log)
+	case "seed":
+		return seedDemo(ctx, cfg, log, stdout)
+	}
+	return fmt.Errorf("unknown command %q (see shopgraph --help)", cmd)
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// migrate applies the migrations of both databases.
+func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	if err := pg.Migrate(ctx, log); err != nil {
+		return err
+	}
+	chdb, err := clickhouse.Open(clickhouse.Config{URL: cfg.ClickHouseURL})
+	if err != nil {
+		return err
+	}
+	defer chdb.Close()
+	return chdb.Migrate(ctx, log)
+}
+
+// seedDemo migrates, then loads the demo catalog when the database has none.
+func seedDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+	if err := migrate(ctx, cfg, log); err != nil {
+		return err
+	}
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	start := time.Now()
+	c := seed.Generate(seed.DefaultProducts)
+	loaded, err := pg.SeedCatalog(ctx, c, time.Now())
+	if err != nil {
+		return err
+	}
+	if !loaded {
+		fmt.Fprintln(stdout, "seed: the catalog already has data; nothing to do")
+		return nil
+	}
+	fmt.Fprintf(stdout, "seed: %d categories and %d products in %s\n", len(c.Categories), len(c.Products), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// serve runs the API until ctx is cancelled, then shuts down in order: stop accepting,
+// finish requests in flight, drain NATS, close the pools.
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	if err := pg.Migrate(ctx, log); err != nil {
+		return err
+	}
+	rdb, err := redis.Open(redis.Config{URL: cfg.RedisURL, Prefix: "sg:"})
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	bus, err := events.Connect(events.Config{URL: cfg.NATSURL, Name: "shopgraph"}, log)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	chdb, err := clickhouse.Open(clickhouse.Config{URL: cfg.ClickHouseURL})
+	if err != nil {
+		return err
+	}
+	defer chdb.Close()
+	// Analytics must not keep the storefront from starting: a ClickHouse that is down
+	// now is reported by /readyz, and migrated by the next start or `shopgraph migrate`.
+	if err := chdb.Migrate(ctx, log); err != nil {
+		log.Warn("clickhouse migrations not applied", "err", err)
+	}
+
+	handler := api.NewHandler(api.Options{
+		Resolver:      &resolvers.Resolver{Catalog: postgres.NewCatalogStore(pg)},
+		Log:           log,
+		Introspection: cfg.Introspection,
+		Checks: map[string]api.Check{
+			"postgres":   pg.Ping,
+			"redis":      rdb.Ping,
+			"nats":       bus.Ping,
+			"clickhouse": chdb.Ping,
+		},
+	})
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving http: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	return nil
+}
