@@ -57,7 +57,7 @@ func NewHandler(o Options) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", statusForJSON(http.MaxBytesHandler(resolvers.LoadersMiddleware(o.Resolver.Catalog, srv), maxBodyBytes)))
+	mux.Handle("/graphql", statusForJSON(http.MaxBytesHandler(o.Resolver.LoadersMiddleware(srv), maxBodyBytes)))
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("GET /{$}", gi)
 	mux.Handle("GET "+graphiql.AssetPrefix, gi)

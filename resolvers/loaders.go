@@ -11,10 +11,11 @@ import (
 	"github.com/shopgraph/shopgraph/domain"
 )
 
-// loaderWait is how long a loader collects keys before it queries. gqlgen resolves the
-// elements of a list concurrently, so the keys of one level arrive within microseconds;
-// a short window keeps the added latency small.
-const loaderWait = 500 * time.Microsecond
+// DefaultLoaderWait is how long a loader collects keys before it queries. gqlgen resolves
+// the elements of a list concurrently, so the keys of one level normally arrive within a
+// fraction of a millisecond; the window is a trade between added latency per level and
+// the risk of splitting a level into two batches on a busy machine.
+const DefaultLoaderWait = time.Millisecond
 
 // Loaders batches the reads of one request (or of one subscription event): every
 // list-to-object edge goes through one of them, so a nested query costs one round trip
@@ -35,19 +36,23 @@ type categoryQueryKey struct {
 	Query      string
 }
 
-// NewLoaders returns fresh loaders reading from catalog.
-func NewLoaders(catalog domain.CatalogReader) *Loaders {
+// NewLoaders returns fresh loaders reading from catalog, each collecting keys for wait
+// (DefaultLoaderWait when zero) before it queries.
+func NewLoaders(catalog domain.CatalogReader, wait time.Duration) *Loaders {
+	if wait <= 0 {
+		wait = DefaultLoaderWait
+	}
 	return &Loaders{
-		ProductByID:       newLoader(byID("product", catalog.ProductsByID)),
-		CategoryByID:      newLoader(byID("category", catalog.CategoriesByID)),
-		CategoryChildren:  newLoader(byID("category", catalog.CategoryChildren)),
-		CategoryProducts:  newLoader(byQuery(catalog.ListCategoryProducts)),
-		CategoryProdCount: newLoader(byFilter(catalog.CountCategoryProducts)),
+		ProductByID:       newLoader(wait, byID("product", catalog.ProductsByID)),
+		CategoryByID:      newLoader(wait, byID("category", catalog.CategoriesByID)),
+		CategoryChildren:  newLoader(wait, byID("category", catalog.CategoryChildren)),
+		CategoryProducts:  newLoader(wait, byQuery(catalog.ListCategoryProducts)),
+		CategoryProdCount: newLoader(wait, byFilter(catalog.CountCategoryProducts)),
 	}
 }
 
-func newLoader[K comparable, V any](fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
-	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[K, V](loaderWait), dataloader.WithBatchCapacity[K, V](1000))
+func newLoader[K comparable, V any](wait time.Duration, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](1000))
 }
 
 // byID adapts a map-returning batch read to a batch function: results come back in key
@@ -142,8 +147,8 @@ func loadersFrom(ctx context.Context) *Loaders {
 }
 
 // LoadersMiddleware installs a fresh set of loaders in every request's context.
-func LoadersMiddleware(catalog domain.CatalogReader, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(WithLoaders(r.Context(), NewLoaders(catalog))))
+func (r *Resolver) LoadersMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		next.ServeHTTP(w, req.WithContext(WithLoaders(req.Context(), NewLoaders(r.Catalog, r.LoaderWait))))
 	})
 }

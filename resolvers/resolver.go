@@ -4,6 +4,8 @@
 package resolvers
 
 import (
+	"time"
+
 	"github.com/shopgraph/shopgraph/domain"
 )
 
@@ -11,4 +13,6 @@ import (
 type Resolver struct {
 	// Catalog reads products and categories.
 	Catalog domain.CatalogReader
+	// LoaderWait is the dataloaders' batching window; zero means DefaultLoaderWait.
+	LoaderWait time.Duration
 }

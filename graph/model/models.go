@@ -4,7 +4,6 @@ package model
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -32,7 +31,7 @@ func (d *Decimal) UnmarshalGQL(v any) error {
 	case int64:
 		s = strconv.FormatInt(x, 10)
 	default:
-		return fmt.Errorf("Decimal must be a string such as \"19.99\"")
+		return domain.Errorf(domain.CodeBadUserInput, "a Decimal must be a string such as \"19.99\"")
 	}
 	minor, err := domain.ParseMinor(s)
 	if err != nil {
@@ -87,7 +86,7 @@ type ProductEdge struct {
 // ProductConnection is a page of products. Count computes totalCount only when a client
 // asks for it, since it costs a query of its own.
 type ProductConnection struct {
-	Edges    []*ProductEdge `json:"edges"`
-	PageInfo *PageInfo      `json:"pageInfo"`
+	Edges    []*ProductEdge                         `json:"edges"`
+	PageInfo *PageInfo                              `json:"pageInfo"`
 	Count    func(ctx context.Context) (int, error) `json:"-"`
 }

@@ -4,7 +4,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -115,4 +117,20 @@ func translate(err error, what string) error {
 		return domain.Errorf(domain.CodeConflict, "%s already exists", what)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// SchemaVersion returns a digest of the embedded migrations: it changes whenever a
+// migration is added or edited (tests key their template databases by it).
+func SchemaVersion() string {
+	h := sha256.New()
+	_ = fs.WalkDir(migrations, "migrations", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := migrations.ReadFile(path)
+		h.Write([]byte(path))
+		h.Write(b)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil))
 }
