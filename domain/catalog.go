@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -71,11 +72,13 @@ func (k ProductSortKey) ValidCursorValue(v string) bool {
 		_, err := strconv.ParseInt(v, 10, 64)
 		return err == nil
 	case SortCreatedAt:
-		_, err := time.Parse(time.RFC3339Nano, v)
-		return err == nil
+		t, err := time.Parse(time.RFC3339Nano, v)
+		return err == nil && t.Year() >= 1
 	case SortRelevance:
-		_, err := strconv.ParseFloat(v, 32)
-		return err == nil
+		// Plain decimal notation only: Go also parses hex floats and "inf", which the
+		// database does not.
+		f, err := strconv.ParseFloat(v, 32)
+		return err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && strings.Trim(v, "0123456789.eE+-") == ""
 	case SortName:
 		return utf8.ValidString(v) && !strings.ContainsRune(v, 0)
 	}
