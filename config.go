@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/shopgraph/shopgraph/auth"
 )
 
 // config is every setting of a shopgraph process, read from the environment.
@@ -22,6 +25,8 @@ type config struct {
 	LogFormat       string
 	Introspection   bool
 	ShutdownTimeout time.Duration
+	AuthMode        auth.Mode
+	TrustedProxies  []netip.Prefix
 }
 
 // setting describes one environment variable: its name, default, meaning, and where
@@ -49,6 +54,20 @@ var settings = []setting{
 		set: str(func(c *config) *string { return &c.ClickHouseURL })},
 	{env: "JWT_SECRET", def: "dev-secret-change-me", help: "HS256 key for access tokens; set a long random value in production", secret: true,
 		set: str(func(c *config) *string { return &c.JWTSecret })},
+	{env: "AUTH_MODE", def: "jwt", help: "jwt (Bearer tokens from login) or gateway (X-User-Email/X-User-Role from TRUSTED_PROXIES)",
+		set: func(c *config, v string) error {
+			if v != string(auth.ModeJWT) && v != string(auth.ModeGateway) {
+				return fmt.Errorf("must be jwt or gateway")
+			}
+			c.AuthMode = auth.Mode(v)
+			return nil
+		}},
+	{env: "TRUSTED_PROXIES", def: "", help: "comma-separated IPs or CIDRs of the gateways allowed to set identity headers",
+		set: func(c *config, v string) error {
+			p, err := auth.ParseTrustedProxies(v)
+			c.TrustedProxies = p
+			return err
+		}},
 	{env: "LOG_LEVEL", def: "info", help: "debug, info, warn or error",
 		set: func(c *config, v string) error {
 			switch v {
@@ -131,4 +150,3 @@ func maskSecret(v string) string {
 	}
 	return "*****"
 }
-

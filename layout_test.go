@@ -37,7 +37,7 @@ func TestImportsPointInward(t *testing.T) {
 		"/events":      {"/resolvers", "/graph", "/api"},
 		"/resolvers":   {"/api"},
 		"/graph":       {"/store", "/events", "/api"},
-		"/seed":        {"/"},
+		"/seed":        {"/store", "/resolvers", "/graph", "/api", "/events", "/app"},
 		"/web":         {"/"},
 		"/auth":        {"/store", "/resolvers", "/graph", "/api", "/events"},
 		"/graph/model": {"/store", "/events", "/api", "/resolvers"},

@@ -4,6 +4,9 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"flag"
 	"context"
 	"errors"
 	"fmt"
@@ -16,9 +19,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/shopgraph/shopgraph/api"
+	"github.com/shopgraph/shopgraph/app"
+	"github.com/shopgraph/shopgraph/auth"
+	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/events"
-	"github.com/shopgraph/shopgraph/resolvers"
 	"github.com/shopgraph/shopgraph/seed"
 	"github.com/shopgraph/shopgraph/store/clickhouse"
 	"github.com/shopgraph/shopgraph/store/postgres"
@@ -40,6 +44,8 @@ Usage:
   shopgraph [serve]    serve the API (migrates first)
   shopgraph migrate    apply the PostgreSQL and ClickHouse migrations
   shopgraph seed       migrate, then load the demo shop into an empty database
+  shopgraph admin create --email E --password P
+                       create an admin account
   shopgraph --help     print this help
 
 Configuration comes from the environment:
@@ -70,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, log)
 	case "seed":
 		return seedDemo(ctx, cfg, log, stdout)
+	case "admin":
+		return adminCommand(ctx, cfg, args[1:], stdout)
 	}
 	return fmt.Errorf("unknown command %q (see shopgraph --help)", cmd)
 }
@@ -123,7 +131,75 @@ func seedDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Write
 		return nil
 	}
 	fmt.Fprintf(stdout, "seed: %d categories and %d products in %s\n", len(c.Categories), len(c.Products), time.Since(start).Round(time.Millisecond))
+	// Demo accounts get random passwords, shown here and nowhere else.
+	fmt.Fprintln(stdout, "seed: demo accounts (the passwords are shown only now):")
+	for _, nu := range seed.Accounts() {
+		nu.Password = randomPassword()
+		if _, err := createUser(ctx, pg, nu); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  %-8s %-32s %s\n", nu.Role, nu.Email, nu.Password)
+	}
 	return nil
+}
+
+// adminCommand runs `shopgraph admin create --email E --password P`.
+func adminCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("usage: shopgraph admin create --email E --password P")
+	}
+	fs := flag.NewFlagSet("admin create", flag.ContinueOnError)
+	email := fs.String("email", "", "the admin's email address")
+	password := fs.String("password", "", "the admin's password (at least 8 characters)")
+	name := fs.String("name", "Administrator", "the admin's display name")
+	fs.SetOutput(stdout)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	u, err := createUser(ctx, pg, domain.NewUser{Email: *email, Password: *password, Name: *name, Role: domain.RoleAdmin})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "admin %s created (id %d)\n", u.Email, u.ID)
+	return nil
+}
+
+// createUser validates and stores an account, as registration does, with any role.
+func createUser(ctx context.Context, pg *postgres.DB, nu domain.NewUser) (domain.User, error) {
+	nu.Email = domain.NormalizeEmail(nu.Email)
+	if errs := nu.Validate("input"); len(errs) > 0 {
+		return domain.User{}, fmt.Errorf("invalid account: %s", errs[0].Message)
+	}
+	hash, err := auth.HashPassword(nu.Password)
+	if err != nil {
+		return domain.User{}, err
+	}
+	u, err := postgres.NewUserStore(pg).CreateUser(ctx, nu, hash)
+	if domain.ErrorCode(err) == domain.CodeConflict {
+		return domain.User{}, fmt.Errorf("an account with email %s already exists", nu.Email)
+	}
+	return u, err
+}
+
+// appConfig extracts the wiring's settings from the process configuration.
+func appConfig(cfg config) app.Config {
+	return app.Config{
+		JWTSecret:      []byte(cfg.JWTSecret),
+		AuthMode:       cfg.AuthMode,
+		TrustedProxies: cfg.TrustedProxies,
+		Introspection:  cfg.Introspection,
+	}
+}
+
+func randomPassword() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // serve runs the API until ctx is cancelled, then shuts down in order: stop accepting,
@@ -158,20 +234,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Warn("clickhouse migrations not applied", "err", err)
 	}
 
-	handler := api.NewHandler(api.Options{
-		Resolver:      &resolvers.Resolver{Catalog: postgres.NewCatalogStore(pg)},
-		Log:           log,
-		Introspection: cfg.Introspection,
-		Checks: map[string]api.Check{
-			"postgres":   pg.Ping,
-			"redis":      rdb.Ping,
-			"nats":       bus.Ping,
-			"clickhouse": chdb.Ping,
-		},
-	})
+	a, err := app.New(appConfig(cfg), app.Deps{Postgres: pg, Redis: rdb, Bus: bus, ClickHouse: chdb, Log: log})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
-		Handler:           handler,
+		Handler:           a.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -36,6 +36,9 @@ type Options struct {
 	Checks map[string]Check
 	// Introspection allows schema introspection queries (on by default in development).
 	Introspection bool
+	// Authenticate, when set, wraps the GraphQL endpoint to establish the caller's
+	// identity (or refuse a bad credential) before anything runs.
+	Authenticate func(http.Handler) http.Handler
 }
 
 // maxBodyBytes caps a GraphQL request body; a storefront query is a few kilobytes.
@@ -43,7 +46,7 @@ const maxBodyBytes = 1 << 20
 
 // NewHandler returns the HTTP handler of a shopgraph process.
 func NewHandler(o Options) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: o.Resolver}))
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: o.Resolver, Directives: resolvers.Directives()}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -57,7 +60,11 @@ func NewHandler(o Options) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", statusForJSON(http.MaxBytesHandler(o.Resolver.LoadersMiddleware(srv), maxBodyBytes)))
+	var gql http.Handler = o.Resolver.LoadersMiddleware(srv)
+	if o.Authenticate != nil {
+		gql = o.Authenticate(gql)
+	}
+	mux.Handle("/graphql", statusForJSON(http.MaxBytesHandler(gql, maxBodyBytes)))
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("GET /{$}", gi)
 	mux.Handle("GET "+graphiql.AssetPrefix, gi)

@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/shopgraph/shopgraph/api"
-	"github.com/shopgraph/shopgraph/resolvers"
-	"github.com/shopgraph/shopgraph/store/postgres"
+	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/testkit"
 )
 
@@ -20,10 +18,11 @@ import (
 func BenchmarkProductList(b *testing.B) {
 	counter := &testkit.StatementCounter{}
 	db, _ := testkit.Postgres(b, testkit.WithTracer(counter))
-	h := api.NewHandler(api.Options{
-		Resolver: &resolvers.Resolver{Catalog: postgres.NewCatalogStore(db)},
-		Log:      testkit.Discard,
-	})
+	a, err := app.New(app.Config{JWTSecret: []byte("bench-secret-0123456789")}, app.Deps{Postgres: db, Redis: testkit.Redis(b), Log: testkit.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := a.Handler
 	body, _ := json.Marshal(map[string]any{"query": `{ products(first: 20, sort: {key: BEST_SELLING}) {
 		edges { cursor node { id slug name price { amount currencyCode } inStock category { id name slug } } }
 		pageInfo { hasNextPage endCursor } } }`})

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopgraph/shopgraph/api"
-	"github.com/shopgraph/shopgraph/resolvers"
+	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/store/postgres"
 	"github.com/shopgraph/shopgraph/testkit"
 )
@@ -22,23 +22,35 @@ type harness struct {
 	srv     *httptest.Server
 	db      *postgres.DB
 	counter *testkit.StatementCounter
+	app     *app.App
+	// token, when set, is sent as the Bearer token of every request.
+	token string
 }
 
-func newHarness(t *testing.T) *harness {
+// harnessOption adjusts the wiring of a harness.
+type harnessOption func(*app.Config)
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	counter := &testkit.StatementCounter{}
 	db, _ := testkit.Postgres(t, testkit.WithTracer(counter))
-	h := api.NewHandler(api.Options{
+	cfg := app.Config{
+		JWTSecret:     []byte("test-secret-0123456789abcdef"),
+		Introspection: true,
 		// A wide batching window: the statement-count tests prove that every edge goes
 		// through a loader, which must not depend on how busy the race detector is.
-		Resolver:      &resolvers.Resolver{Catalog: postgres.NewCatalogStore(db), LoaderWait: 20 * time.Millisecond},
-		Log:           testkit.Logger(t),
-		Introspection: true,
-		Checks:        map[string]api.Check{"postgres": db.Ping},
-	})
-	srv := httptest.NewServer(h)
+		LoaderWait: 20 * time.Millisecond,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := app.New(cfg, app.Deps{Postgres: db, Redis: testkit.Redis(t), Log: testkit.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, db: db, counter: counter}
+	return &harness{t: t, srv: srv, db: db, counter: counter, app: a}
 }
 
 // gqlResponse is a GraphQL response with its data left raw for the test to decode.
@@ -67,7 +79,11 @@ func (r gqlResponse) code() string {
 func (h *harness) post(query string, vars map[string]any) gqlResponse {
 	h.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return h.do(http.MethodPost, "/graphql", bytes.NewReader(body), map[string]string{"Content-Type": "application/json"})
+	headers := map[string]string{"Content-Type": "application/json"}
+	if h.token != "" {
+		headers["Authorization"] = "Bearer " + h.token
+	}
+	return h.do(http.MethodPost, "/graphql", bytes.NewReader(body), headers)
 }
 
 // do sends a raw request and decodes a GraphQL response from it.
@@ -104,4 +120,9 @@ func (h *harness) data(query string, vars map[string]any, v any) {
 	if err := json.Unmarshal(r.Data, v); err != nil {
 		h.t.Fatalf("decoding data %s: %v", r.Data, err)
 	}
+}
+
+func base64RawURL(s string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return string(b), err
 }

@@ -52,12 +52,15 @@ const (
 	SortCreatedAt   ProductSortKey = "CREATED_AT"
 	SortBestSelling ProductSortKey = "BEST_SELLING"
 	SortID          ProductSortKey = "ID"
+	// SortStock orders by units in stock, fewest first; the admin's low-stock listing
+	// uses it, storefront clients cannot ask for it.
+	SortStock ProductSortKey = "STOCK"
 )
 
 // Valid reports whether k is one of the known sort keys.
 func (k ProductSortKey) Valid() bool {
 	switch k {
-	case SortRelevance, SortPrice, SortName, SortCreatedAt, SortBestSelling, SortID:
+	case SortRelevance, SortPrice, SortName, SortCreatedAt, SortBestSelling, SortID, SortStock:
 		return true
 	}
 	return false
@@ -68,7 +71,7 @@ func (k ProductSortKey) Valid() bool {
 // number for RELEVANCE, and any text for NAME. Stores produce values in these forms.
 func (k ProductSortKey) ValidCursorValue(v string) bool {
 	switch k {
-	case SortPrice, SortBestSelling, SortID:
+	case SortPrice, SortBestSelling, SortID, SortStock:
 		_, err := strconv.ParseInt(v, 10, 64)
 		return err == nil
 	case SortCreatedAt:
@@ -99,6 +102,8 @@ type ProductFilter struct {
 	MaxPrice *int64
 	// InStock keeps only products with (true) or without (false) available stock.
 	InStock *bool
+	// MaxStock keeps only products with at most this many units in stock.
+	MaxStock *int
 }
 
 // Validate returns a BAD_USER_INPUT error naming the offending field of filter.
@@ -111,6 +116,9 @@ func (f ProductFilter) Validate() error {
 	}
 	if f.MaxPrice != nil && *f.MaxPrice < 0 {
 		return FieldError([]string{"filter", "maxPrice"}, "maxPrice must not be negative")
+	}
+	if f.MaxStock != nil && *f.MaxStock < 0 {
+		return FieldError([]string{"threshold"}, "threshold must not be negative")
 	}
 	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
 		return FieldError([]string{"filter", "minPrice"}, "minPrice is greater than maxPrice")

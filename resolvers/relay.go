@@ -15,6 +15,7 @@ import (
 const (
 	typeProduct  = "Product"
 	typeCategory = "Category"
+	typeUser     = "User"
 )
 
 // encodeID returns the global id of the object of the given type and database id.

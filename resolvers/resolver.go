@@ -13,6 +13,12 @@ import (
 type Resolver struct {
 	// Catalog reads products and categories.
 	Catalog domain.CatalogReader
+	// CatalogAdmin changes the catalog.
+	CatalogAdmin domain.CatalogWriter
+	// Users reads accounts.
+	Users domain.UserStore
+	// Accounts signs users up and in.
+	Accounts *domain.Accounts
 	// LoaderWait is the dataloaders' batching window; zero means DefaultLoaderWait.
 	LoaderWait time.Duration
 }

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/graph"
@@ -54,6 +55,122 @@ func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, fi
 	return toProductConnection(page, func(ctx context.Context) (int, error) {
 		return l.CategoryProdCount.Load(ctx, categoryQueryKey{obj.DBID, string(fs)})()
 	}), nil
+}
+
+// Register is the resolver for the register field.
+func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
+	sess, uerrs, err := r.Accounts.Register(ctx, domain.NewUser{Email: input.Email, Password: input.Password, Name: input.Name})
+	if err != nil {
+		return nil, err
+	}
+	if len(uerrs) > 0 {
+		return &model.AuthPayload{UserErrors: toUserErrors(uerrs)}, nil
+	}
+	return authPayload(sess), nil
+}
+
+// Login is the resolver for the login field.
+func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
+	sess, uerrs, err := r.Accounts.Login(ctx, input.Email, input.Password, domain.ClientAddrFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if len(uerrs) > 0 {
+		return &model.AuthPayload{UserErrors: toUserErrors(uerrs)}, nil
+	}
+	return authPayload(sess), nil
+}
+
+// RefreshToken is the resolver for the refreshToken field.
+func (r *mutationResolver) RefreshToken(ctx context.Context, token string) (*model.AuthPayload, error) {
+	sess, err := r.Accounts.Refresh(ctx, token)
+	if domain.ErrorCode(err) == domain.CodeUnauthenticated {
+		return &model.AuthPayload{UserErrors: []*model.UserError{{Field: []string{"token"}, Message: "the refresh token is invalid, expired or already used", Code: "INVALID_REFRESH_TOKEN"}}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return authPayload(sess), nil
+}
+
+// Logout is the resolver for the logout field.
+func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
+	id, _ := domain.IdentityFrom(ctx)
+	if err := r.Accounts.Logout(ctx, id.UserID); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ProductCreate is the resolver for the productCreate field.
+func (r *mutationResolver) ProductCreate(ctx context.Context, input model.ProductCreateInput) (*model.ProductPayload, error) {
+	np := domain.NewProduct{Price: int64(input.Price), Stock: 0}
+	np.Name = input.Name
+	if input.Description != nil {
+		np.Description = *input.Description
+	}
+	if input.Slug != nil {
+		np.Slug = *input.Slug
+	}
+	if input.Stock != nil {
+		np.Stock = *input.Stock
+	}
+	cat, err := decodeID(input.CategoryID, typeCategory, "input", "categoryId")
+	if err != nil {
+		return productPayload(domain.Product{}, err)
+	}
+	np.CategoryID = cat
+	np = np.Normalize()
+	if errs := np.Validate(); len(errs) > 0 {
+		return &model.ProductPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	return productPayload(r.CatalogAdmin.CreateProduct(ctx, np))
+}
+
+// ProductUpdate is the resolver for the productUpdate field.
+func (r *mutationResolver) ProductUpdate(ctx context.Context, id string, input model.ProductUpdateInput) (*model.ProductPayload, error) {
+	pid, err := decodeID(id, typeProduct, "id")
+	if err != nil {
+		return productPayload(domain.Product{}, err)
+	}
+	c := domain.ProductChanges{Name: input.Name, Description: input.Description, Slug: input.Slug}
+	if input.Price != nil {
+		p := int64(*input.Price)
+		c.Price = &p
+	}
+	if input.CategoryID != nil {
+		cat, err := decodeID(*input.CategoryID, typeCategory, "input", "categoryId")
+		if err != nil {
+			return productPayload(domain.Product{}, err)
+		}
+		c.CategoryID = &cat
+	}
+	c = c.Normalize()
+	if errs := c.Validate(); len(errs) > 0 {
+		return &model.ProductPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	return productPayload(r.CatalogAdmin.UpdateProduct(ctx, pid, c))
+}
+
+// ProductDelete is the resolver for the productDelete field.
+func (r *mutationResolver) ProductDelete(ctx context.Context, id string) (*model.ProductPayload, error) {
+	pid, err := decodeID(id, typeProduct, "id")
+	if err != nil {
+		return productPayload(domain.Product{}, err)
+	}
+	return productPayload(r.CatalogAdmin.DeleteProduct(ctx, pid))
+}
+
+// InventoryAdjust is the resolver for the inventoryAdjust field.
+func (r *mutationResolver) InventoryAdjust(ctx context.Context, productID string, delta int, reason string) (*model.ProductPayload, error) {
+	pid, err := decodeID(productID, typeProduct, "productId")
+	if err != nil {
+		return productPayload(domain.Product{}, err)
+	}
+	if errs := domain.ValidateAdjustment(delta, reason); len(errs) > 0 {
+		return &model.ProductPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	return productPayload(r.CatalogAdmin.AdjustInventory(ctx, pid, delta, strings.TrimSpace(reason)))
 }
 
 // Category is the resolver for the category field.
@@ -170,8 +287,54 @@ func (r *queryResolver) Category(ctx context.Context, id *string, slug *string) 
 	}
 }
 
+// Me is the resolver for the me field.
+func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
+	id, ok := domain.IdentityFrom(ctx)
+	if !ok {
+		return nil, nil
+	}
+	users, err := r.Users.UsersByID(ctx, []int64{id.UserID})
+	if err != nil {
+		return nil, err
+	}
+	u, ok := users[id.UserID]
+	if !ok {
+		return nil, nil
+	}
+	return toUser(u), nil
+}
+
+// LowStockProducts is the resolver for the lowStockProducts field.
+func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, first *int, after *string) (*model.ProductConnection, error) {
+	limit := 10
+	if threshold != nil {
+		limit = *threshold
+	}
+	page, err := domain.PageArgs{First: first}.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	q := domain.ProductQuery{Filter: domain.ProductFilter{MaxStock: &limit}, Sort: domain.SortStock, Page: page}
+	if err := q.Filter.Validate(); err != nil {
+		return nil, err
+	}
+	if q.Page.After, err = decodeProductCursor(after, q.Sort, "after"); err != nil {
+		return nil, err
+	}
+	conn, err := r.Catalog.ListProducts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return toProductConnection(conn, func(ctx context.Context) (int, error) {
+		return r.Catalog.CountProducts(ctx, q.Filter)
+	}), nil
+}
+
 // Category returns graph.CategoryResolver implementation.
 func (r *Resolver) Category() graph.CategoryResolver { return &categoryResolver{r} }
+
+// Mutation returns graph.MutationResolver implementation.
+func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 // Product returns graph.ProductResolver implementation.
 func (r *Resolver) Product() graph.ProductResolver { return &productResolver{r} }
@@ -186,6 +349,7 @@ func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 type (
 	categoryResolver          struct{ *Resolver }
+	mutationResolver          struct{ *Resolver }
 	productResolver           struct{ *Resolver }
 	productConnectionResolver struct{ *Resolver }
 	queryResolver             struct{ *Resolver }

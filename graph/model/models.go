@@ -90,3 +90,16 @@ type ProductConnection struct {
 	PageInfo *PageInfo                              `json:"pageInfo"`
 	Count    func(ctx context.Context) (int, error) `json:"-"`
 }
+
+// User is the GraphQL view of an account.
+type User struct {
+	ID        string    `json:"id"`
+	DBID      int64     `json:"-"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// IsNode marks User as a Node.
+func (User) IsNode() {}

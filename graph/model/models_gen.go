@@ -7,11 +7,40 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 )
 
 // An object with a globally unique, opaque id that `node` can fetch again.
 type Node interface {
 	IsNode()
+}
+
+// The result of signing up, signing in or refreshing a session.
+type AuthPayload struct {
+	// A short-lived access token, sent as `Authorization: Bearer <token>`; null on failure.
+	Token *string `json:"token,omitempty"`
+	// When the access token expires.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// A long-lived token that `refreshToken` exchanges, once, for a new pair; null on failure.
+	RefreshToken *string `json:"refreshToken,omitempty"`
+	// The signed-in user; null on failure.
+	User *User `json:"user,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// What signing in takes.
+type LoginInput struct {
+	// The account's email address.
+	Email string `json:"email"`
+	// The account's password.
+	Password string `json:"password"`
+	// A guest cart to merge into the account's cart.
+	GuestCartID *string `json:"guestCartId,omitempty"`
+}
+
+// The entry points for changing the shop.
+type Mutation struct {
 }
 
 // Where a page of a connection sits in the whole list, for cursor pagination.
@@ -24,6 +53,22 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 	// The cursor of the last item of the page, or null when the page is empty.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// What creating a product takes.
+type ProductCreateInput struct {
+	// The display name.
+	Name string `json:"name"`
+	// The description, as plain text.
+	Description *string `json:"description,omitempty"`
+	// The URL handle; derived from the name when omitted.
+	Slug *string `json:"slug,omitempty"`
+	// The unit price.
+	Price Decimal `json:"price"`
+	// The category the product belongs to.
+	CategoryID string `json:"categoryId"`
+	// The units in stock at the start; 0 when omitted.
+	Stock *int `json:"stock,omitempty"`
 }
 
 // Conditions on a product listing; all given conditions must hold.
@@ -40,6 +85,14 @@ type ProductFilter struct {
 	InStock *bool `json:"inStock,omitempty"`
 }
 
+// The result of a catalog mutation.
+type ProductPayload struct {
+	// The product as it is after the mutation; null on failure.
+	Product *Product `json:"product,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // The order of a product listing.
 type ProductSort struct {
 	// The key to order by.
@@ -48,8 +101,44 @@ type ProductSort struct {
 	Reverse *bool `json:"reverse,omitempty"`
 }
 
+// A partial update of a product: omitted fields stay as they are.
+type ProductUpdateInput struct {
+	// The new display name.
+	Name *string `json:"name,omitempty"`
+	// The new description.
+	Description *string `json:"description,omitempty"`
+	// The new URL handle.
+	Slug *string `json:"slug,omitempty"`
+	// The new unit price.
+	Price *Decimal `json:"price,omitempty"`
+	// The new category.
+	CategoryID *string `json:"categoryId,omitempty"`
+}
+
 // The entry points for reading the shop.
 type Query struct {
+}
+
+// What signing up takes.
+type RegisterInput struct {
+	// The email address to sign in with.
+	Email string `json:"email"`
+	// The password: at least 8 characters.
+	Password string `json:"password"`
+	// The name to greet the user by.
+	Name string `json:"name"`
+	// A guest cart to merge into the new account's cart.
+	GuestCartID *string `json:"guestCartId,omitempty"`
+}
+
+// A business failure of a mutation: the request was understood but could not be done.
+type UserError struct {
+	// The path of the input field at fault, such as ["input", "email"], when one field is.
+	Field []string `json:"field,omitempty"`
+	// A message fit to show to the user.
+	Message string `json:"message"`
+	// A stable, machine-readable code, such as INVALID_CREDENTIALS or OUT_OF_STOCK.
+	Code string `json:"code"`
 }
 
 // What a product listing is ordered by.
@@ -117,6 +206,64 @@ func (e *ProductSortKey) UnmarshalJSON(b []byte) error {
 }
 
 func (e ProductSortKey) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a signed-in user may do.
+type Role string
+
+const (
+	// A shopper: browses, fills a cart, checks out, sees their own orders.
+	RoleCustomer Role = "CUSTOMER"
+	// A member of staff: everything a customer can, plus the catalog, all orders and the dashboard.
+	RoleAdmin Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RoleCustomer,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleCustomer, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -3,7 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,6 +94,8 @@ func productSort(key domain.ProductSortKey, hasQuery bool) sortSpec {
 	case domain.SortCreatedAt:
 		return sortSpec{expr: "p.created_at", cast: "timestamptz",
 			text: `to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`}
+	case domain.SortStock:
+		return sortSpec{expr: "p.stock", cast: "integer"}
 	case domain.SortBestSelling:
 		return sortSpec{expr: "p.units_sold", cast: "bigint", desc: true}
 	case domain.SortRelevance:
@@ -161,6 +163,10 @@ func productWhere(f domain.ProductFilter, category string, args pgx.NamedArgs) s
 	if f.MaxPrice != nil {
 		args["max_price"] = *f.MaxPrice
 		conds = append(conds, "p.price_minor <= @max_price")
+	}
+	if f.MaxStock != nil {
+		args["max_stock"] = *f.MaxStock
+		conds = append(conds, "p.stock <= @max_stock")
 	}
 	if f.InStock != nil {
 		if *f.InStock {

@@ -1,0 +1,168 @@
+// Package app wires shopgraph together: from open connections to the servers it builds
+// the stores, the domain services, the resolvers, the HTTP handler and the background
+// workers. server.go uses it to serve; integration tests use it to run the real thing.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/shopgraph/shopgraph/api"
+	"github.com/shopgraph/shopgraph/auth"
+	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/events"
+	"github.com/shopgraph/shopgraph/resolvers"
+	"github.com/shopgraph/shopgraph/store/clickhouse"
+	"github.com/shopgraph/shopgraph/store/postgres"
+	"github.com/shopgraph/shopgraph/store/redis"
+)
+
+// Config is what the wiring needs beyond the connections.
+type Config struct {
+	// JWTSecret signs access tokens.
+	JWTSecret []byte
+	// AccessTokenTTL is how long an access token lives; zero means 15 minutes.
+	AccessTokenTTL time.Duration
+	// AuthMode is "jwt" (the default) or "gateway".
+	AuthMode auth.Mode
+	// TrustedProxies may set the gateway identity headers (gateway mode only).
+	TrustedProxies []netip.Prefix
+	// Introspection allows schema introspection.
+	Introspection bool
+	// LoaderWait is the dataloaders' batching window; zero means the default.
+	LoaderWait time.Duration
+	// LoginPerAccount and LoginPerAddress limit sign-in attempts.
+	LoginPerAccount redis.Limit
+	LoginPerAddress redis.Limit
+}
+
+// DefaultLoginLimits allow a burst of 5 attempts per account and 20 per address, then one
+// every 12 s per account and one every 3 s per address.
+var (
+	DefaultLoginPerAccount = redis.Limit{Rate: 1.0 / 12, Burst: 5}
+	DefaultLoginPerAddress = redis.Limit{Rate: 1.0 / 3, Burst: 20}
+)
+
+// Deps are the open connections.
+type Deps struct {
+	Postgres   *postgres.DB
+	Redis      *redis.Client
+	Bus        *events.Bus
+	ClickHouse *clickhouse.DB
+	Log        *slog.Logger
+}
+
+// App is a wired shopgraph process.
+type App struct {
+	Handler  http.Handler
+	Resolver *resolvers.Resolver
+	Accounts *domain.Accounts
+	deps     Deps
+}
+
+// New wires an App over deps.
+func New(cfg Config, deps Deps) (*App, error) {
+	ttl := cfg.AccessTokenTTL
+	if ttl == 0 {
+		ttl = auth.DefaultTokenTTL
+	}
+	tokens, err := auth.NewTokens(cfg.JWTSecret, ttl)
+	if err != nil {
+		return nil, fmt.Errorf("configuring tokens: %w", err)
+	}
+	if cfg.LoginPerAccount.Rate == 0 {
+		cfg.LoginPerAccount = DefaultLoginPerAccount
+	}
+	if cfg.LoginPerAddress.Rate == 0 {
+		cfg.LoginPerAddress = DefaultLoginPerAddress
+	}
+	catalog := postgres.NewCatalogStore(deps.Postgres)
+	users := postgres.NewUserStore(deps.Postgres)
+	limiter := redis.NewLimiter(deps.Redis)
+	accounts := &domain.Accounts{
+		Users:          users,
+		Hasher:         argon2id{},
+		Tokens:         tokens,
+		Sessions:       redis.NewSessions(deps.Redis, 0),
+		LoginByAccount: limit{limiter, cfg.LoginPerAccount},
+		LoginByAddress: limit{limiter, cfg.LoginPerAddress},
+	}
+	r := &resolvers.Resolver{
+		Catalog:      catalog,
+		CatalogAdmin: catalog,
+		Users:        users,
+		Accounts:     accounts,
+		LoaderWait:   cfg.LoaderWait,
+	}
+	authn := &auth.Authenticator{
+		Tokens:         tokens,
+		Mode:           cfg.AuthMode,
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         deps.Log,
+		LookupEmail: func(ctx context.Context, email string) (domain.Identity, error) {
+			u, err := users.UserByEmail(ctx, email)
+			if err != nil {
+				return domain.Identity{}, err
+			}
+			return domain.Identity{UserID: u.ID, Email: u.Email, Role: u.Role}, nil
+		},
+	}
+	checks := map[string]api.Check{"postgres": deps.Postgres.Ping}
+	if deps.Redis != nil {
+		checks["redis"] = deps.Redis.Ping
+	}
+	if deps.Bus != nil {
+		checks["nats"] = deps.Bus.Ping
+	}
+	if deps.ClickHouse != nil {
+		checks["clickhouse"] = deps.ClickHouse.Ping
+	}
+	h := api.NewHandler(api.Options{
+		Resolver:      r,
+		Log:           deps.Log,
+		Introspection: cfg.Introspection,
+		Checks:        checks,
+		Authenticate:  authn.Middleware,
+	})
+	return &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, deps: deps}, nil
+}
+
+// withClientAddr records the peer's address for rate limits keyed by client.
+func withClientAddr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		next.ServeHTTP(w, r.WithContext(domain.WithClientAddr(r.Context(), host)))
+	})
+}
+
+// argon2id adapts the auth package's password functions to domain.PasswordHasher.
+type argon2id struct{}
+
+func (argon2id) Hash(pw string) (string, error) { return auth.HashPassword(pw) }
+func (argon2id) Check(hash, pw string) bool     { return auth.CheckPassword(hash, pw) }
+func (argon2id) CheckNoUser(pw string)          { auth.CheckNoUser(pw) }
+
+// limit adapts the Redis token bucket to domain.RateLimiter with a fixed limit.
+type limit struct {
+	l   *redis.Limiter
+	lim redis.Limit
+}
+
+func (l limit) Allow(ctx context.Context, key string) error {
+	d, err := l.l.Take(ctx, key, 1, l.lim)
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		return redis.RateLimited(d)
+	}
+	return nil
+}

@@ -1,0 +1,306 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/shopgraph/shopgraph/domain"
+)
+
+// Outbox is what the relay needs from the database: the events (domain.EventStore), the
+// election of one leader among the replicas, and a wake-up on commits.
+// postgres.OutboxStore implements it.
+type Outbox interface {
+	domain.EventStore
+	// Lead blocks until the caller is the only leader, or ctx ends (an error). It returns
+	// a context that ends when leadership is lost or ctx ends, and a release function
+	// that the caller must call once it stops leading.
+	Lead(ctx context.Context) (context.Context, func(), error)
+	// Notifications returns a channel that receives a value, without blocking the sender
+	// and folding values that are not yet received, after each commit of new events. It
+	// is closed once ctx has ended and the listener has stopped.
+	Notifications(ctx context.Context) (<-chan struct{}, error)
+}
+
+// The relay's defaults.
+const (
+	// DefaultPollInterval is how often a leading relay looks at the outbox when no
+	// notification woke it: a safety net for lost notifications.
+	DefaultPollInterval = time.Second
+	// DefaultBatchSize is how many events the relay reads at a time.
+	DefaultBatchSize = 500
+	// DefaultPublishTimeout bounds the wait for one publish acknowledgement.
+	DefaultPublishTimeout = 5 * time.Second
+)
+
+// How the relay waits after a failure: doubling from relayBackoffMin up to relayBackoffMax,
+// back to the start after a success.
+const (
+	relayBackoffMin = 100 * time.Millisecond
+	relayBackoffMax = 5 * time.Second
+)
+
+// markEvery is how many acknowledged publishes the relay lets pile up before marking them
+// published: fewer round trips to the database, and at most this many events published
+// again (and dropped by the stream as duplicates) after a crash.
+const markEvery = 50
+
+// RelayConfig adjusts a Relay. The zero value is usable.
+type RelayConfig struct {
+	// Subjects names the subjects to publish on.
+	Subjects Subjects
+	// Log receives the relay's warnings; nil discards them.
+	Log *slog.Logger
+	// PollInterval is how often to look at the outbox without a notification; zero means
+	// DefaultPollInterval.
+	PollInterval time.Duration
+	// BatchSize is how many events to read at a time; zero means DefaultBatchSize.
+	BatchSize int
+	// PublishTimeout bounds the wait for one acknowledgement; zero means
+	// DefaultPublishTimeout.
+	PublishTimeout time.Duration
+}
+
+// Relay publishes the events of the outbox to JetStream, in outbox order, each with its
+// event id as the message id, so that a publish repeated after a failure (or after a crash
+// between publishing and marking) is stored once by the stream's duplicate window. Any
+// number of replicas may run a relay: one leads and publishes, the others wait to take
+// over. The counters may be read at any time, from any goroutine.
+type Relay struct {
+	outbox Outbox
+	js     jetstream.JetStream
+	cfg    RelayConfig
+	log    *slog.Logger
+
+	published  atomic.Int64
+	duplicates atomic.Int64
+	failures   atomic.Int64
+	leading    atomic.Bool
+}
+
+// NewRelay returns a relay from outbox to js; cfg's zero fields take the defaults.
+func NewRelay(outbox Outbox, js jetstream.JetStream, cfg RelayConfig) *Relay {
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	if cfg.PublishTimeout <= 0 {
+		cfg.PublishTimeout = DefaultPublishTimeout
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Relay{outbox: outbox, js: js, cfg: cfg, log: log.With("component", "outbox-relay")}
+}
+
+// Published returns how many events the stream has acknowledged since the relay was made,
+// duplicates included.
+func (r *Relay) Published() int64 { return r.published.Load() }
+
+// Duplicates returns how many of the acknowledged events the stream already had: events
+// published again after a failure between publishing and marking them.
+func (r *Relay) Duplicates() int64 { return r.duplicates.Load() }
+
+// Failures returns how many rounds failed (reading the outbox, publishing, marking, or
+// waiting for leadership) since the relay was made; each is retried after a back-off.
+func (r *Relay) Failures() int64 { return r.failures.Load() }
+
+// Leading reports whether the relay currently leads, that is publishes.
+func (r *Relay) Leading() bool { return r.leading.Load() }
+
+// Run relays until ctx ends, then returns nil once everything it started has stopped. It
+// waits for leadership (for as long as another replica leads), then publishes the
+// unpublished events by outbox position, waking on each commit notification and every
+// PollInterval. A failed publish stops the round; after a back-off (100 ms doubling up to
+// 5 s, reset by a success) the relay retries from the same event, so nothing is lost or
+// reordered. When leadership is lost, the relay stops publishing and waits for it again.
+// Failures are logged and counted, never returned. Run must not be called concurrently on
+// one Relay.
+func (r *Relay) Run(ctx context.Context) error {
+	var bo backoff
+	for ctx.Err() == nil {
+		leadCtx, release, err := r.outbox.Lead(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			r.failures.Add(1)
+			d := bo.next()
+			r.log.Warn("cannot wait for leadership", "err", err, "retry_in", d)
+			sleepCtx(ctx, d)
+			continue
+		}
+		r.log.Info("leading: publishing the outbox")
+		r.leading.Store(true)
+		err = r.lead(leadCtx)
+		r.leading.Store(false)
+		release()
+		if ctx.Err() != nil {
+			break
+		}
+		r.log.Warn("stopped leading", "cause", context.Cause(leadCtx), "err", err)
+		if err != nil {
+			// Stepped down because of err: give it time to clear, and another replica
+			// the chance to lead.
+			r.failures.Add(1)
+			sleepCtx(ctx, bo.next())
+		} else {
+			bo.reset()
+		}
+	}
+	return nil
+}
+
+// lead publishes while ctx (the leadership) lasts. It returns nil when ctx ends, an error
+// when it cannot listen for commits.
+func (r *Relay) lead(ctx context.Context) error {
+	lctx, stop := context.WithCancel(ctx)
+	notes, err := r.outbox.Notifications(lctx)
+	if err != nil {
+		stop()
+		return fmt.Errorf("listening for outbox commits: %w", err)
+	}
+	defer func() {
+		stop()
+		for range notes { // returns once the listener has stopped
+		}
+	}()
+	wake := notes
+	timer := time.NewTimer(0) // a first round at once: commits made before listening
+	defer timer.Stop()
+	var bo backoff
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-wake:
+			if !ok {
+				wake = nil
+			}
+		case <-timer.C:
+		}
+		err := r.publishPending(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			r.failures.Add(1)
+			d := bo.next()
+			r.log.Warn("publishing the outbox failed", "err", err, "retry_in", d)
+			wake = nil // a commit does not make the failure go away: wait out the back-off
+			timer.Reset(d)
+			continue
+		}
+		bo.reset()
+		wake = notes
+		timer.Reset(r.cfg.PollInterval)
+	}
+}
+
+// publishPending publishes the unpublished events in order until none is left, marking
+// them published as it goes. It stops at the first failure, after marking the events
+// published before it, so that the next round starts with the event that failed.
+func (r *Relay) publishPending(ctx context.Context) error {
+	for {
+		batch, err := r.outbox.UnpublishedEvents(ctx, r.cfg.BatchSize)
+		if err != nil {
+			return fmt.Errorf("reading the outbox: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		done := make([]int64, 0, markEvery)
+		for _, e := range batch {
+			if err := r.publish(ctx, e); err != nil {
+				if merr := r.mark(ctx, done); merr != nil {
+					r.log.Warn("marking events published failed", "err", merr)
+				}
+				return fmt.Errorf("publishing %s event %s at position %d: %w", e.Type, e.ID, e.Position, err)
+			}
+			done = append(done, e.Position)
+			if len(done) == markEvery {
+				if err := r.mark(ctx, done); err != nil {
+					return err
+				}
+				done = done[:0]
+			}
+		}
+		if err := r.mark(ctx, done); err != nil {
+			return err
+		}
+		if len(batch) < r.cfg.BatchSize {
+			return nil
+		}
+	}
+}
+
+// publish publishes e and waits for the stream's acknowledgement.
+func (r *Relay) publish(ctx context.Context, e domain.OutboxEntry) error {
+	msg := nats.NewMsg(r.cfg.Subjects.For(e.Type))
+	msg.Data = e.Payload
+	msg.Header.Set(HeaderEventType, e.Type)
+	msg.Header.Set(HeaderEventKey, e.Key)
+	msg.Header.Set(HeaderEventAt, e.At.UTC().Format(time.RFC3339Nano))
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
+	defer cancel()
+	ack, err := r.js.PublishMsg(ctx, msg, jetstream.WithMsgID(e.ID))
+	if err != nil {
+		return err
+	}
+	r.published.Add(1)
+	if ack.Duplicate {
+		r.duplicates.Add(1)
+	}
+	return nil
+}
+
+// mark records the positions as published. It goes on when ctx ends (shutdown, lost
+// leadership): the events were published whatever happens next, and recording it spares
+// publishing them again.
+func (r *Relay) mark(ctx context.Context, positions []int64) error {
+	if len(positions) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.outbox.MarkPublished(ctx, positions); err != nil {
+		return fmt.Errorf("marking %d events published: %w", len(positions), err)
+	}
+	return nil
+}
+
+// backoff is a delay that doubles from relayBackoffMin to relayBackoffMax.
+type backoff struct{ d time.Duration }
+
+// next returns the delay to wait now and doubles the next one.
+func (b *backoff) next() time.Duration {
+	if b.d == 0 {
+		b.d = relayBackoffMin
+	} else {
+		b.d = min(2*b.d, relayBackoffMax)
+	}
+	return b.d
+}
+
+// reset starts the delays over.
+func (b *backoff) reset() { b.d = 0 }
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

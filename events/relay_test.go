@@ -1,0 +1,492 @@
+package events_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/events"
+	"github.com/shopgraph/shopgraph/store/postgres"
+	"github.com/shopgraph/shopgraph/testkit"
+)
+
+var _ events.Outbox = (*postgres.OutboxStore)(nil)
+
+// The relay tests do not call t.Parallel: each ends with a check that the number of
+// goroutines went back to where it started, which only holds when no other test runs in
+// the process meanwhile. (Parallel tests run only after all sequential ones.)
+
+// checkGoroutines records the number of goroutines and, when the test ends (after every
+// other cleanup, since it is registered first), waits until it is back to that number,
+// failing with every goroutine's stack if it is not within a few seconds.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	start := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for runtime.NumGoroutine() > start {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("goroutines: %d at the start, %d after cleanup:\n%s", start, runtime.NumGoroutine(), buf)
+				return
+			}
+			time.Sleep(20 * time.Millisecond) // poll interval, bounded by the deadline
+		}
+	})
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting until %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond) // poll interval, bounded by the deadline
+	}
+}
+
+// testContext returns a context that ends with the test, or after a minute.
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// connect returns a bus on url, closed when the test ends. Close, not Drain: the
+// goroutine check needs the connection gone when the cleanup returns.
+func connect(t *testing.T, url string) *events.Bus {
+	t.Helper()
+	bus, err := events.Connect(events.Config{URL: url, Name: t.Name()}, testkit.Logger(t))
+	if err != nil {
+		t.Fatalf("connecting to nats: %v", err)
+	}
+	t.Cleanup(bus.NC.Close)
+	return bus
+}
+
+// newOutbox returns the outbox of a database of the test's own, with nothing waiting.
+func newOutbox(t *testing.T, ctx context.Context) (*postgres.DB, *postgres.OutboxStore) {
+	t.Helper()
+	db, _ := testkit.Postgres(t)
+	s := postgres.NewOutboxStore(db)
+	for {
+		es, err := s.UnpublishedEvents(ctx, 1000)
+		if err != nil {
+			t.Fatalf("reading seeded events: %v", err)
+		}
+		if len(es) == 0 {
+			return db, s
+		}
+		ps := make([]int64, len(es))
+		for i, e := range es {
+			ps[i] = e.Position
+		}
+		if err := s.MarkPublished(ctx, ps); err != nil {
+			t.Fatalf("marking seeded events published: %v", err)
+		}
+	}
+}
+
+// runRelay runs r until the returned stop function is called or the test ends; stop
+// returns once Run has.
+func runRelay(t *testing.T, r *events.Relay) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run returned %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("Run still running 30s after its context ended")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// eventSource makes events of several types and entities, each with an id and a time of
+// its own, and remembers them in the order made.
+type eventSource struct {
+	n    int
+	made []domain.Event
+}
+
+var testTypes = []string{
+	domain.EventOrderCreated, domain.EventOrderPaid, domain.EventProductUpdated,
+	domain.EventInventoryAdjusted, domain.EventUserRegistered, domain.EventShipmentDispatched,
+}
+
+func (s *eventSource) next() domain.Event {
+	s.n++
+	e := domain.Event{
+		ID:   uuid.NewString(),
+		Type: testTypes[s.n%len(testTypes)],
+		Key:  fmt.Sprint(s.n % 3),
+		At:   time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(s.n) * 1001 * time.Microsecond),
+		Data: map[string]any{"n": s.n, "note": "event " + fmt.Sprint(s.n)},
+	}
+	s.made = append(s.made, e)
+	return e
+}
+
+// commit writes n events in one transaction of its own.
+func (s *eventSource) commit(t *testing.T, ctx context.Context, db *postgres.DB, n int) {
+	t.Helper()
+	if err := s.write(ctx, db, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// write writes n events in one transaction of its own; unlike commit, it may run on any
+// goroutine.
+func (s *eventSource) write(ctx context.Context, db *postgres.DB, n int) error {
+	evs := make([]domain.Event, n)
+	for i := range evs {
+		evs[i] = s.next()
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("beginning: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
+	if err := postgres.WriteOutbox(ctx, tx, evs...); err != nil {
+		return fmt.Errorf("writing outbox: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// streamMsgs returns every message of the stream, in stream order.
+func streamMsgs(t *testing.T, ctx context.Context, st jetstream.Stream) []*jetstream.RawStreamMsg {
+	t.Helper()
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("getting message %d: %v", seq, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// waitStreamMsgs waits until the stream holds n messages.
+func waitStreamMsgs(t *testing.T, ctx context.Context, st jetstream.Stream, n uint64, timeout time.Duration) {
+	t.Helper()
+	var last uint64
+	waitFor(t, timeout, fmt.Sprintf("the stream holds %d messages", n), func() bool {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return false // NATS may be restarting
+		}
+		last = info.State.Msgs
+		return last >= n
+	})
+	if last > n {
+		t.Fatalf("the stream holds %d messages, want %d", last, n)
+	}
+}
+
+// waitOutboxEmpty waits until no event waits to be published.
+func waitOutboxEmpty(t *testing.T, ctx context.Context, s *postgres.OutboxStore) {
+	t.Helper()
+	waitFor(t, 10*time.Second, "the outbox has nothing left to publish", func() bool {
+		n, _, err := s.OutboxLag(ctx)
+		if err != nil {
+			t.Fatalf("OutboxLag: %v", err)
+		}
+		return n == 0
+	})
+}
+
+// checkStream checks that the stream holds exactly the events, in order, each once, with
+// the subject, headers and payload the relay promises.
+func checkStream(t *testing.T, ctx context.Context, st jetstream.Stream, subjects events.Subjects, want []domain.Event) {
+	t.Helper()
+	got := streamMsgs(t, ctx, st)
+	if len(got) != len(want) {
+		t.Errorf("the stream holds %d messages, want %d", len(got), len(want))
+	}
+	for i := 0; i < len(got) && i < len(want); i++ {
+		g, w := got[i], want[i]
+		if id := g.Header.Get(jetstream.MsgIDHeader); id != w.ID {
+			t.Errorf("message %d: id %s, want %s (%s): out of order or duplicated", i, id, w.ID, w.Type)
+			continue
+		}
+		if g.Subject != subjects.For(w.Type) {
+			t.Errorf("message %d: subject %q, want %q", i, g.Subject, subjects.For(w.Type))
+		}
+		if h := g.Header.Get(events.HeaderEventType); h != w.Type {
+			t.Errorf("message %d: type header %q, want %q", i, h, w.Type)
+		}
+		if h := g.Header.Get(events.HeaderEventKey); h != w.Key {
+			t.Errorf("message %d: key header %q, want %q", i, h, w.Key)
+		}
+		if h := g.Header.Get(events.HeaderEventAt); h != w.At.UTC().Format(time.RFC3339Nano) {
+			t.Errorf("message %d: time header %q, want %q", i, h, w.At.UTC().Format(time.RFC3339Nano))
+		}
+		var gd, wd any
+		wb, _ := json.Marshal(w.Data)
+		if err := json.Unmarshal(g.Data, &gd); err != nil {
+			t.Errorf("message %d: payload %s is not JSON: %v", i, g.Data, err)
+		}
+		_ = json.Unmarshal(wb, &wd)
+		if !reflect.DeepEqual(gd, wd) {
+			t.Errorf("message %d: payload %s, want %s", i, g.Data, wb)
+		}
+	}
+}
+
+// natsFixture is a stream of the test's own on the shared server.
+func natsFixture(t *testing.T, ctx context.Context) (*events.Bus, events.Subjects, jetstream.Stream) {
+	t.Helper()
+	url, subjects, name := testkit.NATS(t)
+	bus := connect(t, url)
+	st, err := events.EnsureStream(ctx, bus.JS, events.StreamConfig{Name: name, Subjects: subjects, MaxAge: time.Hour})
+	if err != nil {
+		t.Fatalf("EnsureStream: %v", err)
+	}
+	return bus, subjects, st
+}
+
+func TestRelayPublishesInCommitOrder(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	db, store := newOutbox(t, ctx)
+	bus, subjects, st := natsFixture(t, ctx)
+
+	var src eventSource
+	src.commit(t, ctx, db, 3) // before the relay runs
+	src.commit(t, ctx, db, 1)
+
+	// An hour between polls: what is committed from now on arrives because the relay is
+	// notified of the commit.
+	relay := events.NewRelay(store, bus.JS, events.RelayConfig{
+		Subjects: subjects, Log: testkit.Logger(t), PollInterval: time.Hour, BatchSize: 4,
+	})
+	stop := runRelay(t, relay)
+	waitStreamMsgs(t, ctx, st, 4, 20*time.Second)
+	for _, n := range []int{2, 5, 1, 7} {
+		src.commit(t, ctx, db, n)
+	}
+	waitStreamMsgs(t, ctx, st, uint64(len(src.made)), 20*time.Second)
+	waitOutboxEmpty(t, ctx, store)
+	stop()
+
+	checkStream(t, ctx, st, subjects, src.made)
+	if got := relay.Published(); got != int64(len(src.made)) {
+		t.Errorf("Published() = %d, want %d", got, len(src.made))
+	}
+	if relay.Duplicates() != 0 || relay.Failures() != 0 {
+		t.Errorf("Duplicates() = %d, Failures() = %d; want 0, 0", relay.Duplicates(), relay.Failures())
+	}
+	if relay.Leading() {
+		t.Error("Leading() after Run returned")
+	}
+}
+
+func TestRelayRepublishIsDeduplicated(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	db, store := newOutbox(t, ctx)
+	bus, subjects, st := natsFixture(t, ctx)
+
+	var src eventSource
+	src.commit(t, ctx, db, 4)
+
+	// A relay that crashed after publishing the first two events, before marking them.
+	entries, err := store.UnpublishedEvents(ctx, 2)
+	if err != nil {
+		t.Fatalf("UnpublishedEvents: %v", err)
+	}
+	for _, e := range entries {
+		m := nats.NewMsg(subjects.For(e.Type))
+		m.Data = e.Payload
+		m.Header.Set(events.HeaderEventType, e.Type)
+		m.Header.Set(events.HeaderEventKey, e.Key)
+		m.Header.Set(events.HeaderEventAt, e.At.UTC().Format(time.RFC3339Nano))
+		if _, err := bus.JS.PublishMsg(ctx, m, jetstream.WithMsgID(e.ID)); err != nil {
+			t.Fatalf("publishing %s: %v", e.ID, err)
+		}
+	}
+
+	relay := events.NewRelay(store, bus.JS, events.RelayConfig{Subjects: subjects, Log: testkit.Logger(t)})
+	stop := runRelay(t, relay)
+	waitOutboxEmpty(t, ctx, store)
+	stop()
+
+	checkStream(t, ctx, st, subjects, src.made)
+	if relay.Published() != 4 || relay.Duplicates() != 2 {
+		t.Errorf("Published() = %d, Duplicates() = %d; want 4, 2", relay.Published(), relay.Duplicates())
+	}
+}
+
+func TestRelayKeepsEventsWhileNATSIsDown(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	db, store := newOutbox(t, ctx)
+	srv := testkit.StartNATS(t)
+	bus := connect(t, srv.URL())
+	// The production names: the server is the test's own.
+	subjects := events.Subjects{}
+	if _, err := events.EnsureStream(ctx, bus.JS, events.StreamConfig{}); err != nil {
+		t.Fatalf("EnsureStream: %v", err)
+	}
+
+	srv.Stop()
+	var src eventSource
+	for range 10 {
+		src.commit(t, ctx, db, 3)
+	}
+	relay := events.NewRelay(store, bus.JS, events.RelayConfig{
+		Subjects: subjects, Log: testkit.Logger(t), PublishTimeout: 300 * time.Millisecond, BatchSize: 7,
+	})
+	stop := runRelay(t, relay)
+	waitFor(t, 20*time.Second, "the relay has failed to publish a few times", func() bool {
+		return relay.Failures() >= 3
+	})
+	if n, _, err := store.OutboxLag(ctx); err != nil || n != len(src.made) {
+		t.Fatalf("OutboxLag = %d, %v while NATS is down; want %d", n, err, len(src.made))
+	}
+	src.commit(t, ctx, db, 2) // committed during the outage too
+
+	srv.Start()
+	var st jetstream.Stream
+	waitFor(t, 20*time.Second, "the stream is back", func() bool {
+		var err error
+		st, err = bus.JS.Stream(ctx, events.DefaultStream)
+		return err == nil
+	})
+	waitOutboxEmpty(t, ctx, store)
+	waitStreamMsgs(t, ctx, st, uint64(len(src.made)), 20*time.Second)
+	src.commit(t, ctx, db, 1) // and after it
+	waitOutboxEmpty(t, ctx, store)
+	waitStreamMsgs(t, ctx, st, uint64(len(src.made)), 20*time.Second)
+	stop()
+
+	checkStream(t, ctx, st, subjects, src.made)
+}
+
+// exclusiveJS is a JetStream whose publishes record whether two relays ever publish at
+// the same time.
+type exclusiveJS struct {
+	jetstream.JetStream
+	inFlight *atomic.Int32
+	overlap  *atomic.Bool
+}
+
+func (j exclusiveJS) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	if j.inFlight.Add(1) > 1 {
+		j.overlap.Store(true)
+	}
+	defer j.inFlight.Add(-1)
+	return j.JetStream.PublishMsg(ctx, m, opts...)
+}
+
+func TestTwoRelaysPublishOneAtATime(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	db, store := newOutbox(t, ctx)
+	url, subjects, name := testkit.NATS(t)
+	var inFlight atomic.Int32
+	var overlap atomic.Bool
+	relays := make([]*events.Relay, 2)
+	stops := make([]func(), 2)
+	var st jetstream.Stream
+	for i := range relays {
+		bus := connect(t, url) // a replica each
+		if i == 0 {
+			var err error
+			st, err = events.EnsureStream(ctx, bus.JS, events.StreamConfig{Name: name, Subjects: subjects})
+			if err != nil {
+				t.Fatalf("EnsureStream: %v", err)
+			}
+		}
+		// Each replica its own store, as each has its own pool.
+		relays[i] = events.NewRelay(postgres.NewOutboxStore(db), exclusiveJS{bus.JS, &inFlight, &overlap},
+			events.RelayConfig{Subjects: subjects, Log: testkit.Logger(t).With("replica", i), BatchSize: 3})
+		stops[i] = runRelay(t, relays[i])
+	}
+	leader := func() int {
+		l := -1
+		for i, r := range relays {
+			if r.Leading() {
+				if l >= 0 {
+					t.Fatal("both relays lead")
+				}
+				l = i
+			}
+		}
+		return l
+	}
+	waitFor(t, 10*time.Second, "a relay leads", func() bool { return leader() >= 0 })
+	first := leader()
+
+	// One writer, so commit order is the order made; meanwhile the leader steps down.
+	var src eventSource
+	written := make(chan error, 1)
+	handover := make(chan struct{})
+	go func() {
+		for i := range 40 {
+			if i == 20 {
+				<-handover
+			}
+			if err := src.write(ctx, db, 1+i%3); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	}()
+	waitStreamMsgs(t, ctx, st, 10, 20*time.Second)
+	stops[first]() // the leader's process stops, possibly mid-batch
+	close(handover)
+	waitFor(t, 20*time.Second, "the other relay leads", func() bool { return leader() == 1-first })
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	waitOutboxEmpty(t, ctx, store)
+	waitStreamMsgs(t, ctx, st, uint64(len(src.made)), 20*time.Second)
+	stops[1-first]()
+
+	checkStream(t, ctx, st, subjects, src.made)
+	if overlap.Load() {
+		t.Error("two relays published at the same time")
+	}
+	if relays[1-first].Published() == 0 {
+		t.Error("the second relay published nothing after the handover")
+	}
+	total := relays[0].Published() + relays[1].Published() - relays[0].Duplicates() - relays[1].Duplicates()
+	if total != int64(len(src.made)) {
+		t.Errorf("relays stored %d new messages, want %d", total, len(src.made))
+	}
+}

@@ -1,0 +1,395 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shopgraph/shopgraph/domain"
+)
+
+// The outbox and its ordering.
+//
+// A state change writes its events with WriteOutbox inside its own transaction; the relay
+// (events.Relay) publishes them after commit, in position order, and marks them published.
+//
+// position is an identity column: it is assigned when a row is inserted, not when its
+// transaction commits. Two transactions A (position 10) and B (position 11) may commit B
+// first, and a reader may then see 11 while 10 is still invisible. The relay therefore
+// asks for "every unpublished row, by position" rather than "every row after the last one
+// published": 10 is published as soon as it becomes visible, never skipped. The global
+// publication order is thus the order in which rows became visible, which is not exactly
+// position order across unrelated transactions, and need not be.
+//
+// What must hold is the order of the events of one entity, and it does, provided the
+// writer changes the entity's row (UPDATE, or SELECT ... FOR UPDATE) before it calls
+// WriteOutbox in the same transaction: a second writer of the same entity then blocks on
+// the row lock until the first commits, so its outbox rows get later positions and become
+// visible only after the first's. Since the relay publishes by position from a single
+// leader (see Lead), the stream holds the entity's events in the order of its changes.
+
+// outboxChannel is the LISTEN/NOTIFY channel WriteOutbox notifies, delivered at commit.
+const outboxChannel = "shopgraph_outbox"
+
+// outboxLeaderLock is the key of the session advisory lock held by the relay leader
+// ("sgoutbox" in ASCII). Advisory locks are per database.
+const outboxLeaderLock int64 = 0x73676f7574626f78
+
+// How a leader checks that the connection holding its lock is still alive: a dead socket
+// shows at once; a silent one is pinged after leaderCheckInterval of quiet.
+const (
+	leaderCheckInterval = 5 * time.Second
+	leaderPingTimeout   = 5 * time.Second
+)
+
+// How the notification listener retries after losing its connection.
+const (
+	listenBackoffMin = 100 * time.Millisecond
+	listenBackoffMax = 5 * time.Second
+)
+
+// insertOutbox inserts one row per array element, in array order (the ORDER BY on the
+// ordinality makes the identity positions follow the caller's order), and notifies the
+// relay; the notification is delivered only if and when the transaction commits, and
+// Postgres folds repeated identical notifications of one transaction into one. The
+// data-modifying CTE runs to completion even though the outer query does not read it.
+const insertOutbox = `
+WITH inserted AS (
+	INSERT INTO outbox (event_id, type, key, occurred_at, payload)
+	SELECT e.id, e.type, e.key, e.at, e.payload
+	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+		WITH ORDINALITY AS e (id, type, key, at, payload, n)
+	ORDER BY e.n
+	RETURNING 1
+)
+SELECT pg_notify('` + outboxChannel + `', '')`
+
+// WriteOutbox inserts the events into the outbox inside tx, with one round trip, so that
+// they are published if and only if tx commits. Each event's Data is encoded as JSON; an
+// empty ID is replaced by a new UUID v4 and a zero At by the current time, on copies: the
+// caller's events are not modified. Events keep the order of evs.
+//
+// The caller must have changed (and so locked) the row of the entity the events are about
+// earlier in tx: that is what keeps one entity's events in order (see the comment at the
+// top of this file). WriteOutbox returns an error, leaving tx to the caller, when an event
+// has a type that is not a dot-separated subject such as "order.paid", an ID that is not a
+// UUID, or Data that cannot be encoded; a CONFLICT error when an event ID already exists.
+func WriteOutbox(ctx context.Context, tx pgx.Tx, evs ...domain.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(evs))
+	types := make([]string, len(evs))
+	keys := make([]string, len(evs))
+	ats := make([]time.Time, len(evs))
+	payloads := make([]string, len(evs))
+	now := time.Now()
+	for i, e := range evs {
+		if err := checkEventType(e.Type); err != nil {
+			return fmt.Errorf("writing outbox event %d: %w", i, err)
+		}
+		if e.ID == "" {
+			e.ID = uuid.NewString()
+		} else if _, err := uuid.Parse(e.ID); err != nil {
+			return fmt.Errorf("writing outbox event %d: id %q is not a uuid: %w", i, e.ID, err)
+		}
+		if e.At.IsZero() {
+			e.At = now
+		}
+		b, err := json.Marshal(e.Data)
+		if err != nil {
+			return fmt.Errorf("encoding payload of %s event %s: %w", e.Type, e.ID, err)
+		}
+		ids[i], types[i], keys[i], ats[i], payloads[i] = e.ID, e.Type, e.Key, e.At, string(b)
+	}
+	if _, err := tx.Exec(ctx, insertOutbox, ids, types, keys, ats, payloads); err != nil {
+		return translate(err, "outbox event")
+	}
+	return nil
+}
+
+// checkEventType reports whether t can be the last tokens of a NATS subject covered by a
+// "family.>" stream filter: at least two dot-separated tokens of lower-case letters,
+// digits, '_' and '-'.
+func checkEventType(t string) error {
+	tokens, empty := 1, true
+	for _, r := range t {
+		switch {
+		case r == '.':
+			if empty {
+				return fmt.Errorf("event type %q has an empty token", t)
+			}
+			tokens, empty = tokens+1, true
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-':
+			empty = false
+		default:
+			return fmt.Errorf("event type %q contains %q", t, r)
+		}
+	}
+	if empty || tokens < 2 {
+		return fmt.Errorf("event type %q is not of the form family.name", t)
+	}
+	return nil
+}
+
+// ErrLeadershipLost is the cause (see context.Cause) of a Lead context that ended because
+// the connection holding the leader lock failed: the lock is gone with the session, and
+// another process may already lead.
+var ErrLeadershipLost = errors.New("outbox leadership lost")
+
+// errLeadershipReleased is the cause of a Lead context ended by its release function.
+var errLeadershipReleased = errors.New("outbox leadership released")
+
+// OutboxStore is the relay's view of the outbox: it reads unpublished events, marks them
+// published, elects one relay leader among the replicas and wakes the leader on commits.
+type OutboxStore struct {
+	db *DB
+}
+
+var _ domain.EventStore = (*OutboxStore)(nil)
+
+// NewOutboxStore returns an OutboxStore over db.
+func NewOutboxStore(db *DB) *OutboxStore { return &OutboxStore{db: db} }
+
+// Append writes the events in a transaction of its own, for code and tests that have no
+// transaction at hand; it is WriteOutbox otherwise, with the same errors.
+func (s *OutboxStore) Append(ctx context.Context, evs ...domain.Event) error {
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		return WriteOutbox(ctx, tx, evs...)
+	})
+	if err != nil {
+		return fmt.Errorf("appending to outbox: %w", err)
+	}
+	return nil
+}
+
+// UnpublishedEvents returns up to limit committed events not yet marked published, by
+// increasing position. Because positions are assigned at insert, an event may show up
+// after events of higher positions that committed before it (see the comment at the top of
+// this file); it is never skipped. limit must be positive.
+func (s *OutboxStore) UnpublishedEvents(ctx context.Context, limit int) ([]domain.OutboxEntry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("reading unpublished events: limit %d is not positive", limit)
+	}
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT position, event_id::text, type, key, occurred_at, payload
+		FROM outbox WHERE published_at IS NULL
+		ORDER BY position LIMIT $1`, limit)
+	if err != nil {
+		return nil, translate(err, "reading unpublished events")
+	}
+	out := make([]domain.OutboxEntry, 0, min(limit, 64))
+	var e domain.OutboxEntry
+	_, err = pgx.ForEachRow(rows, []any{&e.Position, &e.ID, &e.Type, &e.Key, &e.At, &e.Payload}, func() error {
+		e.Payload = append([]byte(nil), e.Payload...)
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, translate(err, "reading unpublished events")
+	}
+	return out, nil
+}
+
+// MarkPublished records that the events at exactly these positions were published, so
+// UnpublishedEvents no longer returns them. Positions already marked or unknown are
+// ignored; other positions are not touched (it is not a high-water mark).
+func (s *OutboxStore) MarkPublished(ctx context.Context, positions []int64) error {
+	if len(positions) == 0 {
+		return nil
+	}
+	_, err := s.db.Pool.Exec(ctx, `UPDATE outbox SET published_at = now()
+		WHERE position = ANY($1) AND published_at IS NULL`, positions)
+	if err != nil {
+		return translate(err, "marking events published")
+	}
+	return nil
+}
+
+// OutboxLag returns how many committed events wait to be published and when the oldest of
+// them occurred (the zero time when none waits), for metrics and health checks.
+func (s *OutboxStore) OutboxLag(ctx context.Context) (count int, oldest time.Time, err error) {
+	var n int64
+	var at *time.Time
+	err = s.db.Pool.QueryRow(ctx, `SELECT count(*), min(occurred_at) FROM outbox
+		WHERE published_at IS NULL`).Scan(&n, &at)
+	if err != nil {
+		return 0, time.Time{}, translate(err, "measuring outbox lag")
+	}
+	if at != nil {
+		oldest = *at
+	}
+	return int(n), oldest, nil
+}
+
+// Lead blocks until this process holds the outbox leader lock, a session advisory lock,
+// so that one relay among all replicas publishes, in order. It returns a context that is
+// done when leadership ends, and a release function that the caller must call, exactly
+// once or more (later calls do nothing), whatever happens: it unlocks and gives the
+// connection back.
+//
+// The lock lives on a connection taken from the pool for as long as it is held. If that
+// connection fails, the server has dropped the lock and another process may lead: the
+// returned context is then cancelled with cause ErrLeadershipLost, and the caller must
+// stop publishing and call release. The context also ends when ctx does; the lock is
+// still held until release. Lead returns an error when ctx ends before the lock is
+// obtained or the database cannot be reached. Session locks need a session: Lead does not
+// work through a transaction-pooling proxy.
+func (s *OutboxStore) Lead(ctx context.Context) (context.Context, func(), error) {
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("acquiring connection for outbox leadership: %w", err)
+	}
+	// The wait happens in the server: when ctx ends, pgx interrupts the query and closes
+	// the connection, which drops a lock granted in the meantime too.
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", outboxLeaderLock); err != nil {
+		discard(conn)
+		return nil, nil, fmt.Errorf("waiting for outbox leadership: %w", err)
+	}
+	leadCtx, cancel := context.WithCancelCause(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		watchLock(leadCtx, conn, cancel)
+	}()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			cancel(errLeadershipReleased)
+			<-watched // the watcher no longer uses conn
+			ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+			defer stop()
+			var held bool
+			err := conn.QueryRow(ctx, "SELECT pg_advisory_unlock($1)", outboxLeaderLock).Scan(&held)
+			if err != nil || !held {
+				discard(conn) // closing the session drops whatever it holds
+				return
+			}
+			conn.Release()
+		})
+	}
+	return leadCtx, release, nil
+}
+
+// watchLock watches the connection holding the leader lock until ctx ends, and cancels
+// with ErrLeadershipLost when the connection fails. Waiting for a notification (there are
+// none: the connection listens to nothing) reads the socket, so a connection closed by the
+// server shows at once; a ping after some quiet catches one that silently died.
+func watchLock(ctx context.Context, conn *pgxpool.Conn, lost context.CancelCauseFunc) {
+	for {
+		wctx, cancel := context.WithTimeout(ctx, leaderCheckInterval)
+		err := conn.Conn().PgConn().WaitForNotification(wctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			lost(fmt.Errorf("%w: %w", ErrLeadershipLost, err))
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, leaderPingTimeout)
+		err = conn.Ping(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			lost(fmt.Errorf("%w: %w", ErrLeadershipLost, err))
+			return
+		}
+	}
+}
+
+// Notifications listens for outbox commits on a connection of its own and returns a
+// channel that receives a value after each commit that wrote events. Sends never block:
+// commits that happen while a value is still pending fold into it, so one receive may
+// stand for many commits. After a lost connection the listener reconnects (backing off up
+// to a few seconds) and then sends a value, since commits may have gone unheard meanwhile.
+// Commits made before Notifications returns may go unsignalled: read the outbox once
+// after calling it.
+//
+// The channel is closed once ctx has ended and the listener has let go of its connection.
+// Notifications returns an error, and starts nothing, when it cannot listen at all.
+func (s *OutboxStore) Notifications(ctx context.Context) (<-chan struct{}, error) {
+	conn, err := s.listen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan struct{}, 1)
+	go s.forward(ctx, conn, ch)
+	return ch, nil
+}
+
+// listen returns a pooled connection that listens on the outbox channel.
+func (s *OutboxStore) listen(ctx context.Context) (*pgxpool.Conn, error) {
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquiring connection for outbox notifications: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
+		discard(conn)
+		return nil, fmt.Errorf("listening for outbox notifications: %w", err)
+	}
+	return conn, nil
+}
+
+// forward signals ch for every notification on conn until ctx ends, replacing conn when
+// it fails, then closes ch.
+func (s *OutboxStore) forward(ctx context.Context, conn *pgxpool.Conn, ch chan<- struct{}) {
+	defer close(ch)
+	backoff := listenBackoffMin
+	for {
+		if conn == nil {
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			var err error
+			if conn, err = s.listen(ctx); err != nil {
+				backoff = min(2*backoff, listenBackoffMax)
+				continue
+			}
+			backoff = listenBackoffMin
+			signal(ch)
+		}
+		_, err := conn.Conn().WaitForNotification(ctx)
+		if ctx.Err() != nil {
+			discard(conn)
+			return
+		}
+		if err != nil {
+			discard(conn)
+			conn = nil
+			continue
+		}
+		signal(ch)
+	}
+}
+
+// signal sends on ch unless a value is already pending.
+func signal(ch chan<- struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// discard closes a pooled connection whose session state (a lock, a LISTEN, a broken
+// protocol state) must not be handed to the next user, and returns it to the pool, which
+// drops closed connections.
+func discard(conn *pgxpool.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = conn.Conn().Close(ctx) // the pool replaces it either way
+	conn.Release()
+}
