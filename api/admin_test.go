@@ -26,7 +26,7 @@ var publicRootFields = map[string]bool{
 	"Mutation.register": true, "Mutation.login": true, "Mutation.refreshToken": true,
 	"Mutation.cartCreate": true, "Mutation.cartLinesAdd": true, "Mutation.cartLinesUpdate": true,
 	"Mutation.cartLinesRemove": true, "Mutation.checkout": true, "Mutation.trackEvents": true,
-	"Mutation.orderCancel": true, "Subscription.orderStatusChanged": true,
+	"Subscription.orderStatusChanged": true,
 }
 
 // adminFields are the fields API.md reserves for admins.

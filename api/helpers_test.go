@@ -126,3 +126,5 @@ func base64RawURL(s string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	return string(b), err
 }
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -16,6 +16,7 @@ import (
 	"github.com/shopgraph/shopgraph/auth"
 	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/events"
+	"github.com/shopgraph/shopgraph/payments"
 	"github.com/shopgraph/shopgraph/resolvers"
 	"github.com/shopgraph/shopgraph/store/clickhouse"
 	"github.com/shopgraph/shopgraph/store/postgres"
@@ -36,6 +37,10 @@ type Config struct {
 	Introspection bool
 	// LoaderWait is the dataloaders' batching window; zero means the default.
 	LoaderWait time.Duration
+	// Payments takes payments; nil means the built-in simulator.
+	Payments domain.PaymentProvider
+	// PaymentTimeout bounds a payment; zero means the checkout's default.
+	PaymentTimeout time.Duration
 	// LoginPerAccount and LoginPerAddress limit sign-in attempts.
 	LoginPerAccount redis.Limit
 	LoginPerAddress redis.Limit
@@ -92,11 +97,20 @@ func New(cfg Config, deps Deps) (*App, error) {
 		LoginByAccount: limit{limiter, cfg.LoginPerAccount},
 		LoginByAddress: limit{limiter, cfg.LoginPerAddress},
 	}
+	orders := postgres.NewOrderStore(deps.Postgres)
+	carts := redis.NewCartStore(deps.Redis)
+	payer := cfg.Payments
+	if payer == nil {
+		payer = payments.Simulator{}
+	}
 	r := &resolvers.Resolver{
 		Catalog:      catalog,
 		CatalogAdmin: catalog,
 		Users:        users,
 		Accounts:     accounts,
+		Carts:        carts,
+		Orders:       orders,
+		Checkouts:    &domain.Checkout{Orders: orders, Carts: carts, Payments: payer, PaymentTimeout: cfg.PaymentTimeout},
 		LoaderWait:   cfg.LoaderWait,
 	}
 	authn := &auth.Authenticator{

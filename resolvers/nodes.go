@@ -29,6 +29,25 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, err
 		}
 		return c, nil
+	case typeOrder:
+		o, err := r.visibleOrder(ctx, gid, "id")
+		if o == nil || err != nil {
+			return nil, err
+		}
+		return toOrder(*o), nil
+	case typeUser:
+		caller, ok := domain.IdentityFrom(ctx)
+		if !ok || (caller.UserID != id && !caller.IsAdmin()) {
+			return nil, nil
+		}
+		u, err := loadersFrom(ctx).UserByID.Load(ctx, id)()
+		if domain.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return toUser(u), nil
 	}
 	return nil, nil
 }

@@ -16,6 +16,8 @@ const (
 	typeProduct  = "Product"
 	typeCategory = "Category"
 	typeUser     = "User"
+	typeOrder    = "Order"
+	typeCartLine = "CartLine"
 )
 
 // encodeID returns the global id of the object of the given type and database id.
@@ -71,6 +73,20 @@ func encodeCursor(c domain.Cursor) string {
 // nil for a nil input and a BAD_USER_INPUT error blaming field for anything malformed,
 // tampered with, or made for another sort order.
 func decodeProductCursor(s *string, key domain.ProductSortKey, field string) (*domain.Cursor, error) {
+	c, err := decodeCursor(s, string(key), field)
+	if err != nil || c == nil {
+		return c, err
+	}
+	if !key.ValidCursorValue(c.Value) {
+		return nil, domain.FieldError([]string{field}, "%s is not a valid cursor for this listing", field)
+	}
+	return c, nil
+}
+
+// decodeCursor reads an opaque cursor made for the listing order sort. It returns nil for
+// a nil input and a BAD_USER_INPUT error blaming field for anything malformed or made for
+// another order; the caller checks the value's form.
+func decodeCursor(s *string, sort, field string) (*domain.Cursor, error) {
 	if s == nil {
 		return nil, nil
 	}
@@ -83,7 +99,7 @@ func decodeProductCursor(s *string, key domain.ProductSortKey, field string) (*d
 		return nil, bad
 	}
 	var c cursorJSON
-	if err := json.Unmarshal(raw, &c); err != nil || c.ID <= 0 || c.Sort != string(key) || !key.ValidCursorValue(c.Value) {
+	if err := json.Unmarshal(raw, &c); err != nil || c.ID <= 0 || c.Sort != sort {
 		return nil, bad
 	}
 	return &domain.Cursor{Sort: c.Sort, Value: c.Value, ID: c.ID}, nil

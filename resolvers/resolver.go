@@ -19,6 +19,12 @@ type Resolver struct {
 	Users domain.UserStore
 	// Accounts signs users up and in.
 	Accounts *domain.Accounts
+	// Carts keeps carts.
+	Carts domain.CartStore
+	// Orders keeps orders.
+	Orders domain.OrderStore
+	// Checkouts buys carts.
+	Checkouts *domain.Checkout
 	// LoaderWait is the dataloaders' batching window; zero means DefaultLoaderWait.
 	LoaderWait time.Duration
 }

@@ -8,12 +8,66 @@ package resolvers
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/graph"
 	"github.com/shopgraph/shopgraph/graph/model"
 )
+
+// TotalQuantity is the resolver for the totalQuantity field.
+func (r *cartResolver) TotalQuantity(ctx context.Context, obj *model.Cart) (int, error) {
+	n := 0
+	for _, l := range obj.Lines {
+		n += l.Quantity
+	}
+	return n, nil
+}
+
+// Subtotal is the resolver for the subtotal field.
+func (r *cartResolver) Subtotal(ctx context.Context, obj *model.Cart) (*model.Money, error) {
+	ids := make([]int64, len(obj.Lines))
+	for i, l := range obj.Lines {
+		ids[i] = l.ProductID
+	}
+	products, errs := loadersFrom(ctx).ProductByID.LoadMany(ctx, ids)()
+	sum := domain.Money{Currency: domain.DefaultCurrency}
+	for i, l := range obj.Lines {
+		if errs != nil && errs[i] != nil {
+			return nil, errs[i]
+		}
+		sum.Amount += products[i].Price.Amount * int64(l.Quantity)
+	}
+	return toMoney(sum), nil
+}
+
+// Product is the resolver for the product field.
+func (r *cartLineResolver) Product(ctx context.Context, obj *model.CartLine) (*model.Product, error) {
+	p, err := cartLineProduct(ctx, obj.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return toProduct(p), nil
+}
+
+// UnitPrice is the resolver for the unitPrice field.
+func (r *cartLineResolver) UnitPrice(ctx context.Context, obj *model.CartLine) (*model.Money, error) {
+	p, err := cartLineProduct(ctx, obj.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return toMoney(p.Price), nil
+}
+
+// Total is the resolver for the total field.
+func (r *cartLineResolver) Total(ctx context.Context, obj *model.CartLine) (*model.Money, error) {
+	p, err := cartLineProduct(ctx, obj.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return toMoney(domain.Money{Amount: p.Price.Amount * int64(obj.Quantity), Currency: p.Price.Currency}), nil
+}
 
 // Parent is the resolver for the parent field.
 func (r *categoryResolver) Parent(ctx context.Context, obj *model.Category) (*model.Category, error) {
@@ -66,6 +120,7 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 	if len(uerrs) > 0 {
 		return &model.AuthPayload{UserErrors: toUserErrors(uerrs)}, nil
 	}
+	r.mergeGuestCart(ctx, input.GuestCartID, sess.User.ID)
 	return authPayload(sess), nil
 }
 
@@ -78,6 +133,7 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	if len(uerrs) > 0 {
 		return &model.AuthPayload{UserErrors: toUserErrors(uerrs)}, nil
 	}
+	r.mergeGuestCart(ctx, input.GuestCartID, sess.User.ID)
 	return authPayload(sess), nil
 }
 
@@ -100,6 +156,129 @@ func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// CartCreate is the resolver for the cartCreate field.
+func (r *mutationResolver) CartCreate(ctx context.Context, lines []*model.CartLineInput) (*model.CartPayload, error) {
+	add, uerrs := r.checkLines(ctx, domain.Cart{}, lines)
+	if len(uerrs) > 0 {
+		return &model.CartPayload{UserErrors: uerrs}, nil
+	}
+	caller, _ := domain.IdentityFrom(ctx)
+	c, err := r.Carts.CreateCart(ctx, caller.UserID)
+	if err != nil || len(add) == 0 {
+		return cartPayload(c, err)
+	}
+	if len(c.Lines) > 0 {
+		// A customer's existing cart: check the new units against what it holds.
+		if add, uerrs = r.checkLines(ctx, c, lines); len(uerrs) > 0 {
+			return &model.CartPayload{UserErrors: uerrs}, nil
+		}
+	}
+	return cartPayload(r.Carts.AddLines(ctx, c.ID, add))
+}
+
+// CartLinesAdd is the resolver for the cartLinesAdd field.
+func (r *mutationResolver) CartLinesAdd(ctx context.Context, cartID string, lines []*model.CartLineInput) (*model.CartPayload, error) {
+	c, err := r.visibleCart(ctx, cartID)
+	if err != nil {
+		return cartPayload(c, err)
+	}
+	add, uerrs := r.checkLines(ctx, c, lines)
+	if len(uerrs) > 0 {
+		return &model.CartPayload{UserErrors: uerrs}, nil
+	}
+	return cartPayload(r.Carts.AddLines(ctx, c.ID, add))
+}
+
+// CartLinesUpdate is the resolver for the cartLinesUpdate field.
+func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID string, lines []*model.CartLineUpdateInput) (*model.CartPayload, error) {
+	c, err := r.visibleCart(ctx, cartID)
+	if err != nil {
+		return cartPayload(c, err)
+	}
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	pids, uerrs := lineProductIDs(ids, "lines")
+	if len(uerrs) > 0 {
+		return &model.CartPayload{UserErrors: uerrs}, nil
+	}
+	updates := make([]domain.CartLineUpdate, len(lines))
+	for i, l := range lines {
+		if e := domain.ValidateQuantity([]string{"lines", strconv.Itoa(i), "quantity"}, l.Quantity, true); e != nil {
+			return &model.CartPayload{UserErrors: domainUserErrors([]*domain.Error{e})}, nil
+		}
+		updates[i] = domain.CartLineUpdate{ProductID: pids[i], Quantity: l.Quantity}
+	}
+	return cartPayload(r.Carts.UpdateLines(ctx, c.ID, updates))
+}
+
+// CartLinesRemove is the resolver for the cartLinesRemove field.
+func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, lineIds []string) (*model.CartPayload, error) {
+	c, err := r.visibleCart(ctx, cartID)
+	if err != nil {
+		return cartPayload(c, err)
+	}
+	pids, uerrs := lineProductIDs(lineIds, "lineIds")
+	if len(uerrs) > 0 {
+		return &model.CartPayload{UserErrors: uerrs}, nil
+	}
+	return cartPayload(r.Carts.RemoveLines(ctx, c.ID, pids))
+}
+
+// Checkout is the resolver for the checkout field.
+func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error) {
+	caller, signedIn := domain.IdentityFrom(ctx)
+	in := domain.CheckoutInput{CartID: input.CartID, PaymentMethod: domain.PaymentMethod(input.PaymentMethod),
+		ShippingAddress: fromAddressInput(input.ShippingAddress), IdempotencyKey: input.IdempotencyKey}
+	if input.Email != nil {
+		in.Email = *input.Email
+	}
+	o, uerrs, err := r.Checkouts.Run(ctx, caller, signedIn, in)
+	if err != nil {
+		return nil, err
+	}
+	if len(uerrs) > 0 {
+		return &model.CheckoutPayload{UserErrors: toUserErrors(uerrs)}, nil
+	}
+	return &model.CheckoutPayload{Order: toOrder(o), UserErrors: []*model.UserError{}}, nil
+}
+
+// OrderCancel is the resolver for the orderCancel field.
+func (r *mutationResolver) OrderCancel(ctx context.Context, orderID string, reason string) (*model.OrderPayload, error) {
+	if errs := domain.ValidateReason(reason); len(errs) > 0 {
+		return &model.OrderPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	return r.transition(ctx, orderID, domain.Transition{To: domain.StatusCancelled, Note: strings.TrimSpace(reason)})
+}
+
+// OrderShip is the resolver for the orderShip field.
+func (r *mutationResolver) OrderShip(ctx context.Context, orderID string, carrier string, trackingNumber string) (*model.OrderPayload, error) {
+	sh := domain.Shipment{Carrier: strings.TrimSpace(carrier), TrackingNumber: strings.TrimSpace(trackingNumber)}
+	if errs := sh.Validate(); len(errs) > 0 {
+		return &model.OrderPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	return r.transition(ctx, orderID, domain.Transition{To: domain.StatusShipped, Shipment: &sh})
+}
+
+// OrderDeliver is the resolver for the orderDeliver field.
+func (r *mutationResolver) OrderDeliver(ctx context.Context, orderID string) (*model.OrderPayload, error) {
+	return r.transition(ctx, orderID, domain.Transition{To: domain.StatusDelivered})
+}
+
+// OrderReturn is the resolver for the orderReturn field.
+func (r *mutationResolver) OrderReturn(ctx context.Context, orderID string, reason string, refundAmount *model.Decimal) (*model.OrderPayload, error) {
+	if errs := domain.ValidateReason(reason); len(errs) > 0 {
+		return &model.OrderPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	t := domain.Transition{To: domain.StatusReturned, Note: strings.TrimSpace(reason)}
+	if refundAmount != nil {
+		v := int64(*refundAmount)
+		t.RefundAmount = &v
+	}
+	return r.transition(ctx, orderID, t)
 }
 
 // ProductCreate is the resolver for the productCreate field.
@@ -171,6 +350,66 @@ func (r *mutationResolver) InventoryAdjust(ctx context.Context, productID string
 		return &model.ProductPayload{UserErrors: domainUserErrors(errs)}, nil
 	}
 	return productPayload(r.CatalogAdmin.AdjustInventory(ctx, pid, delta, strings.TrimSpace(reason)))
+}
+
+// Customer is the resolver for the customer field.
+func (r *orderResolver) Customer(ctx context.Context, obj *model.Order) (*model.User, error) {
+	if obj.UserID == 0 {
+		return nil, nil
+	}
+	u, err := loadersFrom(ctx).UserByID.Load(ctx, obj.UserID)()
+	if domain.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toUser(u), nil
+}
+
+// StatusHistory is the resolver for the statusHistory field.
+func (r *orderResolver) StatusHistory(ctx context.Context, obj *model.Order) ([]*model.OrderStatusEvent, error) {
+	evs, err := loadersFrom(ctx).OrderHistory.Load(ctx, obj.DBID)()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.OrderStatusEvent, len(evs))
+	for i, e := range evs {
+		out[i] = toStatusEvent(e)
+	}
+	return out, nil
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *orderConnectionResolver) Nodes(ctx context.Context, obj *model.OrderConnection) ([]*model.Order, error) {
+	nodes := make([]*model.Order, len(obj.Edges))
+	for i, e := range obj.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes, nil
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *orderConnectionResolver) TotalCount(ctx context.Context, obj *model.OrderConnection) (int, error) {
+	return obj.Count(ctx)
+}
+
+// Product is the resolver for the product field.
+func (r *orderLineResolver) Product(ctx context.Context, obj *model.OrderLine) (*model.Product, error) {
+	p, err := cartLineProduct(ctx, obj.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return toProduct(p), nil
+}
+
+// Order is the resolver for the order field.
+func (r *orderStatusEventResolver) Order(ctx context.Context, obj *model.OrderStatusEvent) (*model.Order, error) {
+	o, err := loadersFrom(ctx).OrderByID.Load(ctx, obj.OrderID)()
+	if err != nil {
+		return nil, err
+	}
+	return toOrder(o), nil
 }
 
 // Category is the resolver for the category field.
@@ -304,6 +543,42 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	return toUser(u), nil
 }
 
+// Cart is the resolver for the cart field.
+func (r *queryResolver) Cart(ctx context.Context, id string) (*model.Cart, error) {
+	c, err := r.visibleCart(ctx, id)
+	if domain.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toCart(c), nil
+}
+
+// Order is the resolver for the order field.
+func (r *queryResolver) Order(ctx context.Context, id string) (*model.Order, error) {
+	o, err := r.visibleOrder(ctx, id, "id")
+	if o == nil || err != nil {
+		return nil, err
+	}
+	return toOrder(*o), nil
+}
+
+// Orders is the resolver for the orders field.
+func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, filter *model.OrderFilter) (*model.OrderConnection, error) {
+	var f domain.OrderFilter
+	if filter != nil {
+		if filter.Status != nil {
+			f.Status = domain.OrderStatus(*filter.Status)
+		}
+		f.From, f.To = filter.From, filter.To
+		if filter.CustomerEmail != nil {
+			f.Email = domain.NormalizeEmail(*filter.CustomerEmail)
+		}
+	}
+	return r.listOrders(ctx, f, first, after, nil, nil)
+}
+
 // LowStockProducts is the resolver for the lowStockProducts field.
 func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, first *int, after *string) (*model.ProductConnection, error) {
 	limit := 10
@@ -330,11 +605,42 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	}), nil
 }
 
+// Orders is the resolver for the orders field.
+func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, after *string, last *int, before *string) (*model.OrderConnection, error) {
+	caller, _ := domain.IdentityFrom(ctx)
+	if caller.UserID != obj.DBID && !caller.IsAdmin() {
+		return nil, domain.Errorf(domain.CodeForbidden, "only the user and admins may read their orders")
+	}
+	return r.listOrders(ctx, domain.OrderFilter{UserID: obj.DBID}, first, after, last, before)
+}
+
+// Cart returns graph.CartResolver implementation.
+func (r *Resolver) Cart() graph.CartResolver { return &cartResolver{r} }
+
+// CartLine returns graph.CartLineResolver implementation.
+func (r *Resolver) CartLine() graph.CartLineResolver { return &cartLineResolver{r} }
+
 // Category returns graph.CategoryResolver implementation.
 func (r *Resolver) Category() graph.CategoryResolver { return &categoryResolver{r} }
 
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
+// Order returns graph.OrderResolver implementation.
+func (r *Resolver) Order() graph.OrderResolver { return &orderResolver{r} }
+
+// OrderConnection returns graph.OrderConnectionResolver implementation.
+func (r *Resolver) OrderConnection() graph.OrderConnectionResolver {
+	return &orderConnectionResolver{r}
+}
+
+// OrderLine returns graph.OrderLineResolver implementation.
+func (r *Resolver) OrderLine() graph.OrderLineResolver { return &orderLineResolver{r} }
+
+// OrderStatusEvent returns graph.OrderStatusEventResolver implementation.
+func (r *Resolver) OrderStatusEvent() graph.OrderStatusEventResolver {
+	return &orderStatusEventResolver{r}
+}
 
 // Product returns graph.ProductResolver implementation.
 func (r *Resolver) Product() graph.ProductResolver { return &productResolver{r} }
@@ -347,10 +653,20 @@ func (r *Resolver) ProductConnection() graph.ProductConnectionResolver {
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// User returns graph.UserResolver implementation.
+func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
+
 type (
+	cartResolver              struct{ *Resolver }
+	cartLineResolver          struct{ *Resolver }
 	categoryResolver          struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }
+	orderResolver             struct{ *Resolver }
+	orderConnectionResolver   struct{ *Resolver }
+	orderLineResolver         struct{ *Resolver }
+	orderStatusEventResolver  struct{ *Resolver }
 	productResolver           struct{ *Resolver }
 	productConnectionResolver struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	userResolver              struct{ *Resolver }
 )

@@ -103,3 +103,71 @@ type User struct {
 
 // IsNode marks User as a Node.
 func (User) IsNode() {}
+
+// Cart is the GraphQL view of a cart.
+type Cart struct {
+	ID        string      `json:"id"`
+	Lines     []*CartLine `json:"lines"`
+	UpdatedAt time.Time   `json:"updatedAt"`
+}
+
+// CartLine is a cart line; the product, prices and totals resolve through the loader.
+type CartLine struct {
+	ID        string `json:"id"`
+	ProductID int64  `json:"-"`
+	Quantity  int    `json:"quantity"`
+}
+
+// Order is the GraphQL view of an order; UserID feeds the customer loader.
+type Order struct {
+	ID              string        `json:"id"`
+	DBID            int64         `json:"-"`
+	Number          string        `json:"number"`
+	Status          OrderStatus   `json:"status"`
+	UserID          int64         `json:"-"`
+	Email           string        `json:"email"`
+	Lines           []*OrderLine  `json:"lines"`
+	Subtotal        *Money        `json:"subtotal"`
+	Total           *Money        `json:"total"`
+	RefundedAmount  *Money        `json:"refundedAmount,omitempty"`
+	PaymentMethod   PaymentMethod `json:"paymentMethod"`
+	ShippingAddress *Address      `json:"shippingAddress"`
+	Shipment        *Shipment     `json:"shipment,omitempty"`
+	CreatedAt       time.Time     `json:"createdAt"`
+}
+
+// IsNode marks Order as a Node.
+func (Order) IsNode() {}
+
+// OrderLine is an order line; the product resolves through the loader.
+type OrderLine struct {
+	ProductID int64  `json:"-"`
+	Name      string `json:"name"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice *Money `json:"unitPrice"`
+	Total     *Money `json:"total"`
+}
+
+// OrderStatusEvent is a history entry; the order resolves through the loader.
+type OrderStatusEvent struct {
+	Sequence       int          `json:"sequence"`
+	OrderID        int64        `json:"-"`
+	Status         OrderStatus  `json:"status"`
+	PreviousStatus *OrderStatus `json:"previousStatus,omitempty"`
+	At             time.Time    `json:"at"`
+	Note           *string      `json:"note,omitempty"`
+	Shipment       *Shipment    `json:"shipment,omitempty"`
+}
+
+// OrderEdge is an order with its cursor.
+type OrderEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *Order `json:"node"`
+}
+
+// OrderConnection is a page of orders; Count computes totalCount when asked for.
+type OrderConnection struct {
+	Edges    []*OrderEdge                           `json:"edges"`
+	PageInfo *PageInfo                              `json:"pageInfo"`
+	Count    func(ctx context.Context) (int, error) `json:"-"`
+}

@@ -15,6 +15,46 @@ type Node interface {
 	IsNode()
 }
 
+// A postal address.
+type Address struct {
+	// The recipient's name.
+	Name string `json:"name"`
+	// The street address.
+	Line1 string `json:"line1"`
+	// More of the street address.
+	Line2 *string `json:"line2,omitempty"`
+	// The city.
+	City string `json:"city"`
+	// The state, province or region.
+	Region *string `json:"region,omitempty"`
+	// The postal code.
+	PostalCode string `json:"postalCode"`
+	// The two-letter ISO 3166 country code.
+	Country string `json:"country"`
+	// A phone number for the carrier.
+	Phone *string `json:"phone,omitempty"`
+}
+
+// A postal address, as input.
+type AddressInput struct {
+	// The recipient's name.
+	Name string `json:"name"`
+	// The street address.
+	Line1 string `json:"line1"`
+	// More of the street address.
+	Line2 *string `json:"line2,omitempty"`
+	// The city.
+	City string `json:"city"`
+	// The state, province or region.
+	Region *string `json:"region,omitempty"`
+	// The postal code.
+	PostalCode string `json:"postalCode"`
+	// The two-letter ISO 3166 country code, such as "IN" or "US".
+	Country string `json:"country"`
+	// A phone number for the carrier.
+	Phone *string `json:"phone,omitempty"`
+}
+
 // The result of signing up, signing in or refreshing a session.
 type AuthPayload struct {
 	// A short-lived access token, sent as `Authorization: Bearer <token>`; null on failure.
@@ -26,6 +66,52 @@ type AuthPayload struct {
 	// The signed-in user; null on failure.
 	User *User `json:"user,omitempty"`
 	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// Units of a product to put in a cart.
+type CartLineInput struct {
+	// The product.
+	ProductID string `json:"productId"`
+	// How many units to add: 1 to 99.
+	Quantity int `json:"quantity"`
+}
+
+// A new quantity for a cart line.
+type CartLineUpdateInput struct {
+	// The line's id.
+	ID string `json:"id"`
+	// The new quantity: 0 removes the line, at most 99.
+	Quantity int `json:"quantity"`
+}
+
+// The result of a cart mutation.
+type CartPayload struct {
+	// The cart as it is after the mutation; null on failure.
+	Cart *Cart `json:"cart,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// What a checkout takes.
+type CheckoutInput struct {
+	// The cart to buy.
+	CartID string `json:"cartId"`
+	// How to pay.
+	PaymentMethod PaymentMethod `json:"paymentMethod"`
+	// Where to ship.
+	ShippingAddress *AddressInput `json:"shippingAddress"`
+	// A key unique to this purchase attempt (at most 128 characters): sending it again returns the same order instead of buying twice.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Where to send confirmations; required for guests, the account's email otherwise.
+	Email *string `json:"email,omitempty"`
+}
+
+// The result of a checkout.
+type CheckoutPayload struct {
+	// The order; PAID on success, CANCELLED when the payment was declined. Null when no order was placed.
+	Order *Order `json:"order,omitempty"`
+	// Why the checkout failed; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -41,6 +127,26 @@ type LoginInput struct {
 
 // The entry points for changing the shop.
 type Mutation struct {
+}
+
+// Conditions on the admin's order listing; all given conditions must hold.
+type OrderFilter struct {
+	// Only orders in this status.
+	Status *OrderStatus `json:"status,omitempty"`
+	// Only orders placed at or after this time.
+	From *time.Time `json:"from,omitempty"`
+	// Only orders placed before this time.
+	To *time.Time `json:"to,omitempty"`
+	// Only orders with this email (case-insensitive).
+	CustomerEmail *string `json:"customerEmail,omitempty"`
+}
+
+// The result of an order mutation.
+type OrderPayload struct {
+	// The order as it is after the mutation; null on failure.
+	Order *Order `json:"order,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // Where a page of a connection sits in the whole list, for cursor pagination.
@@ -131,6 +237,14 @@ type RegisterInput struct {
 	GuestCartID *string `json:"guestCartId,omitempty"`
 }
 
+// A parcel on its way.
+type Shipment struct {
+	// The carrier's name.
+	Carrier string `json:"carrier"`
+	// The carrier's tracking number.
+	TrackingNumber string `json:"trackingNumber"`
+}
+
 // A business failure of a mutation: the request was understood but could not be done.
 type UserError struct {
 	// The path of the input field at fault, such as ["input", "email"], when one field is.
@@ -139,6 +253,140 @@ type UserError struct {
 	Message string `json:"message"`
 	// A stable, machine-readable code, such as INVALID_CREDENTIALS or OUT_OF_STOCK.
 	Code string `json:"code"`
+}
+
+// Where an order is in its life.
+type OrderStatus string
+
+const (
+	// Placed, stock reserved, payment not yet taken.
+	OrderStatusPending OrderStatus = "PENDING"
+	// Paid, waiting to ship.
+	OrderStatusPaid OrderStatus = "PAID"
+	// Handed to the carrier.
+	OrderStatusShipped OrderStatus = "SHIPPED"
+	// Delivered to the customer.
+	OrderStatusDelivered OrderStatus = "DELIVERED"
+	// Cancelled before shipping; its stock went back on the shelf.
+	OrderStatusCancelled OrderStatus = "CANCELLED"
+	// Returned after delivery, with a refund.
+	OrderStatusReturned OrderStatus = "RETURNED"
+)
+
+var AllOrderStatus = []OrderStatus{
+	OrderStatusPending,
+	OrderStatusPaid,
+	OrderStatusShipped,
+	OrderStatusDelivered,
+	OrderStatusCancelled,
+	OrderStatusReturned,
+}
+
+func (e OrderStatus) IsValid() bool {
+	switch e {
+	case OrderStatusPending, OrderStatusPaid, OrderStatusShipped, OrderStatusDelivered, OrderStatusCancelled, OrderStatusReturned:
+		return true
+	}
+	return false
+}
+
+func (e OrderStatus) String() string {
+	return string(e)
+}
+
+func (e *OrderStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderStatus", str)
+	}
+	return nil
+}
+
+func (e OrderStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How an order is paid.
+type PaymentMethod string
+
+const (
+	// A credit or debit card.
+	PaymentMethodCard PaymentMethod = "CARD"
+	// India's Unified Payments Interface.
+	PaymentMethodUpi PaymentMethod = "UPI"
+	// A digital wallet.
+	PaymentMethodWallet PaymentMethod = "WALLET"
+	// Cash on delivery.
+	PaymentMethodCod PaymentMethod = "COD"
+)
+
+var AllPaymentMethod = []PaymentMethod{
+	PaymentMethodCard,
+	PaymentMethodUpi,
+	PaymentMethodWallet,
+	PaymentMethodCod,
+}
+
+func (e PaymentMethod) IsValid() bool {
+	switch e {
+	case PaymentMethodCard, PaymentMethodUpi, PaymentMethodWallet, PaymentMethodCod:
+		return true
+	}
+	return false
+}
+
+func (e PaymentMethod) String() string {
+	return string(e)
+}
+
+func (e *PaymentMethod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PaymentMethod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PaymentMethod", str)
+	}
+	return nil
+}
+
+func (e PaymentMethod) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PaymentMethod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PaymentMethod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a product listing is ordered by.

@@ -1,0 +1,156 @@
+package resolvers
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/graph/model"
+)
+
+func toCart(c domain.Cart) *model.Cart {
+	m := &model.Cart{ID: c.ID, UpdatedAt: c.UpdatedAt, Lines: make([]*model.CartLine, len(c.Lines))}
+	for i, l := range c.Lines {
+		m.Lines[i] = &model.CartLine{ID: encodeID(typeCartLine, l.ProductID), ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	return m
+}
+
+// cartPayload answers a cart mutation: the cart, or the user errors of a business
+// failure; other errors (the cart store being down) are returned as errors.
+func cartPayload(c domain.Cart, err error) (*model.CartPayload, error) {
+	if err != nil {
+		ue, err := domain.SplitBusiness(err)
+		if err != nil {
+			return nil, err
+		}
+		return &model.CartPayload{UserErrors: toUserErrors(ue)}, nil
+	}
+	return &model.CartPayload{Cart: toCart(c), UserErrors: []*model.UserError{}}, nil
+}
+
+func cartFailure(field []string, code, msg string) *model.CartPayload {
+	return &model.CartPayload{UserErrors: []*model.UserError{{Field: field, Message: msg, Code: code}}}
+}
+
+// visibleCart returns the cart with the id when the caller may use it; a NOT_FOUND error
+// otherwise, the same for a cart that does not exist and one that belongs to someone else.
+func (r *Resolver) visibleCart(ctx context.Context, id string) (domain.Cart, error) {
+	if !validText(id) {
+		return domain.Cart{}, domain.Errorf(domain.CodeNotFound, "no such cart")
+	}
+	c, err := r.Carts.Cart(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	caller, signedIn := domain.IdentityFrom(ctx)
+	if !c.VisibleTo(caller, signedIn) {
+		return domain.Cart{}, domain.Errorf(domain.CodeNotFound, "no such cart")
+	}
+	return c, nil
+}
+
+// checkLines decodes and validates lines to add to cart (the zero Cart for a new one):
+// every product must be sold, and the cart's quantity of it plus the new units must be in
+// stock and within the per-line cap. It returns the domain lines, or user errors.
+func (r *Resolver) checkLines(ctx context.Context, cart domain.Cart, lines []*model.CartLineInput) ([]domain.CartLineInput, []*model.UserError) {
+	if len(lines) > domain.MaxCartLines {
+		return nil, []*model.UserError{{Field: []string{"lines"}, Message: "too many lines at once", Code: "BAD_USER_INPUT"}}
+	}
+	inCart := map[int64]int{}
+	for _, l := range cart.Lines {
+		inCart[l.ProductID] = l.Quantity
+	}
+	out := make([]domain.CartLineInput, 0, len(lines))
+	var errs []*model.UserError
+	ids := make([]int64, 0, len(lines))
+	for i, l := range lines {
+		path := []string{"lines", strconv.Itoa(i)}
+		id, err := decodeID(l.ProductID, typeProduct, append(path, "productId")...)
+		if err != nil {
+			errs = append(errs, domainUserErrors([]*domain.Error{err.(*domain.Error)})...)
+			continue
+		}
+		if e := domain.ValidateQuantity(append(path, "quantity"), l.Quantity, false); e != nil {
+			errs = append(errs, domainUserErrors([]*domain.Error{e})...)
+			continue
+		}
+		ids = append(ids, id)
+		out = append(out, domain.CartLineInput{ProductID: id, Quantity: l.Quantity})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	products, loadErrs := loadersFrom(ctx).ProductByID.LoadMany(ctx, ids)()
+	wanted := map[int64]int{}
+	for i, l := range out {
+		path := []string{"lines", strconv.Itoa(i), "productId"}
+		if loadErrs != nil && loadErrs[i] != nil {
+			if domain.IsNotFound(loadErrs[i]) {
+				errs = append(errs, &model.UserError{Field: path, Message: "no such product", Code: "PRODUCT_UNAVAILABLE"})
+				continue
+			}
+			return nil, []*model.UserError{{Message: "the catalog is unavailable right now", Code: string(domain.CodeServiceUnavailable)}}
+		}
+		p := products[i]
+		if p.Deleted {
+			errs = append(errs, &model.UserError{Field: path, Message: "this product is no longer sold", Code: "PRODUCT_UNAVAILABLE"})
+			continue
+		}
+		wanted[l.ProductID] += l.Quantity
+		total := inCart[l.ProductID] + wanted[l.ProductID]
+		if total > p.Stock {
+			errs = append(errs, &model.UserError{Field: []string{"lines", strconv.Itoa(i), "quantity"},
+				Message: "only " + strconv.Itoa(p.Stock) + " units are in stock", Code: "OUT_OF_STOCK"})
+		}
+	}
+	return out, errs
+}
+
+// lineProductIDs decodes cart line ids into the products they stand for.
+func lineProductIDs(ids []string, field string) ([]int64, []*model.UserError) {
+	out := make([]int64, 0, len(ids))
+	for i, id := range ids {
+		pid, err := decodeID(id, typeCartLine, field, strconv.Itoa(i))
+		if err != nil {
+			return nil, domainUserErrors([]*domain.Error{err.(*domain.Error)})
+		}
+		out = append(out, pid)
+	}
+	return out, nil
+}
+
+// cartLineProduct loads the product of a cart or order line through the request's loader.
+func cartLineProduct(ctx context.Context, productID int64) (domain.Product, error) {
+	return loadersFrom(ctx).ProductByID.Load(ctx, productID)()
+}
+
+// mergeGuestCart moves a guest cart into a customer's cart after sign-in, capping each line
+// by the stock. Sign-in succeeds whether or not the merge can be done now.
+func (r *Resolver) mergeGuestCart(ctx context.Context, guestCartID *string, userID int64) {
+	if guestCartID == nil || r.Carts == nil || !validText(*guestCartID) {
+		return
+	}
+	guest, err := r.Carts.Cart(ctx, *guestCartID)
+	if err != nil || guest.UserID != 0 {
+		return
+	}
+	ids := make([]int64, len(guest.Lines))
+	for i, l := range guest.Lines {
+		ids[i] = l.ProductID
+	}
+	products, err := r.Catalog.ProductsByID(ctx, ids)
+	if err != nil {
+		return
+	}
+	caps := make(map[int64]int, len(ids))
+	for _, id := range ids {
+		p, ok := products[id]
+		if !ok || p.Deleted {
+			caps[id] = 0
+			continue
+		}
+		caps[id] = p.Stock
+	}
+	_, _ = r.Carts.MergeInto(ctx, guest.ID, userID, caps)
+}

@@ -1,0 +1,538 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shopgraph/shopgraph/domain"
+)
+
+// OrderStore keeps orders, their lines and their status history.
+type OrderStore struct {
+	db *DB
+}
+
+var _ domain.OrderStore = (*OrderStore)(nil)
+
+// NewOrderStore returns an OrderStore over db.
+func NewOrderStore(db *DB) *OrderStore { return &OrderStore{db: db} }
+
+const orderColumns = `o.id, o.number, coalesce(o.user_id, 0), o.email, o.status, o.currency, o.subtotal_minor,
+	o.total_minor, o.refund_minor, o.payment_method, o.payment_ref, o.shipping_address, o.carrier,
+	o.tracking_number, o.cart_id, o.idempotency_key, o.created_at, o.updated_at`
+
+type orderRow struct {
+	id, userID, subtotal, total, refund int64
+	number, email, status, currency     string
+	method, ref, cartID, key            string
+	address                             []byte
+	carrier, tracking                   *string
+	createdAt, updatedAt                time.Time
+}
+
+func (r *orderRow) dest() []any {
+	return []any{&r.id, &r.number, &r.userID, &r.email, &r.status, &r.currency, &r.subtotal, &r.total,
+		&r.refund, &r.method, &r.ref, &r.address, &r.carrier, &r.tracking, &r.cartID, &r.key, &r.createdAt, &r.updatedAt}
+}
+
+func toDomainOrder(r orderRow) (domain.Order, error) {
+	o := domain.Order{
+		ID: r.id, Number: r.number, UserID: r.userID, Email: r.email, Status: domain.OrderStatus(r.status),
+		Subtotal:     domain.Money{Amount: r.subtotal, Currency: r.currency},
+		Total:        domain.Money{Amount: r.total, Currency: r.currency},
+		RefundAmount: r.refund, PaymentMethod: domain.PaymentMethod(r.method), PaymentRef: r.ref,
+		CartID: r.cartID, IdempotencyKey: r.key, CreatedAt: r.createdAt, UpdatedAt: r.updatedAt,
+	}
+	if err := json.Unmarshal(r.address, &o.ShippingAddress); err != nil {
+		return o, fmt.Errorf("decoding address of order %d: %w", r.id, err)
+	}
+	if r.carrier != nil && r.tracking != nil {
+		o.Shipment = &domain.Shipment{Carrier: *r.carrier, TrackingNumber: *r.tracking}
+	}
+	return o, nil
+}
+
+// querier is what both a pool and a transaction can do.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// loadOrders reads orders and their lines: two statements whatever the number of ids.
+func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.Order, error) {
+	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = ANY($1)`, ids)
+	if err != nil {
+		return nil, translate(err, "orders by id")
+	}
+	out := make(map[int64]domain.Order, len(ids))
+	var r orderRow
+	_, err = pgx.ForEachRow(rows, r.dest(), func() error {
+		o, err := toDomainOrder(r)
+		out[o.ID] = o
+		return err
+	})
+	if err != nil {
+		return nil, translate(err, "orders by id")
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	rows, err = q.Query(ctx, `SELECT l.order_id, l.product_id, l.name, l.quantity, l.unit_price_minor, o.currency
+		FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.line_no`, ids)
+	if err != nil {
+		return nil, translate(err, "order lines")
+	}
+	var orderID int64
+	var l domain.OrderLine
+	var currency string
+	_, err = pgx.ForEachRow(rows, []any{&orderID, &l.ProductID, &l.Name, &l.Quantity, &l.UnitPrice.Amount, &currency}, func() error {
+		o := out[orderID]
+		line := l
+		line.UnitPrice.Currency = currency
+		line.Total = domain.Money{Amount: line.UnitPrice.Amount * int64(line.Quantity), Currency: currency}
+		o.Lines = append(o.Lines, line)
+		out[orderID] = o
+		return nil
+	})
+	if err != nil {
+		return nil, translate(err, "order lines")
+	}
+	return out, nil
+}
+
+// OrdersByID returns the orders with the given ids.
+func (s *OrderStore) OrdersByID(ctx context.Context, ids []int64) (map[int64]domain.Order, error) {
+	return loadOrders(ctx, s.db.Pool, ids)
+}
+
+func loadOrder(ctx context.Context, q querier, id int64) (domain.Order, error) {
+	m, err := loadOrders(ctx, q, []int64{id})
+	if err != nil {
+		return domain.Order{}, err
+	}
+	o, ok := m[id]
+	if !ok {
+		return domain.Order{}, domain.Errorf(domain.CodeNotFound, "order not found")
+	}
+	return o, nil
+}
+
+// OrderByIdempotencyKey returns the order placed with the key in the scope.
+func (s *OrderStore) OrderByIdempotencyKey(ctx context.Context, scope, key string) (domain.Order, error) {
+	var id int64
+	err := s.db.Pool.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2`, scope, key).Scan(&id)
+	if err != nil {
+		return domain.Order{}, translate(err, "order")
+	}
+	return loadOrder(ctx, s.db.Pool, id)
+}
+
+// PlaceOrder reserves the stock and creates the order in one transaction.
+func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (domain.Order, bool, error) {
+	var order domain.Order
+	if len(r.Cart.Lines) == 0 {
+		return order, false, domain.Business("EMPTY_CART", []string{"input", "cartId"}, "the cart is empty")
+	}
+	existing := false
+	address, err := json.Marshal(r.ShippingAddress)
+	if err != nil {
+		return order, false, fmt.Errorf("encoding address: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		var id int64
+		var userID *int64
+		if r.UserID != 0 {
+			userID = &r.UserID
+		}
+		// A concurrent checkout with the same key waits here for the first to commit,
+		// then finds its order instead of inserting a second one.
+		err := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id)
+			INSERT INTO orders (id, number, user_id, email, status, currency, subtotal_minor, total_minor,
+				payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key)
+			SELECT n.id, 'SG-' || lpad(n.id::text, 6, '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8 FROM n
+			ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
+			RETURNING id`,
+			userID, r.Email, domain.DefaultCurrency, string(r.PaymentMethod), address, r.Cart.ID,
+			r.IdempotencyScope(), r.IdempotencyKey).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			existing = true
+			var prior int64
+			if err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2`,
+				r.IdempotencyScope(), r.IdempotencyKey).Scan(&prior); err != nil {
+				return translate(err, "order by idempotency key")
+			}
+			order, err = loadOrder(ctx, tx, prior)
+			if err != nil {
+				return err
+			}
+			if order.CartID != r.Cart.ID {
+				return domain.Business("IDEMPOTENCY_KEY_REUSED", []string{"input", "idempotencyKey"},
+					"this idempotency key was already used for another cart")
+			}
+			return nil
+		}
+		if err != nil {
+			return translate(err, "inserting order")
+		}
+		lines, evs, err := reserveStock(ctx, tx, id, r.Cart.Lines)
+		if err != nil {
+			return err
+		}
+		var subtotal int64
+		batch := &pgx.Batch{}
+		for i, l := range lines {
+			subtotal += l.UnitPrice.Amount * int64(l.Quantity)
+			batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, name, quantity, unit_price_minor)
+				VALUES ($1, $2, $3, $4, $5, $6)`, id, i+1, l.ProductID, l.Name, l.Quantity, l.UnitPrice.Amount)
+		}
+		batch.Queue(`UPDATE orders SET subtotal_minor = $2, total_minor = $2, last_sequence = 1 WHERE id = $1`, id, subtotal)
+		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status) VALUES ($1, 1, 'PENDING')`, id)
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return translate(err, "writing order lines")
+		}
+		order, err = loadOrder(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		created := orderEvent(order, domain.StatusEvent{Sequence: 1, Status: domain.StatusPending, At: order.CreatedAt})
+		data := created.Data.(domain.OrderEventData)
+		for _, l := range order.Lines {
+			data.Lines = append(data.Lines, domain.OrderLineData{ProductID: l.ProductID, Quantity: l.Quantity, UnitPriceMinor: l.UnitPrice.Amount})
+		}
+		created.Data = data
+		return WriteOutbox(ctx, tx, append([]domain.Event{created}, evs...)...)
+	})
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	return order, existing, nil
+}
+
+// reserveStock takes the units of every line with one conditional update per product,
+// sent together in one round trip, in product order so concurrent checkouts lock rows in
+// the same order and cannot deadlock. A line that cannot be served fails the whole
+// reservation with an OUT_OF_STOCK or PRODUCT_UNAVAILABLE business error.
+func reserveStock(ctx context.Context, tx pgx.Tx, orderID int64, cartLines []domain.CartLine) ([]domain.OrderLine, []domain.Event, error) {
+	sorted := slices.Clone(cartLines)
+	slices.SortFunc(sorted, func(a, b domain.CartLine) int { return int(a.ProductID - b.ProductID) })
+	batch := &pgx.Batch{}
+	for _, l := range sorted {
+		batch.Queue(`UPDATE products SET stock = stock - $2, units_sold = units_sold + $2, updated_at = now()
+			WHERE id = $1 AND deleted_at IS NULL AND stock >= $2
+			RETURNING name, price_minor, currency, stock`, l.ProductID, l.Quantity)
+	}
+	results := tx.SendBatch(ctx, batch)
+	lines := make([]domain.OrderLine, 0, len(sorted))
+	var evs []domain.Event
+	var failed *domain.CartLine
+	for _, l := range sorted {
+		var name, currency string
+		var price int64
+		var stock int
+		err := results.QueryRow().Scan(&name, &price, &currency, &stock)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if failed == nil {
+				failed = &l
+			}
+			continue
+		}
+		if err != nil {
+			results.Close()
+			return nil, nil, translate(err, "reserving stock")
+		}
+		lines = append(lines, domain.OrderLine{ProductID: l.ProductID, Name: name, Quantity: l.Quantity,
+			UnitPrice: domain.Money{Amount: price, Currency: currency}})
+		key := strconv.FormatInt(l.ProductID, 10)
+		evs = append(evs, domain.Event{Type: domain.EventInventoryReserved, Key: key,
+			Data: domain.InventoryEventData{ProductID: l.ProductID, Delta: -l.Quantity, Stock: stock, OrderID: orderID}})
+		if stock == 0 {
+			evs = append(evs, domain.Event{Type: domain.EventProductOutOfStock, Key: key,
+				Data: domain.ProductEventData{ProductID: l.ProductID, Name: name, PriceMinor: price, Currency: currency}})
+		}
+	}
+	if err := results.Close(); err != nil {
+		return nil, nil, translate(err, "reserving stock")
+	}
+	if failed != nil {
+		var stock int
+		var deleted bool
+		err := tx.QueryRow(ctx, `SELECT stock, deleted_at IS NOT NULL FROM products WHERE id = $1`, failed.ProductID).Scan(&stock, &deleted)
+		field := []string{"cart", "lines", strconv.FormatInt(failed.ProductID, 10)}
+		if errors.Is(err, pgx.ErrNoRows) || deleted {
+			return nil, nil, domain.Business("PRODUCT_UNAVAILABLE", field, "a product in the cart is no longer sold")
+		}
+		if err != nil {
+			return nil, nil, translate(err, "checking stock")
+		}
+		return nil, nil, domain.Business("OUT_OF_STOCK", field, "only %d units of a product in the cart are in stock", stock)
+	}
+	return lines, evs, nil
+}
+
+func orderEvent(o domain.Order, ev domain.StatusEvent) domain.Event {
+	d := domain.OrderEventData{
+		OrderID: o.ID, Number: o.Number, UserID: o.UserID, Sequence: ev.Sequence, Status: ev.Status,
+		Previous: ev.Previous, TotalMinor: o.Total.Amount, Currency: o.Total.Currency,
+		PaymentMethod: o.PaymentMethod, Reason: ev.Note, RefundMinor: ev.RefundAmount,
+	}
+	if ev.Shipment != nil {
+		d.Carrier, d.Tracking = ev.Shipment.Carrier, ev.Shipment.TrackingNumber
+	}
+	return domain.Event{Type: ev.Status.EventType(), Key: strconv.FormatInt(o.ID, 10), At: ev.At, Data: d}
+}
+
+// Transition moves the order through the state machine in one transaction.
+func (s *OrderStore) Transition(ctx context.Context, orderID int64, t domain.Transition) (domain.Order, domain.StatusEvent, error) {
+	return s.transition(ctx, orderID, t, "", nil)
+}
+
+// RecordPayment marks a PENDING order PAID and writes payment.processed.
+func (s *OrderStore) RecordPayment(ctx context.Context, orderID int64, reference string) (domain.Order, error) {
+	o, _, err := s.transition(ctx, orderID, domain.Transition{To: domain.StatusPaid, Expect: domain.StatusPending}, reference,
+		func(o domain.Order) []domain.Event {
+			return []domain.Event{{Type: domain.EventPaymentProcessed, Key: strconv.FormatInt(o.ID, 10),
+				Data: domain.PaymentEventData{OrderID: o.ID, AmountMinor: o.Total.Amount, Currency: o.Total.Currency, Method: o.PaymentMethod, Reference: reference}}}
+		})
+	return o, err
+}
+
+// FailPayment cancels a PENDING order whose payment failed.
+func (s *OrderStore) FailPayment(ctx context.Context, orderID int64, reason string) (domain.Order, error) {
+	o, _, err := s.transition(ctx, orderID, domain.Transition{To: domain.StatusCancelled, Expect: domain.StatusPending, Note: reason}, "",
+		func(o domain.Order) []domain.Event {
+			return []domain.Event{{Type: domain.EventPaymentFailed, Key: strconv.FormatInt(o.ID, 10),
+				Data: domain.PaymentEventData{OrderID: o.ID, AmountMinor: o.Total.Amount, Currency: o.Total.Currency, Method: o.PaymentMethod, Reason: reason}}}
+		})
+	return o, err
+}
+
+func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Transition, paymentRef string, extra func(domain.Order) []domain.Event) (domain.Order, domain.StatusEvent, error) {
+	var order domain.Order
+	var ev domain.StatusEvent
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		// The row lock serialises every change of one order: sequence numbers have no
+		// gaps, and the order's events reach the outbox in the order they happened.
+		var status string
+		var seq int
+		var total int64
+		err := tx.QueryRow(ctx, `SELECT status, last_sequence, total_minor FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&status, &seq, &total)
+		if err != nil {
+			return translate(err, "order")
+		}
+		from := domain.OrderStatus(status)
+		if t.Expect != "" && from != t.Expect {
+			return domain.Business("STALE", nil, "the order is %s, not %s", from, t.Expect)
+		}
+		if be := from.CheckTransition(t.To); be != nil {
+			return be
+		}
+		refund := int64(0)
+		if t.To == domain.StatusReturned {
+			refund = total
+			if t.RefundAmount != nil {
+				refund = *t.RefundAmount
+			}
+			if refund < 0 || refund > total {
+				return domain.Business("INVALID_REFUND", []string{"refundAmount"}, "the refund must be between 0 and the %s paid", domain.FormatMinor(total))
+			}
+		}
+		var carrier, tracking *string
+		if t.Shipment != nil {
+			carrier, tracking = &t.Shipment.Carrier, &t.Shipment.TrackingNumber
+		}
+		ev = domain.StatusEvent{OrderID: orderID, Sequence: seq + 1, Status: t.To, Previous: from, Note: t.Note, Shipment: t.Shipment, RefundAmount: refund}
+		batch := &pgx.Batch{}
+		batch.Queue(`UPDATE orders SET status = $2, last_sequence = $3, updated_at = now(),
+				carrier = coalesce($4, carrier), tracking_number = coalesce($5, tracking_number),
+				refund_minor = CASE WHEN $6 > 0 THEN $6 ELSE refund_minor END,
+				payment_ref = CASE WHEN $7 <> '' THEN $7 ELSE payment_ref END
+			WHERE id = $1`, orderID, string(t.To), ev.Sequence, carrier, tracking, refund, paymentRef)
+		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING at`, orderID, ev.Sequence, string(t.To), status, t.Note, carrier, tracking, refund)
+		if t.To.ReturnsStock() {
+			batch.Queue(`UPDATE products p SET stock = p.stock + l.quantity, units_sold = greatest(p.units_sold - l.quantity, 0), updated_at = now()
+				FROM order_lines l WHERE l.order_id = $1 AND p.id = l.product_id`, orderID)
+		}
+		results := tx.SendBatch(ctx, batch)
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			return translate(err, "updating order")
+		}
+		if err := results.QueryRow().Scan(&ev.At); err != nil {
+			results.Close()
+			return translate(err, "recording status")
+		}
+		if err := results.Close(); err != nil {
+			return translate(err, "returning stock")
+		}
+		order, err = loadOrder(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		evs := []domain.Event{orderEvent(order, ev)}
+		if t.To.ReturnsStock() {
+			for _, l := range order.Lines {
+				evs = append(evs, domain.Event{Type: domain.EventInventoryReleased, Key: strconv.FormatInt(l.ProductID, 10), At: ev.At,
+					Data: domain.InventoryEventData{ProductID: l.ProductID, Delta: l.Quantity, OrderID: orderID, Reason: string(t.To)}})
+			}
+		}
+		if extra != nil {
+			evs = append(evs, extra(order)...)
+		}
+		return WriteOutbox(ctx, tx, evs...)
+	})
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	return order, ev, nil
+}
+
+const statusEventColumns = `order_id, sequence, status, coalesce(previous_status, ''), at, note, carrier, tracking_number, refund_minor`
+
+func scanStatusEvents(rows pgx.Rows, each func(domain.StatusEvent)) error {
+	var ev domain.StatusEvent
+	var status, prev string
+	var carrier, tracking *string
+	_, err := pgx.ForEachRow(rows, []any{&ev.OrderID, &ev.Sequence, &status, &prev, &ev.At, &ev.Note, &carrier, &tracking, &ev.RefundAmount}, func() error {
+		e := ev
+		e.Status, e.Previous = domain.OrderStatus(status), domain.OrderStatus(prev)
+		if carrier != nil && tracking != nil {
+			e.Shipment = &domain.Shipment{Carrier: *carrier, TrackingNumber: *tracking}
+		}
+		each(e)
+		return nil
+	})
+	return err
+}
+
+// StatusHistory returns each order's history in sequence order.
+func (s *OrderStore) StatusHistory(ctx context.Context, orderIDs []int64) (map[int64][]domain.StatusEvent, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+statusEventColumns+` FROM order_status_events
+		WHERE order_id = ANY($1) ORDER BY order_id, sequence`, orderIDs)
+	if err != nil {
+		return nil, translate(err, "status history")
+	}
+	out := make(map[int64][]domain.StatusEvent, len(orderIDs))
+	for _, id := range orderIDs {
+		out[id] = []domain.StatusEvent{}
+	}
+	if err := scanStatusEvents(rows, func(e domain.StatusEvent) { out[e.OrderID] = append(out[e.OrderID], e) }); err != nil {
+		return nil, translate(err, "status history")
+	}
+	return out, nil
+}
+
+// StatusEventsAfter returns the order's history after the given sequence.
+func (s *OrderStore) StatusEventsAfter(ctx context.Context, orderID int64, after int) ([]domain.StatusEvent, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+statusEventColumns+` FROM order_status_events
+		WHERE order_id = $1 AND sequence > $2 ORDER BY sequence`, orderID, after)
+	if err != nil {
+		return nil, translate(err, "status events")
+	}
+	out := []domain.StatusEvent{}
+	if err := scanStatusEvents(rows, func(e domain.StatusEvent) { out = append(out, e) }); err != nil {
+		return nil, translate(err, "status events")
+	}
+	return out, nil
+}
+
+// orderWhere returns the conditions of f.
+func orderWhere(f domain.OrderFilter, args pgx.NamedArgs) string {
+	conds := []string{"true"}
+	if f.Status != "" {
+		args["status"] = string(f.Status)
+		conds = append(conds, "o.status = @status")
+	}
+	if f.From != nil {
+		args["from"] = *f.From
+		conds = append(conds, "o.created_at >= @from")
+	}
+	if f.To != nil {
+		args["to"] = *f.To
+		conds = append(conds, "o.created_at < @to")
+	}
+	if f.Email != "" {
+		args["email"] = strings.ToLower(f.Email)
+		conds = append(conds, "lower(o.email) = @email")
+	}
+	if f.UserID != 0 {
+		args["user"] = f.UserID
+		conds = append(conds, "o.user_id = @user")
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// ListOrders returns a page of orders matching f, newest first, by keyset on
+// (created_at, id).
+func (s *OrderStore) ListOrders(ctx context.Context, f domain.OrderFilter, page domain.PageArgs) (domain.OrderPage, error) {
+	args := pgx.NamedArgs{}
+	sql := `SELECT o.id, to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM orders o WHERE ` + orderWhere(f, args)
+	// Newest first: "after" means older, "before" newer.
+	if page.After != nil {
+		args["after_v"], args["after_id"] = page.After.Value, page.After.ID
+		sql += " AND (o.created_at, o.id) < (@after_v::timestamptz, @after_id)"
+	}
+	if page.Before != nil {
+		args["before_v"], args["before_id"] = page.Before.Value, page.Before.ID
+		sql += " AND (o.created_at, o.id) > (@before_v::timestamptz, @before_id)"
+	}
+	dir := "DESC"
+	if page.Backward() {
+		dir = "ASC"
+	}
+	sql += fmt.Sprintf(" ORDER BY o.created_at %s, o.id %s LIMIT %d", dir, dir, page.Limit()+1)
+	rows, err := s.db.Pool.Query(ctx, sql, args)
+	if err != nil {
+		return domain.OrderPage{}, translate(err, "listing orders")
+	}
+	var ids []int64
+	var cursors []domain.Cursor
+	var id int64
+	var v string
+	_, err = pgx.ForEachRow(rows, []any{&id, &v}, func() error {
+		ids = append(ids, id)
+		cursors = append(cursors, domain.Cursor{Sort: domain.OrderCursorSort, Value: v, ID: id})
+		return nil
+	})
+	if err != nil {
+		return domain.OrderPage{}, translate(err, "listing orders")
+	}
+	var p domain.OrderPage
+	more := len(ids) > page.Limit()
+	if more {
+		ids, cursors = ids[:page.Limit()], cursors[:page.Limit()]
+	}
+	if page.Backward() {
+		slices.Reverse(ids)
+		slices.Reverse(cursors)
+		p.HasPreviousPage, p.HasNextPage = more, page.Before != nil
+	} else {
+		p.HasNextPage, p.HasPreviousPage = more, page.After != nil
+	}
+	orders, err := s.OrdersByID(ctx, ids)
+	if err != nil {
+		return p, err
+	}
+	for _, id := range ids {
+		p.Orders = append(p.Orders, orders[id])
+	}
+	p.Cursors = cursors
+	return p, nil
+}
+
+// CountOrders counts the orders matching f.
+func (s *OrderStore) CountOrders(ctx context.Context, f domain.OrderFilter) (int, error) {
+	args := pgx.NamedArgs{}
+	var n int
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM orders o WHERE `+orderWhere(f, args), args).Scan(&n); err != nil {
+		return 0, translate(err, "counting orders")
+	}
+	return n, nil
+}
