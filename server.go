@@ -4,11 +4,11 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"flag"
-	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"

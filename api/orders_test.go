@@ -68,7 +68,9 @@ func (h *harness) cartCreate(lines ...map[string]any) cartPayload {
 	return out.CartCreate
 }
 
-func line(productID string, q int) map[string]any { return map[string]any{"productId": productID, "quantity": q} }
+func line(productID string, q int) map[string]any {
+	return map[string]any{"productId": productID, "quantity": q}
+}
 
 func (h *harness) checkout(cartID, key string, extra map[string]any) orderPayload {
 	h.t.Helper()
