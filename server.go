@@ -248,6 +248,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
+	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	waitWorkers := a.Start(workerCtx)
+	defer func() {
+		stopWorkers()
+		waitWorkers()
+	}()
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)

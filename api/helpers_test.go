@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shopgraph/shopgraph/app"
+	"github.com/shopgraph/shopgraph/events"
 	"github.com/shopgraph/shopgraph/store/postgres"
 	"github.com/shopgraph/shopgraph/testkit"
 )
@@ -23,6 +24,7 @@ type harness struct {
 	db      *postgres.DB
 	counter *testkit.StatementCounter
 	app     *app.App
+	bus     *events.Bus
 	// token, when set, is sent as the Bearer token of every request.
 	token string
 }
@@ -31,6 +33,13 @@ type harness struct {
 type harnessOption func(*app.Config)
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	return newHarnessOn(t, "", opts...)
+}
+
+// newHarnessOn is newHarness with the app's background workers running against the NATS
+// server at natsURL (a private one, or the shared one with subjects of the test's own).
+func newHarnessOn(t *testing.T, natsURL string, opts ...harnessOption) *harness {
 	t.Helper()
 	counter := &testkit.StatementCounter{}
 	db, _ := testkit.Postgres(t, testkit.WithTracer(counter))
@@ -44,13 +53,30 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a, err := app.New(cfg, app.Deps{Postgres: db, Redis: testkit.Redis(t), Log: testkit.Logger(t)})
+	deps := app.Deps{Postgres: db, Redis: testkit.Redis(t), Log: testkit.Logger(t)}
+	if natsURL != "" {
+		bus, err := events.Connect(events.Config{URL: natsURL, Name: t.Name()}, deps.Log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps.Bus = bus
+	}
+	a, err := app.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if deps.Bus != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		wait := a.Start(ctx)
+		t.Cleanup(func() {
+			cancel()
+			wait()
+			_ = deps.Bus.Close()
+		})
+	}
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, db: db, counter: counter, app: a}
+	return &harness{t: t, srv: srv, db: db, counter: counter, app: a, bus: deps.Bus}
 }
 
 // gqlResponse is a GraphQL response with its data left raw for the test to decode.

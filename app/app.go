@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/shopgraph/shopgraph/api"
@@ -41,6 +42,10 @@ type Config struct {
 	Payments domain.PaymentProvider
 	// PaymentTimeout bounds a payment; zero means the checkout's default.
 	PaymentTimeout time.Duration
+	// Subjects prefixes every NATS subject (tests use their own); StreamName names the
+	// JetStream stream (events.DefaultStream when empty).
+	Subjects   events.Subjects
+	StreamName string
 	// LoginPerAccount and LoginPerAddress limit sign-in attempts.
 	LoginPerAccount redis.Limit
 	LoginPerAddress redis.Limit
@@ -67,6 +72,8 @@ type App struct {
 	Handler  http.Handler
 	Resolver *resolvers.Resolver
 	Accounts *domain.Accounts
+	Relay    *events.Relay
+	cfg      Config
 	deps     Deps
 }
 
@@ -143,7 +150,52 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Checks:        checks,
 		Authenticate:  authn.Middleware,
 	})
-	return &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, deps: deps}, nil
+	a := &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, cfg: cfg, deps: deps}
+	if deps.Bus != nil {
+		a.Relay = events.NewRelay(postgres.NewOutboxStore(deps.Postgres), deps.Bus.JS, events.RelayConfig{Subjects: cfg.Subjects, Log: deps.Log})
+	}
+	return a, nil
+}
+
+// Start runs the background workers until ctx ends: the stream set-up (retried until NATS
+// answers) and the outbox relay. The returned function waits for them to stop.
+func (a *App) Start(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	if a.deps.Bus == nil {
+		return wg.Wait
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.ensureStream(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.Relay.Run(ctx); err != nil {
+			a.deps.Log.Error("outbox relay stopped", "err", err)
+		}
+	}()
+	return wg.Wait
+}
+
+// ensureStream creates or updates the event stream, retrying while NATS is unreachable.
+func (a *App) ensureStream(ctx context.Context) {
+	cfg := events.StreamConfig{Name: a.cfg.StreamName, Subjects: a.cfg.Subjects}
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := events.EnsureStream(sctx, a.deps.Bus.JS, cfg)
+		cancel()
+		if err == nil {
+			return
+		}
+		a.deps.Log.Warn("event stream not ready; retrying", "err", err, "in", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
 }
 
 // withClientAddr records the peer's address for rate limits keyed by client.

@@ -22,6 +22,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var de *domain.Error
 		if errors.As(err, &de) {
+			if de.Code == domain.CodeServiceUnavailable || de.Code == domain.CodeInternal {
+				log.WarnContext(ctx, "dependency unavailable", "path", gqlErr.Path.String(), "err", err)
+			}
 			gqlErr.Message = de.Message
 			setExtension(gqlErr, "code", string(de.Code))
 			if len(de.Field) > 0 {

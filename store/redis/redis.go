@@ -38,6 +38,9 @@ func Open(cfg Config) (*Client, error) {
 	opts.WriteTimeout = 500 * time.Millisecond
 	opts.PoolTimeout = time.Second
 	opts.MaxRetries = 1
+	// One dial attempt per try: a dead server should fail a request in well under a
+	// second, not after the client's own backoff loop.
+	opts.DialerRetries = 1
 	return &Client{RDB: goredis.NewClient(opts), prefix: cfg.Prefix}, nil
 }
 
