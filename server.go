@@ -115,7 +115,9 @@ func seedDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Write
 	if err := migrate(ctx, cfg, log); err != nil {
 		return err
 	}
-	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+	// A seed that dies half-way is simply run again on an empty database: it need not
+	// wait for each commit to reach the disk.
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, RuntimeParams: map[string]string{"synchronous_commit": "off"}})
 	if err != nil {
 		return err
 	}
@@ -133,13 +135,28 @@ func seedDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Write
 	fmt.Fprintf(stdout, "seed: %d categories and %d products in %s\n", len(c.Categories), len(c.Products), time.Since(start).Round(time.Millisecond))
 	// Demo accounts get random passwords, shown here and nowhere else.
 	fmt.Fprintln(stdout, "seed: demo accounts (the passwords are shown only now):")
+	var customers []domain.User
 	for _, nu := range seed.Accounts() {
 		nu.Password = randomPassword()
-		if _, err := createUser(ctx, pg, nu); err != nil {
+		u, err := createUser(ctx, pg, nu)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "  %-8s %-32s %s\n", nu.Role, nu.Email, nu.Password)
+		if u.Role == domain.RoleCustomer {
+			customers = append(customers, u)
+		}
+		fmt.Fprintf(stdout, "  %-8s %-34s %s\n", nu.Role, nu.Email, nu.Password)
 	}
+	start = time.Now()
+	counts, err := app.SeedOrders(ctx, pg, customers, seed.DefaultOrders, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seed: %d orders over the last 90 days in %s:", seed.DefaultOrders, time.Since(start).Round(time.Millisecond))
+	for _, s := range domain.AllOrderStatuses {
+		fmt.Fprintf(stdout, " %s %d", s, counts[s])
+	}
+	fmt.Fprintln(stdout)
 	return nil
 }
 

@@ -49,6 +49,9 @@ type Config struct {
 	// LoginPerAccount and LoginPerAddress limit sign-in attempts.
 	LoginPerAccount redis.Limit
 	LoginPerAddress redis.Limit
+	// CatalogCacheTTL is how long a product stays cached in Redis without being
+	// invalidated; zero means redis.DefaultCatalogCacheTTL.
+	CatalogCacheTTL time.Duration
 }
 
 // DefaultLoginLimits allow a burst of 5 attempts per account and 20 per address, then one
@@ -73,7 +76,12 @@ type App struct {
 	Resolver *resolvers.Resolver
 	Accounts *domain.Accounts
 	Relay    *events.Relay
-	cfg      Config
+	// CatalogCache caches the resolvers' product reads, and Invalidator keeps it fresh
+	// from the catalog events. Both are nil unless Redis and NATS are both present: a
+	// cache without its invalidations would serve changed products for a whole TTL.
+	CatalogCache *redis.CatalogCache
+	Invalidator  *events.Invalidator
+	cfg          Config
 	deps     Deps
 }
 
@@ -110,8 +118,14 @@ func New(cfg Config, deps Deps) (*App, error) {
 	if payer == nil {
 		payer = payments.Simulator{}
 	}
+	var reads domain.CatalogReader = catalog
+	var cache *redis.CatalogCache
+	if deps.Redis != nil && deps.Bus != nil {
+		cache = redis.NewCatalogCache(deps.Redis, catalog, cfg.CatalogCacheTTL)
+		reads = cache
+	}
 	r := &resolvers.Resolver{
-		Catalog:      catalog,
+		Catalog:      reads,
 		CatalogAdmin: catalog,
 		Users:        users,
 		Accounts:     accounts,
@@ -154,11 +168,17 @@ func New(cfg Config, deps Deps) (*App, error) {
 	if deps.Bus != nil {
 		a.Relay = events.NewRelay(postgres.NewOutboxStore(deps.Postgres), deps.Bus.JS, events.RelayConfig{Subjects: cfg.Subjects, Log: deps.Log})
 	}
+	if cache != nil {
+		a.CatalogCache = cache
+		a.Invalidator = events.NewInvalidator(deps.Bus.NC, cache.Invalidate, events.InvalidatorConfig{
+			Subjects: cfg.Subjects, Log: deps.Log, RetryFor: cache.TTL()})
+	}
 	return a, nil
 }
 
 // Start runs the background workers until ctx ends: the stream set-up (retried until NATS
-// answers) and the outbox relay. The returned function waits for them to stop.
+// answers), the outbox relay and the catalog cache's invalidator. The returned function
+// waits for them to stop.
 func (a *App) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	if a.deps.Bus == nil {
@@ -176,6 +196,15 @@ func (a *App) Start(ctx context.Context) (wait func()) {
 			a.deps.Log.Error("outbox relay stopped", "err", err)
 		}
 	}()
+	if a.Invalidator != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.Invalidator.Run(ctx); err != nil {
+				a.deps.Log.Error("catalog cache invalidator stopped", "err", err)
+			}
+		}()
+	}
 	return wg.Wait
 }
 

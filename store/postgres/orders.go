@@ -155,12 +155,12 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		// then finds its order instead of inserting a second one.
 		err := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id)
 			INSERT INTO orders (id, number, user_id, email, status, currency, subtotal_minor, total_minor,
-				payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key)
-			SELECT n.id, 'SG-' || lpad(n.id::text, 6, '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8 FROM n
+				payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key, created_at, updated_at)
+			SELECT n.id, 'SG-' || lpad(n.id::text, 6, '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9 FROM n
 			ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
 			RETURNING id`,
 			userID, r.Email, domain.DefaultCurrency, string(r.PaymentMethod), address, r.Cart.ID,
-			r.IdempotencyScope(), r.IdempotencyKey).Scan(&id)
+			r.IdempotencyScope(), r.IdempotencyKey, domain.Now(ctx)).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			existing = true
 			var prior int64
@@ -193,7 +193,7 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 				VALUES ($1, $2, $3, $4, $5, $6)`, id, i+1, l.ProductID, l.Name, l.Quantity, l.UnitPrice.Amount)
 		}
 		batch.Queue(`UPDATE orders SET subtotal_minor = $2, total_minor = $2, last_sequence = 1 WHERE id = $1`, id, subtotal)
-		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status) VALUES ($1, 1, 'PENDING')`, id)
+		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at) VALUES ($1, 1, 'PENDING', $2)`, id, domain.Now(ctx))
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return translate(err, "writing order lines")
 		}
@@ -207,7 +207,7 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 			data.Lines = append(data.Lines, domain.OrderLineData{ProductID: l.ProductID, Quantity: l.Quantity, UnitPriceMinor: l.UnitPrice.Amount})
 		}
 		created.Data = data
-		return WriteOutbox(ctx, tx, append([]domain.Event{created}, evs...)...)
+		return WriteOutbox(ctx, tx, stamp(append([]domain.Event{created}, evs...), order.CreatedAt)...)
 	})
 	if err != nil {
 		return domain.Order{}, false, err
@@ -274,6 +274,16 @@ func reserveStock(ctx context.Context, tx pgx.Tx, orderID int64, cartLines []dom
 		return nil, nil, domain.Business("OUT_OF_STOCK", field, "only %d units of a product in the cart are in stock", stock)
 	}
 	return lines, evs, nil
+}
+
+// stamp gives the events without a time the time of the change they belong to.
+func stamp(evs []domain.Event, at time.Time) []domain.Event {
+	for i := range evs {
+		if evs[i].At.IsZero() {
+			evs[i].At = at
+		}
+	}
+	return evs
 }
 
 func orderEvent(o domain.Order, ev domain.StatusEvent) domain.Event {
@@ -349,13 +359,14 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		}
 		ev = domain.StatusEvent{OrderID: orderID, Sequence: seq + 1, Status: t.To, Previous: from, Note: t.Note, Shipment: t.Shipment, RefundAmount: refund}
 		batch := &pgx.Batch{}
-		batch.Queue(`UPDATE orders SET status = $2, last_sequence = $3, updated_at = now(),
+		now := domain.Now(ctx)
+		batch.Queue(`UPDATE orders SET status = $2, last_sequence = $3, updated_at = $8,
 				carrier = coalesce($4, carrier), tracking_number = coalesce($5, tracking_number),
 				refund_minor = CASE WHEN $6 > 0 THEN $6 ELSE refund_minor END,
 				payment_ref = CASE WHEN $7 <> '' THEN $7 ELSE payment_ref END
-			WHERE id = $1`, orderID, string(t.To), ev.Sequence, carrier, tracking, refund, paymentRef)
-		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING at`, orderID, ev.Sequence, string(t.To), status, t.Note, carrier, tracking, refund)
+			WHERE id = $1`, orderID, string(t.To), ev.Sequence, carrier, tracking, refund, paymentRef, now)
+		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING at`, orderID, ev.Sequence, string(t.To), status, t.Note, carrier, tracking, refund, now)
 		if t.To.ReturnsStock() {
 			batch.Queue(`UPDATE products p SET stock = p.stock + l.quantity, units_sold = greatest(p.units_sold - l.quantity, 0), updated_at = now()
 				FROM order_lines l WHERE l.order_id = $1 AND p.id = l.product_id`, orderID)
@@ -386,7 +397,7 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		if extra != nil {
 			evs = append(evs, extra(order)...)
 		}
-		return WriteOutbox(ctx, tx, evs...)
+		return WriteOutbox(ctx, tx, stamp(evs, ev.At)...)
 	})
 	if err != nil {
 		return domain.Order{}, domain.StatusEvent{}, err

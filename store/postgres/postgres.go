@@ -34,6 +34,9 @@ type Config struct {
 	MaxConns int32
 	// Tracer, when set, sees every statement (metrics, tests that count statements).
 	Tracer pgx.QueryTracer
+	// RuntimeParams are session settings for every connection, such as
+	// synchronous_commit=off for a bulk load whose loss on a crash is harmless.
+	RuntimeParams map[string]string
 }
 
 // DB is an open pool of connections to shopgraph's database.
@@ -52,6 +55,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	if cfg.Tracer != nil {
 		pc.ConnConfig.Tracer = cfg.Tracer
+	}
+	for k, v := range cfg.RuntimeParams {
+		pc.ConnConfig.RuntimeParams[k] = v
 	}
 	// A dead server must not hang requests: dial quickly, and let the pool replace
 	// connections that broke while the server restarted.

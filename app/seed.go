@@ -1,0 +1,139 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/store/postgres"
+)
+
+// SeedOrders places n demo orders spread over the 90 days before now, through the same
+// order store the checkout uses, each with a real status history and real outbox events:
+// most end delivered, the rest are spread over every other status. Customers are drawn
+// from customers; about one order in five is a guest's. The choices are deterministic.
+func SeedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n int, now time.Time) (map[domain.OrderStatus]int, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= 20 ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing products to order: %w", err)
+	}
+	var products []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		products = append(products, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(products) == 0 {
+		return nil, fmt.Errorf("no products in stock to order")
+	}
+	orders := postgres.NewOrderStore(db)
+	rng := rand.New(rand.NewPCG(2026, 11))
+	methods := []domain.PaymentMethod{domain.PaymentCard, domain.PaymentCard, domain.PaymentUPI, domain.PaymentWallet, domain.PaymentCOD}
+	cities := []struct{ city, postal, country string }{
+		{"Pune", "411001", "IN"}, {"Bengaluru", "560001", "IN"}, {"London", "N1 9GU", "GB"}, {"Austin", "73301", "US"}, {"Berlin", "10115", "DE"},
+	}
+	counts := map[domain.OrderStatus]int{}
+	for i := range n {
+		placed := now.Add(-time.Duration(rng.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Second)
+		lines := make([]domain.CartLine, 1+rng.IntN(3))
+		seen := map[int64]bool{}
+		for j := range lines {
+			p := products[rng.IntN(len(products))]
+			for seen[p] {
+				p = products[rng.IntN(len(products))]
+			}
+			seen[p] = true
+			lines[j] = domain.CartLine{ProductID: p, Quantity: 1 + rng.IntN(2)}
+		}
+		c := cities[rng.IntN(len(cities))]
+		req := domain.CheckoutRequest{
+			Cart:            domain.Cart{ID: fmt.Sprintf("seed-%d", i), Lines: lines},
+			Email:           fmt.Sprintf("guest%d@shoppers.example", i),
+			PaymentMethod:   methods[rng.IntN(len(methods))],
+			ShippingAddress: domain.Address{Name: "Demo Shopper", Line1: fmt.Sprintf("%d Market Street", 1+rng.IntN(200)), City: c.city, PostalCode: c.postal, Country: c.country},
+			IdempotencyKey:  fmt.Sprintf("seed-%d", i),
+		}
+		if rng.IntN(5) != 0 && len(customers) > 0 {
+			u := customers[rng.IntN(len(customers))]
+			req.UserID, req.Email = u.ID, u.Email
+			req.ShippingAddress.Name = u.Name
+		}
+		at := placed
+		step := func(d time.Duration) context.Context {
+			if at = at.Add(d); at.After(now) {
+				at = now
+			}
+			return domain.WithTime(ctx, at)
+		}
+		o, _, err := orders.PlaceOrder(step(0), req)
+		if err != nil {
+			return counts, fmt.Errorf("placing demo order %d: %w", i, err)
+		}
+		final := seedFate(rng.IntN(100), now.Sub(placed))
+		if i < len(domain.AllOrderStatuses) {
+			final = domain.AllOrderStatuses[i] // every status is represented, whatever n
+		}
+		if final == domain.StatusPending {
+			counts[final]++
+			continue
+		}
+		if final == domain.StatusCancelled && rng.IntN(2) == 0 {
+			if _, err := orders.FailPayment(step(time.Minute), o.ID, "payment declined: card declined"); err != nil {
+				return counts, err
+			}
+			counts[final]++
+			continue
+		}
+		if _, err := orders.RecordPayment(step(time.Minute), o.ID, fmt.Sprintf("seed_%d", i)); err != nil {
+			return counts, err
+		}
+		path := map[domain.OrderStatus][]domain.Transition{
+			domain.StatusPaid:      nil,
+			domain.StatusCancelled: {{To: domain.StatusCancelled, Note: "customer changed their mind"}},
+			domain.StatusShipped:   {{To: domain.StatusShipped, Shipment: &domain.Shipment{Carrier: "DHL", TrackingNumber: fmt.Sprintf("JD%08d", i)}}},
+			domain.StatusDelivered: {{To: domain.StatusShipped, Shipment: &domain.Shipment{Carrier: "DHL", TrackingNumber: fmt.Sprintf("JD%08d", i)}}, {To: domain.StatusDelivered}},
+			domain.StatusReturned: {{To: domain.StatusShipped, Shipment: &domain.Shipment{Carrier: "BlueDart", TrackingNumber: fmt.Sprintf("BD%08d", i)}},
+				{To: domain.StatusDelivered}, {To: domain.StatusReturned, Note: "arrived damaged"}},
+		}[final]
+		for _, t := range path {
+			if _, _, err := orders.Transition(step(time.Duration(6+rng.IntN(30))*time.Hour), o.ID, t); err != nil {
+				return counts, fmt.Errorf("moving demo order %d to %s: %w", i, t.To, err)
+			}
+		}
+		counts[final]++
+	}
+	return counts, nil
+}
+
+// seedFate picks a demo order's final status from a roll of 0-99 and its age: recent orders
+// are still on their way, old ones mostly delivered.
+func seedFate(roll int, age time.Duration) domain.OrderStatus {
+	switch {
+	case age < 2*24*time.Hour && roll < 30:
+		return domain.StatusPending
+	case age < 4*24*time.Hour && roll < 60:
+		return domain.StatusPaid
+	case age < 7*24*time.Hour && roll < 80:
+		return domain.StatusShipped
+	}
+	switch {
+	case roll < 3:
+		return domain.StatusPending
+	case roll < 10:
+		return domain.StatusCancelled
+	case roll < 15:
+		return domain.StatusReturned
+	case roll < 20:
+		return domain.StatusPaid
+	case roll < 25:
+		return domain.StatusShipped
+	}
+	return domain.StatusDelivered
+}
