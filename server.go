@@ -251,7 +251,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Warn("clickhouse migrations not applied", "err", err)
 	}
 
-	a, err := app.New(appConfig(cfg), app.Deps{Postgres: pg, Redis: rdb, Bus: bus, ClickHouse: chdb, Log: log})
+	drain, startDraining := context.WithCancel(context.Background())
+	defer startDraining()
+	acfg := appConfig(cfg)
+	acfg.Drain = drain
+	a, err := app.New(acfg, app.Deps{Postgres: pg, Redis: rdb, Bus: bus, ClickHouse: chdb, Log: log})
 	if err != nil {
 		return err
 	}
@@ -263,8 +267,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Requests in flight finish on their own during a shutdown; subscriptions, which
+		// never finish, are closed through drain.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	srv.RegisterOnShutdown(startDraining)
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	waitWorkers := a.Start(workerCtx)
 	defer func() {

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -39,7 +41,23 @@ type Options struct {
 	// Authenticate, when set, wraps the GraphQL endpoint to establish the caller's
 	// identity (or refuse a bad credential) before anything runs.
 	Authenticate func(http.Handler) http.Handler
+	// WebsocketAuth establishes the identity of a WebSocket connection from the
+	// Authorization value of its connection-init payload ("" for a guest).
+	WebsocketAuth func(ctx context.Context, authorization string) (context.Context, error)
+	// Drain, when it ends, closes every open subscription (WebSocket and SSE) cleanly:
+	// the server cancels it when it starts shutting down.
+	Drain context.Context
 }
+
+// Subscription limits.
+const (
+	// wsInitTimeout is how long a WebSocket may wait before sending connection_init.
+	wsInitTimeout = 10 * time.Second
+	// wsKeepAlive is the interval of keep-alive messages on idle WebSockets.
+	wsKeepAlive = 15 * time.Second
+	// wsMessageLimit caps one incoming WebSocket message.
+	wsMessageLimit = 64 << 10
+)
 
 // maxBodyBytes caps a GraphQL request body; a storefront query is a few kilobytes.
 const maxBodyBytes = 1 << 20
@@ -47,6 +65,24 @@ const maxBodyBytes = 1 << 20
 // NewHandler returns the HTTP handler of a shopgraph process.
 func NewHandler(o Options) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: o.Resolver, Directives: resolvers.Directives()}))
+	limit := int64(wsMessageLimit)
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: wsKeepAlive,
+		InitTimeout:           wsInitTimeout,
+		PayloadReadLimit:      &limit,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			ctx = resolvers.WithSubscriptionBudget(ctx)
+			if o.WebsocketAuth == nil {
+				return ctx, nil, nil
+			}
+			ctx, err := o.WebsocketAuth(ctx, p.Authorization())
+			if err != nil {
+				return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+			}
+			return ctx, nil, nil
+		},
+	})
+	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -60,11 +96,15 @@ func NewHandler(o Options) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	var gql http.Handler = o.Resolver.LoadersMiddleware(srv)
+	// Loaders live for one response: a query's, or one event of a subscription.
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		return next(resolvers.WithLoaders(ctx, o.Resolver.NewLoaders()))
+	})
+	var gql http.Handler = srv
 	if o.Authenticate != nil {
 		gql = o.Authenticate(gql)
 	}
-	mux.Handle("/graphql", statusForJSON(http.MaxBytesHandler(gql, maxBodyBytes)))
+	mux.Handle("/graphql", streaming(o.Drain, http.MaxBytesHandler(gql, maxBodyBytes)))
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("GET /{$}", gi)
 	mux.Handle("GET "+graphiql.AssetPrefix, gi)
@@ -120,6 +160,27 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// streaming routes subscription requests (WebSocket upgrades and SSE) past the status
+// rewriting, which would hide the connection's hijacking and flushing, and ties them to
+// drain so that shutdown closes them cleanly.
+func streaming(drain context.Context, next http.Handler) http.Handler {
+	plain := statusForJSON(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") == "" && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			plain.ServeHTTP(w, r)
+			return
+		}
+		if drain != nil {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			stop := context.AfterFunc(drain, cancel)
+			defer stop()
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // statusForJSON follows the GraphQL-over-HTTP specification for the legacy

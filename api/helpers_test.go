@@ -14,6 +14,7 @@ import (
 	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/events"
 	"github.com/shopgraph/shopgraph/store/postgres"
+	"github.com/shopgraph/shopgraph/store/redis"
 	"github.com/shopgraph/shopgraph/testkit"
 )
 
@@ -25,6 +26,7 @@ type harness struct {
 	counter *testkit.StatementCounter
 	app     *app.App
 	bus     *events.Bus
+	rdb     *redis.Client
 	// token, when set, is sent as the Bearer token of every request.
 	token string
 }
@@ -43,6 +45,18 @@ func newHarnessOn(t *testing.T, natsURL string, opts ...harnessOption) *harness 
 	t.Helper()
 	counter := &testkit.StatementCounter{}
 	db, _ := testkit.Postgres(t, testkit.WithTracer(counter))
+	return newHarnessWith(t, db, counter, testkit.Redis(t), natsURL, opts...)
+}
+
+// sibling returns a second shopgraph process sharing this one's database and Redis, on
+// the NATS server at natsURL: what two replicas behind a load balancer share.
+func (h *harness) sibling(natsURL string, opts ...harnessOption) *harness {
+	h.t.Helper()
+	return newHarnessWith(h.t, h.db, h.counter, h.rdb, natsURL, opts...)
+}
+
+func newHarnessWith(t *testing.T, db *postgres.DB, counter *testkit.StatementCounter, rdb *redis.Client, natsURL string, opts ...harnessOption) *harness {
+	t.Helper()
 	cfg := app.Config{
 		JWTSecret:     []byte("test-secret-0123456789abcdef"),
 		Introspection: true,
@@ -53,7 +67,7 @@ func newHarnessOn(t *testing.T, natsURL string, opts ...harnessOption) *harness 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	deps := app.Deps{Postgres: db, Redis: testkit.Redis(t), Log: testkit.Logger(t)}
+	deps := app.Deps{Postgres: db, Redis: rdb, Log: testkit.Logger(t)}
 	if natsURL != "" {
 		bus, err := events.Connect(events.Config{URL: natsURL, Name: t.Name()}, deps.Log)
 		if err != nil {
@@ -76,7 +90,7 @@ func newHarnessOn(t *testing.T, natsURL string, opts ...harnessOption) *harness 
 	}
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, db: db, counter: counter, app: a, bus: deps.Bus}
+	return &harness{t: t, srv: srv, db: db, counter: counter, app: a, bus: deps.Bus, rdb: rdb}
 }
 
 // gqlResponse is a GraphQL response with its data left raw for the test to decode.

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,6 +43,8 @@ type Config struct {
 	Payments domain.PaymentProvider
 	// PaymentTimeout bounds a payment; zero means the checkout's default.
 	PaymentTimeout time.Duration
+	// Drain, when it ends, closes every open subscription; nil never does.
+	Drain context.Context
 	// Subjects prefixes every NATS subject (tests use their own); StreamName names the
 	// JetStream stream (events.DefaultStream when empty).
 	Subjects   events.Subjects
@@ -76,13 +79,16 @@ type App struct {
 	Resolver *resolvers.Resolver
 	Accounts *domain.Accounts
 	Relay    *events.Relay
+	Hub      *events.Hub
+	// Shipping applies shipping providers' messages to orders; nil without a Bus.
+	Shipping *events.ShippingConsumer
 	// CatalogCache caches the resolvers' product reads, and Invalidator keeps it fresh
 	// from the catalog events. Both are nil unless Redis and NATS are both present: a
 	// cache without its invalidations would serve changed products for a whole TTL.
 	CatalogCache *redis.CatalogCache
 	Invalidator  *events.Invalidator
 	cfg          Config
-	deps     Deps
+	deps         Deps
 }
 
 // New wires an App over deps.
@@ -133,6 +139,19 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Orders:       orders,
 		Checkouts:    &domain.Checkout{Orders: orders, Carts: carts, Payments: payer, PaymentTimeout: cfg.PaymentTimeout},
 		LoaderWait:   cfg.LoaderWait,
+		TrackLimit:   limit{limiter, DefaultTrackPerSession},
+	}
+	var hub *events.Hub
+	if deps.Bus != nil {
+		hub = events.NewHub(deps.Bus.NC, cfg.Subjects, events.HubConfig{Log: deps.Log})
+		r.Follow = func(ctx context.Context, orderID int64, after *int) (<-chan domain.StatusEvent, func() error, error) {
+			f, err := events.Follow(ctx, hub, orders, orderID, after)
+			if err != nil {
+				return nil, nil, followError(err)
+			}
+			return f.Events(), func() error { return followError(f.Err()) }, nil
+		}
+		r.Tracker = events.NewTrackPublisher(deps.Bus.JS, cfg.Subjects)
 	}
 	authn := &auth.Authenticator{
 		Tokens:         tokens,
@@ -163,10 +182,23 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Introspection: cfg.Introspection,
 		Checks:        checks,
 		Authenticate:  authn.Middleware,
+		WebsocketAuth: func(ctx context.Context, authorization string) (context.Context, error) {
+			id, ok, err := authn.IdentityFromAuthorization(authorization)
+			if err != nil {
+				return ctx, err
+			}
+			if ok {
+				ctx = domain.WithIdentity(ctx, id)
+			}
+			return ctx, nil
+		},
+		Drain: cfg.Drain,
 	})
-	a := &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, cfg: cfg, deps: deps}
+	a := &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, Hub: hub, cfg: cfg, deps: deps}
 	if deps.Bus != nil {
 		a.Relay = events.NewRelay(postgres.NewOutboxStore(deps.Postgres), deps.Bus.JS, events.RelayConfig{Subjects: cfg.Subjects, Log: deps.Log})
+		a.Shipping = events.NewShippingConsumer(orders, deps.Bus.JS, events.ShippingConfig{
+			Subjects: cfg.Subjects, Stream: events.ShippingStreamName(cfg.StreamName), Log: deps.Log})
 	}
 	if cache != nil {
 		a.CatalogCache = cache
@@ -177,8 +209,8 @@ func New(cfg Config, deps Deps) (*App, error) {
 }
 
 // Start runs the background workers until ctx ends: the stream set-up (retried until NATS
-// answers), the outbox relay and the catalog cache's invalidator. The returned function
-// waits for them to stop.
+// answers), the outbox relay, the shipping consumer (which sets up its own stream) and the
+// catalog cache's invalidator. The returned function waits for them to stop.
 func (a *App) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	if a.deps.Bus == nil {
@@ -194,6 +226,20 @@ func (a *App) Start(ctx context.Context) (wait func()) {
 		defer wg.Done()
 		if err := a.Relay.Run(ctx); err != nil {
 			a.deps.Log.Error("outbox relay stopped", "err", err)
+		}
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.Hub.Run(ctx); err != nil {
+			a.deps.Log.Error("subscription hub stopped", "err", err)
+		}
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.Shipping.Run(ctx); err != nil {
+			a.deps.Log.Error("shipping consumer stopped", "err", err)
 		}
 	}()
 	if a.Invalidator != nil {
@@ -225,6 +271,23 @@ func (a *App) ensureStream(ctx context.Context) {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// DefaultTrackPerSession lets a storefront session send bursts of 200 clickstream events
+// and 20 a second after that.
+var DefaultTrackPerSession = redis.Limit{Rate: 20, Burst: 200}
+
+// followError gives the reasons order tracking can stop client-safe codes and messages.
+func followError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, events.ErrSlowWatcher):
+		return domain.Errorf(domain.CodeRateLimited, "the client read the events too slowly and was dropped")
+	case errors.Is(err, events.ErrHubClosed):
+		return domain.Errorf(domain.CodeServiceUnavailable, "the server is shutting down")
+	}
+	return err
 }
 
 // withClientAddr records the peer's address for rate limits keyed by client.

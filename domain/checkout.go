@@ -30,6 +30,7 @@ type CheckoutInput struct {
 	ShippingAddress Address
 	IdempotencyKey  string
 	Email           string
+	SessionID       string
 }
 
 // Validate returns the problems of the input, for a guest (needing an email) or not.
@@ -43,6 +44,9 @@ func (in CheckoutInput) Validate(guest bool) []*Error {
 		errs = append(errs, FieldError([]string{"input", "paymentMethod"}, "unknown payment method"))
 	}
 	errs = append(errs, in.ShippingAddress.Validate("input", "shippingAddress")...)
+	if len(in.SessionID) > MaxSessionIDLength || !validText(in.SessionID) {
+		errs = append(errs, FieldError([]string{"input", "sessionId"}, "sessionId must be at most %d characters", MaxSessionIDLength))
+	}
 	if guest {
 		if in.Email == "" {
 			errs = append(errs, FieldError([]string{"input", "email"}, "guests must give an email"))
@@ -70,7 +74,7 @@ func (c *Checkout) Run(ctx context.Context, caller Identity, signedIn bool, in C
 		return Order{}, nil, err
 	}
 	req := CheckoutRequest{Cart: cart, Email: in.Email, PaymentMethod: in.PaymentMethod,
-		ShippingAddress: in.ShippingAddress, IdempotencyKey: in.IdempotencyKey}
+		ShippingAddress: in.ShippingAddress, IdempotencyKey: in.IdempotencyKey, SessionID: in.SessionID}
 	if signedIn {
 		req.UserID, req.Email = caller.UserID, caller.Email
 	}

@@ -169,6 +169,7 @@ type Order struct {
 	Shipment        *Shipment
 	CartID          string
 	IdempotencyKey  string
+	SessionID       string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 }
@@ -217,6 +218,7 @@ type OrderEventData struct {
 	Tracking      string          `json:"trackingNumber,omitempty"`
 	Reason        string          `json:"reason,omitempty"`
 	RefundMinor   int64           `json:"refundMinor,omitempty"`
+	SessionID     string          `json:"sessionId,omitempty"`
 	Lines         []OrderLineData `json:"lines,omitempty"`
 }
 
@@ -265,6 +267,8 @@ type CheckoutRequest struct {
 	PaymentMethod   PaymentMethod
 	ShippingAddress Address
 	IdempotencyKey  string
+	// SessionID is the storefront session that checked out, for the conversion funnel.
+	SessionID string
 }
 
 // IdempotencyScope returns whose key space the request's idempotency key lives in: the

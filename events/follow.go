@@ -151,7 +151,7 @@ func (r *following) live(ctx context.Context, ev domain.StatusEvent) error {
 			return err
 		}
 		if ev.Sequence > r.last+1 {
-			return fmt.Errorf("order %d: event %d was published but the history ends at %d", r.orderID, ev.Sequence, r.last)
+			return fmt.Errorf("order %d: event %d was published but the history holds nothing after %d", r.orderID, ev.Sequence, r.last)
 		}
 	}
 	return r.emit(ctx, ev)

@@ -77,6 +77,8 @@ type Hub struct {
 
 	shards [hubShards]hubShard
 
+	ready     chan struct{}
+	readyOnce sync.Once
 	started   atomic.Bool
 	watchers  atomic.Int64
 	messages  atomic.Int64
@@ -109,12 +111,18 @@ func NewHub(nc *nats.Conn, subjects Subjects, cfg HubConfig) *Hub {
 		subject: subjects.For(FamilyOrder + ".*"),
 		buffer:  cfg.Buffer,
 		log:     log.With("component", "subscription-hub"),
+		ready:   make(chan struct{}),
 	}
 	for i := range h.shards {
 		h.shards[i].orders = make(map[int64][]*Watcher)
 	}
 	return h
 }
+
+// Ready returns a channel that is closed once the NATS server has confirmed the hub's
+// subscription for the first time: from then on, every order event published reaches the
+// watchers (as long as the connection holds).
+func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
 // Watchers returns how many watchers are registered.
 func (h *Hub) Watchers() int { return int(h.watchers.Load()) }
@@ -193,11 +201,14 @@ func (h *Hub) Run(ctx context.Context) error {
 func (h *Hub) resyncAfterFlush(ctx context.Context, why string) {
 	fctx, cancel := context.WithTimeout(ctx, hubFlushTimeout)
 	defer cancel()
-	if err := h.nc.FlushWithContext(fctx); err != nil && ctx.Err() == nil {
-		h.log.Warn("flushing the subscription", "err", err)
-	}
+	err := h.nc.FlushWithContext(fctx)
 	if ctx.Err() != nil {
 		return
+	}
+	if err != nil {
+		h.log.Warn("flushing the subscription", "err", err)
+	} else {
+		h.readyOnce.Do(func() { close(h.ready) })
 	}
 	n := h.resyncAll()
 	h.log.Info("resynchronising watchers", "why", why, "watchers", n)

@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -167,11 +166,4 @@ func loadersFrom(ctx context.Context) *Loaders {
 // NewLoaders returns a fresh set of loaders over the resolver's stores.
 func (r *Resolver) NewLoaders() *Loaders {
 	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users}, r.LoaderWait)
-}
-
-// LoadersMiddleware installs a fresh set of loaders in every request's context.
-func (r *Resolver) LoadersMiddleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		next.ServeHTTP(w, req.WithContext(WithLoaders(req.Context(), r.NewLoaders())))
-	})
 }

@@ -4,6 +4,7 @@
 package resolvers
 
 import (
+	"context"
 	"time"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -25,6 +26,19 @@ type Resolver struct {
 	Orders domain.OrderStore
 	// Checkouts buys carts.
 	Checkouts *domain.Checkout
+	// Analytics answers the admin dashboard (through its cache).
+	Analytics domain.DashboardReader
+	// DashboardAsOf tells how fresh the dashboard's answers are.
+	DashboardAsOf func() time.Time
+	// Tracker publishes clickstream events.
+	Tracker domain.AnalyticsPublisher
+	// TrackLimit limits clickstream events per session.
+	TrackLimit domain.RateLimiter
+	// Follow streams an order's status events from after (nil: the current status), in
+	// sequence order with no gap and no repeat, until tracking ends or ctx does. The
+	// returned function reports why the stream ended once it is closed (nil when tracking
+	// completed).
+	Follow func(ctx context.Context, orderID int64, after *int) (<-chan domain.StatusEvent, func() error, error)
 	// LoaderWait is the dataloaders' batching window; zero means DefaultLoaderWait.
 	LoaderWait time.Duration
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/graph"
@@ -109,6 +110,128 @@ func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, fi
 	return toProductConnection(page, func(ctx context.Context) (int, error) {
 		return l.CategoryProdCount.Load(ctx, categoryQueryKey{obj.DBID, string(fs)})()
 	}), nil
+}
+
+// Summary is the resolver for the summary field.
+func (r *dashboardResolver) Summary(ctx context.Context, obj *model.Dashboard) (*model.DashboardSummary, error) {
+	sum, err := withBudget(ctx, func(ctx context.Context) (domain.Summary, error) {
+		return r.Analytics.Summary(ctx, dashboardRange(obj))
+	})
+	if err != nil {
+		return nil, err
+	}
+	money := func(v int64) *model.Money { return toMoney(domain.Money{Amount: v, Currency: domain.DefaultCurrency}) }
+	return &model.DashboardSummary{Revenue: money(sum.RevenueMinor), Orders: int(sum.Orders),
+		AverageOrderValue: money(sum.AverageOrderValue()), NewUsers: int(sum.NewUsers)}, nil
+}
+
+// RevenueSeries is the resolver for the revenueSeries field.
+func (r *dashboardResolver) RevenueSeries(ctx context.Context, obj *model.Dashboard, granularity model.Granularity) ([]*model.RevenuePoint, error) {
+	rng := dashboardRange(obj)
+	if granularity == model.GranularityHour && rng.To.Sub(rng.From) > domain.MaxHourlyRange {
+		return nil, domain.FieldError([]string{"granularity"}, "hourly series cover at most %d days; use DAY", int(domain.MaxHourlyRange/(24*time.Hour)))
+	}
+	pts, err := withBudget(ctx, func(ctx context.Context) ([]domain.SeriesPoint, error) {
+		return r.Analytics.RevenueSeries(ctx, rng, domain.Granularity(granularity), obj.Location)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.RevenuePoint, len(pts))
+	for i, p := range pts {
+		out[i] = &model.RevenuePoint{Bucket: p.Bucket.In(obj.Location), Revenue: toMoney(domain.Money{Amount: p.RevenueMinor, Currency: domain.DefaultCurrency}), Orders: int(p.Orders)}
+	}
+	return out, nil
+}
+
+// OrdersByStatus is the resolver for the ordersByStatus field.
+func (r *dashboardResolver) OrdersByStatus(ctx context.Context, obj *model.Dashboard) ([]*model.OrderStatusCount, error) {
+	counts, err := withBudget(ctx, func(ctx context.Context) ([]domain.StatusCount, error) {
+		return r.Analytics.OrdersByStatus(ctx, dashboardRange(obj))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.OrderStatusCount, len(counts))
+	for i, c := range counts {
+		out[i] = &model.OrderStatusCount{Status: model.OrderStatus(c.Status), Count: int(c.Count)}
+	}
+	return out, nil
+}
+
+// RevenueByPaymentMethod is the resolver for the revenueByPaymentMethod field.
+func (r *dashboardResolver) RevenueByPaymentMethod(ctx context.Context, obj *model.Dashboard) ([]*model.PaymentMethodRevenue, error) {
+	rows, err := withBudget(ctx, func(ctx context.Context) ([]domain.MethodRevenue, error) {
+		return r.Analytics.RevenueByPaymentMethod(ctx, dashboardRange(obj))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.PaymentMethodRevenue, len(rows))
+	for i, m := range rows {
+		out[i] = &model.PaymentMethodRevenue{PaymentMethod: model.PaymentMethod(m.Method), Revenue: toMoney(domain.Money{Amount: m.RevenueMinor, Currency: domain.DefaultCurrency}), Orders: int(m.Orders)}
+	}
+	return out, nil
+}
+
+// TopProducts is the resolver for the topProducts field.
+func (r *dashboardResolver) TopProducts(ctx context.Context, obj *model.Dashboard, limit *int, by *model.TopProductsBy) ([]*model.TopProduct, error) {
+	n := 10
+	if limit != nil {
+		n = *limit
+	}
+	if n < 1 || n > 100 {
+		return nil, domain.FieldError([]string{"limit"}, "limit must be between 1 and 100")
+	}
+	rank := domain.ByUnits
+	if by != nil {
+		rank = domain.TopProductsBy(*by)
+	}
+	rows, err := withBudget(ctx, func(ctx context.Context) ([]domain.ProductSales, error) {
+		return r.Analytics.TopProducts(ctx, dashboardRange(obj), n, rank)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.TopProduct, len(rows))
+	for i, p := range rows {
+		out[i] = &model.TopProduct{ProductID: p.ProductID, Units: int(p.Units), Revenue: toMoney(domain.Money{Amount: p.RevenueMinor, Currency: domain.DefaultCurrency})}
+	}
+	return out, nil
+}
+
+// ConversionFunnel is the resolver for the conversionFunnel field.
+func (r *dashboardResolver) ConversionFunnel(ctx context.Context, obj *model.Dashboard) (*model.ConversionFunnel, error) {
+	steps, err := withBudget(ctx, func(ctx context.Context) ([]domain.FunnelStep, error) {
+		return r.Analytics.ConversionFunnel(ctx, dashboardRange(obj))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ConversionFunnel{Steps: make([]*model.FunnelStep, len(steps))}
+	for i, s := range steps {
+		rate := 0.0
+		if steps[0].Sessions > 0 {
+			rate = float64(s.Sessions) / float64(steps[0].Sessions)
+		}
+		out.Steps[i] = &model.FunnelStep{Name: s.Name, Sessions: int(s.Sessions), Rate: rate}
+	}
+	return out, nil
+}
+
+// EventCounts is the resolver for the eventCounts field.
+func (r *dashboardResolver) EventCounts(ctx context.Context, obj *model.Dashboard) ([]*model.EventCount, error) {
+	rows, err := withBudget(ctx, func(ctx context.Context) ([]domain.EventCount, error) {
+		return r.Analytics.EventCounts(ctx, dashboardRange(obj))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.EventCount, len(rows))
+	for i, c := range rows {
+		out[i] = &model.EventCount{Service: c.Service, Type: c.Type, Count: int(c.Count)}
+	}
+	return out, nil
 }
 
 // Register is the resolver for the register field.
@@ -236,6 +359,9 @@ func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInp
 	if input.Email != nil {
 		in.Email = *input.Email
 	}
+	if input.SessionID != nil {
+		in.SessionID = *input.SessionID
+	}
 	o, uerrs, err := r.Checkouts.Run(ctx, caller, signedIn, in)
 	if err != nil {
 		return nil, err
@@ -279,6 +405,23 @@ func (r *mutationResolver) OrderReturn(ctx context.Context, orderID string, reas
 		t.RefundAmount = &v
 	}
 	return r.transition(ctx, orderID, t)
+}
+
+// TrackEvents is the resolver for the trackEvents field.
+func (r *mutationResolver) TrackEvents(ctx context.Context, events []*model.TrackEventInput) (*model.TrackEventsPayload, error) {
+	evs, uerrs := r.trackedEvents(ctx, events)
+	if len(uerrs) > 0 {
+		return &model.TrackEventsPayload{UserErrors: uerrs}, nil
+	}
+	for _, sid := range distinctSessions(evs) {
+		if err := r.TrackLimit.Allow(ctx, "track:"+sid); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.Tracker.PublishTracked(ctx, evs); err != nil {
+		return nil, domain.Errorf(domain.CodeServiceUnavailable, "events cannot be recorded right now; send them again later")
+	}
+	return &model.TrackEventsPayload{Accepted: len(evs), UserErrors: []*model.UserError{}}, nil
 }
 
 // ProductCreate is the resolver for the productCreate field.
@@ -579,6 +722,19 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	return r.listOrders(ctx, f, first, after, nil, nil)
 }
 
+// Dashboard is the resolver for the dashboard field.
+func (r *queryResolver) Dashboard(ctx context.Context, rangeArg model.DateRangeInput, timezone *string) (*model.Dashboard, error) {
+	loc, err := loadTimezone(timezone)
+	if err != nil {
+		return nil, err
+	}
+	rng := domain.DateRange{From: rangeArg.From, To: rangeArg.To}
+	if err := rng.Validate(); err != nil {
+		return nil, err
+	}
+	return &model.Dashboard{From: rng.From, To: rng.To, Timezone: loc.String(), Location: loc, AsOf: r.DashboardAsOf()}, nil
+}
+
 // LowStockProducts is the resolver for the lowStockProducts field.
 func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, first *int, after *string) (*model.ProductConnection, error) {
 	limit := 10
@@ -605,6 +761,20 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	}), nil
 }
 
+// OrderStatusChanged is the resolver for the orderStatusChanged field.
+func (r *subscriptionResolver) OrderStatusChanged(ctx context.Context, orderID string, afterSequence *int) (<-chan *model.OrderStatusEvent, error) {
+	return r.orderStatusChanged(ctx, orderID, afterSequence)
+}
+
+// Product is the resolver for the product field.
+func (r *topProductResolver) Product(ctx context.Context, obj *model.TopProduct) (*model.Product, error) {
+	p, err := cartLineProduct(ctx, obj.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return toProduct(p), nil
+}
+
 // Orders is the resolver for the orders field.
 func (r *userResolver) Orders(ctx context.Context, obj *model.User, first *int, after *string, last *int, before *string) (*model.OrderConnection, error) {
 	caller, _ := domain.IdentityFrom(ctx)
@@ -622,6 +792,9 @@ func (r *Resolver) CartLine() graph.CartLineResolver { return &cartLineResolver{
 
 // Category returns graph.CategoryResolver implementation.
 func (r *Resolver) Category() graph.CategoryResolver { return &categoryResolver{r} }
+
+// Dashboard returns graph.DashboardResolver implementation.
+func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
 
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
@@ -653,6 +826,12 @@ func (r *Resolver) ProductConnection() graph.ProductConnectionResolver {
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
+// TopProduct returns graph.TopProductResolver implementation.
+func (r *Resolver) TopProduct() graph.TopProductResolver { return &topProductResolver{r} }
+
 // User returns graph.UserResolver implementation.
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
@@ -660,6 +839,7 @@ type (
 	cartResolver              struct{ *Resolver }
 	cartLineResolver          struct{ *Resolver }
 	categoryResolver          struct{ *Resolver }
+	dashboardResolver         struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }
 	orderResolver             struct{ *Resolver }
 	orderConnectionResolver   struct{ *Resolver }
@@ -668,5 +848,7 @@ type (
 	productResolver           struct{ *Resolver }
 	productConnectionResolver struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	subscriptionResolver      struct{ *Resolver }
+	topProductResolver        struct{ *Resolver }
 	userResolver              struct{ *Resolver }
 )

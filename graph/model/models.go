@@ -171,3 +171,19 @@ type OrderConnection struct {
 	PageInfo *PageInfo                              `json:"pageInfo"`
 	Count    func(ctx context.Context) (int, error) `json:"-"`
 }
+
+// Dashboard is the admin dashboard over a range; its fields resolve on their own.
+type Dashboard struct {
+	From     time.Time      `json:"from"`
+	To       time.Time      `json:"to"`
+	Timezone string         `json:"timezone"`
+	AsOf     time.Time      `json:"asOf"`
+	Location *time.Location `json:"-"`
+}
+
+// TopProduct is a product's sales; the product resolves through the loader.
+type TopProduct struct {
+	ProductID int64  `json:"-"`
+	Units     int    `json:"units"`
+	Revenue   *Money `json:"revenue"`
+}

@@ -105,6 +105,8 @@ type CheckoutInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 	// Where to send confirmations; required for guests, the account's email otherwise.
 	Email *string `json:"email,omitempty"`
+	// The storefront session checking out (the sessionId of trackEvents), for the conversion funnel.
+	SessionID *string `json:"sessionId,omitempty"`
 }
 
 // The result of a checkout.
@@ -113,6 +115,52 @@ type CheckoutPayload struct {
 	Order *Order `json:"order,omitempty"`
 	// Why the checkout failed; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// How storefront sessions move from viewing a product to buying.
+type ConversionFunnel struct {
+	// The steps, in order.
+	Steps []*FunnelStep `json:"steps"`
+}
+
+// The headline figures of a range.
+type DashboardSummary struct {
+	// Revenue: every order paid in the range, minus paid orders cancelled and refunds of returns in the range.
+	Revenue *Money `json:"revenue"`
+	// Orders paid in the range, minus paid orders cancelled in the range.
+	Orders int `json:"orders"`
+	// revenue divided by orders.
+	AverageOrderValue *Money `json:"averageOrderValue"`
+	// Accounts created in the range.
+	NewUsers int `json:"newUsers"`
+}
+
+// A span of time: from (inclusive) to to (exclusive).
+type DateRangeInput struct {
+	// The start of the range, inclusive.
+	From time.Time `json:"from"`
+	// The end of the range, exclusive.
+	To time.Time `json:"to"`
+}
+
+// How many events of a type a service produced.
+type EventCount struct {
+	// The service: orders, payments, catalog, accounts, storefront or shipping.
+	Service string `json:"service"`
+	// The event type, such as order.paid.
+	Type string `json:"type"`
+	// The number of events.
+	Count int `json:"count"`
+}
+
+// One step of the conversion funnel.
+type FunnelStep struct {
+	// The step: PRODUCT_VIEWED, ADDED_TO_CART, CHECKOUT_STARTED or PURCHASED.
+	Name string `json:"name"`
+	// Sessions that reached the step (within a day of their first product view).
+	Sessions int `json:"sessions"`
+	// sessions as a fraction of the first step's sessions, from 0 to 1.
+	Rate float64 `json:"rate"`
 }
 
 // What signing in takes.
@@ -149,6 +197,14 @@ type OrderPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// How many orders placed in the range are in a status now.
+type OrderStatusCount struct {
+	// The status.
+	Status OrderStatus `json:"status"`
+	// The number of orders.
+	Count int `json:"count"`
+}
+
 // Where a page of a connection sits in the whole list, for cursor pagination.
 type PageInfo struct {
 	// Whether more items follow the last one of this page.
@@ -159,6 +215,16 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 	// The cursor of the last item of the page, or null when the page is empty.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// The revenue of one payment method.
+type PaymentMethodRevenue struct {
+	// The payment method.
+	PaymentMethod PaymentMethod `json:"paymentMethod"`
+	// Its revenue in the range.
+	Revenue *Money `json:"revenue"`
+	// Its paid orders in the range.
+	Orders int `json:"orders"`
 }
 
 // What creating a product takes.
@@ -237,12 +303,50 @@ type RegisterInput struct {
 	GuestCartID *string `json:"guestCartId,omitempty"`
 }
 
+// One bucket of a revenue series.
+type RevenuePoint struct {
+	// The start of the bucket, in the dashboard's time zone.
+	Bucket time.Time `json:"bucket"`
+	// The bucket's revenue.
+	Revenue *Money `json:"revenue"`
+	// The bucket's paid orders.
+	Orders int `json:"orders"`
+}
+
 // A parcel on its way.
 type Shipment struct {
 	// The carrier's name.
 	Carrier string `json:"carrier"`
 	// The carrier's tracking number.
 	TrackingNumber string `json:"trackingNumber"`
+}
+
+// The entry points for live updates.
+type Subscription struct {
+}
+
+// A storefront event.
+type TrackEventInput struct {
+	// What happened.
+	Type TrackEventType `json:"type"`
+	// The product, for product events.
+	ProductID *string `json:"productId,omitempty"`
+	// The search text, for SEARCHED.
+	Query *string `json:"query,omitempty"`
+	// The storefront session; the same id across the session's events (and its checkout).
+	SessionID string `json:"sessionId"`
+	// When it happened, per the client; now when omitted. At most a day from the server's clock.
+	At *time.Time `json:"at,omitempty"`
+	// Anything else, as a string (JSON is fine), at most 2 KB.
+	Metadata *string `json:"metadata,omitempty"`
+}
+
+// The result of trackEvents.
+type TrackEventsPayload struct {
+	// How many events were accepted.
+	Accepted int `json:"accepted"`
+	// Why the batch was refused; when not empty, no event was accepted.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // A business failure of a mutation: the request was understood but could not be done.
@@ -253,6 +357,64 @@ type UserError struct {
 	Message string `json:"message"`
 	// A stable, machine-readable code, such as INVALID_CREDENTIALS or OUT_OF_STOCK.
 	Code string `json:"code"`
+}
+
+// The width of a revenue series' buckets.
+type Granularity string
+
+const (
+	// One bucket per hour of the chosen time zone.
+	GranularityHour Granularity = "HOUR"
+	// One bucket per day of the chosen time zone.
+	GranularityDay Granularity = "DAY"
+)
+
+var AllGranularity = []Granularity{
+	GranularityHour,
+	GranularityDay,
+}
+
+func (e Granularity) IsValid() bool {
+	switch e {
+	case GranularityHour, GranularityDay:
+		return true
+	}
+	return false
+}
+
+func (e Granularity) String() string {
+	return string(e)
+}
+
+func (e *Granularity) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Granularity(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Granularity", str)
+	}
+	return nil
+}
+
+func (e Granularity) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Granularity) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Granularity) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Where an order is in its life.
@@ -512,6 +674,131 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What top products are ranked by.
+type TopProductsBy string
+
+const (
+	// Units sold.
+	TopProductsByUnits TopProductsBy = "UNITS"
+	// Revenue earned.
+	TopProductsByRevenue TopProductsBy = "REVENUE"
+)
+
+var AllTopProductsBy = []TopProductsBy{
+	TopProductsByUnits,
+	TopProductsByRevenue,
+}
+
+func (e TopProductsBy) IsValid() bool {
+	switch e {
+	case TopProductsByUnits, TopProductsByRevenue:
+		return true
+	}
+	return false
+}
+
+func (e TopProductsBy) String() string {
+	return string(e)
+}
+
+func (e *TopProductsBy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TopProductsBy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TopProductsBy", str)
+	}
+	return nil
+}
+
+func (e TopProductsBy) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TopProductsBy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TopProductsBy) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A kind of storefront event.
+type TrackEventType string
+
+const (
+	// A page was shown.
+	TrackEventTypePageViewed TrackEventType = "PAGE_VIEWED"
+	// A product page was shown.
+	TrackEventTypeProductViewed TrackEventType = "PRODUCT_VIEWED"
+	// A search was run.
+	TrackEventTypeSearched TrackEventType = "SEARCHED"
+	// A product went into the cart.
+	TrackEventTypeAddedToCart TrackEventType = "ADDED_TO_CART"
+	// The shopper began checking out.
+	TrackEventTypeCheckoutStarted TrackEventType = "CHECKOUT_STARTED"
+)
+
+var AllTrackEventType = []TrackEventType{
+	TrackEventTypePageViewed,
+	TrackEventTypeProductViewed,
+	TrackEventTypeSearched,
+	TrackEventTypeAddedToCart,
+	TrackEventTypeCheckoutStarted,
+}
+
+func (e TrackEventType) IsValid() bool {
+	switch e {
+	case TrackEventTypePageViewed, TrackEventTypeProductViewed, TrackEventTypeSearched, TrackEventTypeAddedToCart, TrackEventTypeCheckoutStarted:
+		return true
+	}
+	return false
+}
+
+func (e TrackEventType) String() string {
+	return string(e)
+}
+
+func (e *TrackEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TrackEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TrackEventType", str)
+	}
+	return nil
+}
+
+func (e TrackEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TrackEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TrackEventType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -27,12 +27,12 @@ func NewOrderStore(db *DB) *OrderStore { return &OrderStore{db: db} }
 
 const orderColumns = `o.id, o.number, coalesce(o.user_id, 0), o.email, o.status, o.currency, o.subtotal_minor,
 	o.total_minor, o.refund_minor, o.payment_method, o.payment_ref, o.shipping_address, o.carrier,
-	o.tracking_number, o.cart_id, o.idempotency_key, o.created_at, o.updated_at`
+	o.tracking_number, o.cart_id, o.idempotency_key, o.session_id, o.created_at, o.updated_at`
 
 type orderRow struct {
 	id, userID, subtotal, total, refund int64
 	number, email, status, currency     string
-	method, ref, cartID, key            string
+	method, ref, cartID, key, session   string
 	address                             []byte
 	carrier, tracking                   *string
 	createdAt, updatedAt                time.Time
@@ -40,7 +40,7 @@ type orderRow struct {
 
 func (r *orderRow) dest() []any {
 	return []any{&r.id, &r.number, &r.userID, &r.email, &r.status, &r.currency, &r.subtotal, &r.total,
-		&r.refund, &r.method, &r.ref, &r.address, &r.carrier, &r.tracking, &r.cartID, &r.key, &r.createdAt, &r.updatedAt}
+		&r.refund, &r.method, &r.ref, &r.address, &r.carrier, &r.tracking, &r.cartID, &r.key, &r.session, &r.createdAt, &r.updatedAt}
 }
 
 func toDomainOrder(r orderRow) (domain.Order, error) {
@@ -49,7 +49,7 @@ func toDomainOrder(r orderRow) (domain.Order, error) {
 		Subtotal:     domain.Money{Amount: r.subtotal, Currency: r.currency},
 		Total:        domain.Money{Amount: r.total, Currency: r.currency},
 		RefundAmount: r.refund, PaymentMethod: domain.PaymentMethod(r.method), PaymentRef: r.ref,
-		CartID: r.cartID, IdempotencyKey: r.key, CreatedAt: r.createdAt, UpdatedAt: r.updatedAt,
+		CartID: r.cartID, IdempotencyKey: r.key, SessionID: r.session, CreatedAt: r.createdAt, UpdatedAt: r.updatedAt,
 	}
 	if err := json.Unmarshal(r.address, &o.ShippingAddress); err != nil {
 		return o, fmt.Errorf("decoding address of order %d: %w", r.id, err)
@@ -155,12 +155,12 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		// then finds its order instead of inserting a second one.
 		err := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id)
 			INSERT INTO orders (id, number, user_id, email, status, currency, subtotal_minor, total_minor,
-				payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key, created_at, updated_at)
-			SELECT n.id, 'SG-' || lpad(n.id::text, 6, '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9 FROM n
+				payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key, created_at, updated_at, session_id)
+			SELECT n.id, 'SG-' || lpad(n.id::text, 6, '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9, $10 FROM n
 			ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
 			RETURNING id`,
 			userID, r.Email, domain.DefaultCurrency, string(r.PaymentMethod), address, r.Cart.ID,
-			r.IdempotencyScope(), r.IdempotencyKey, domain.Now(ctx)).Scan(&id)
+			r.IdempotencyScope(), r.IdempotencyKey, domain.Now(ctx), r.SessionID).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			existing = true
 			var prior int64
@@ -202,11 +202,6 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 			return err
 		}
 		created := orderEvent(order, domain.StatusEvent{Sequence: 1, Status: domain.StatusPending, At: order.CreatedAt})
-		data := created.Data.(domain.OrderEventData)
-		for _, l := range order.Lines {
-			data.Lines = append(data.Lines, domain.OrderLineData{ProductID: l.ProductID, Quantity: l.Quantity, UnitPriceMinor: l.UnitPrice.Amount})
-		}
-		created.Data = data
 		return WriteOutbox(ctx, tx, stamp(append([]domain.Event{created}, evs...), order.CreatedAt)...)
 	})
 	if err != nil {
@@ -290,7 +285,12 @@ func orderEvent(o domain.Order, ev domain.StatusEvent) domain.Event {
 	d := domain.OrderEventData{
 		OrderID: o.ID, Number: o.Number, UserID: o.UserID, Sequence: ev.Sequence, Status: ev.Status,
 		Previous: ev.Previous, TotalMinor: o.Total.Amount, Currency: o.Total.Currency,
-		PaymentMethod: o.PaymentMethod, Reason: ev.Note, RefundMinor: ev.RefundAmount,
+		PaymentMethod: o.PaymentMethod, Reason: ev.Note, RefundMinor: ev.RefundAmount, SessionID: o.SessionID,
+	}
+	// Every order event carries the lines: analytics counts products sold, and takes them
+	// back, from the events alone.
+	for _, l := range o.Lines {
+		d.Lines = append(d.Lines, domain.OrderLineData{ProductID: l.ProductID, Quantity: l.Quantity, UnitPriceMinor: l.UnitPrice.Amount})
 	}
 	if ev.Shipment != nil {
 		d.Carrier, d.Tracking = ev.Shipment.Carrier, ev.Shipment.TrackingNumber

@@ -1,0 +1,883 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/shopgraph/shopgraph/domain"
+)
+
+// The analytics ingester reads every event of the events stream, whatever its family,
+// through one durable pull consumer without a subject filter: the stream captures exactly
+// the event families (Subjects.Filters), and NATS 2.9, which the tests run, knows only one
+// filter subject per consumer. An event type that analytics does not know yields no rows
+// and is acknowledged with its batch.
+//
+// A message that cannot be turned into rows is parked on AnalyticsDeadLetter
+// ("deadletter.analytics" under the subject prefix). That subject is deliberately outside
+// the events stream's filters: the ingester must never read back what it parked (it would
+// park it again, for ever), and a parked message is not a shop event. It is stored in a
+// small stream of the ingester's own (IngesterConfig.DeadLetterStream), which the ingester
+// creates, so that an operator can inspect it and publish it again once fixed. Parked
+// messages carry the same headers as parked shipping messages (HeaderDeadReason and
+// the others), and the Nats-* headers of the original are dropped.
+const (
+	// AnalyticsDeadLetter is where messages the ingester cannot use are parked.
+	AnalyticsDeadLetter = "deadletter.analytics"
+	// DefaultIngesterDurable is the name of the durable consumer shared by every
+	// ingester: replicas share the events, and a restarted one resumes where they left off.
+	DefaultIngesterDurable = "shopgraph-analytics"
+	// DefaultIngestBatchSize is how many messages make a batch.
+	DefaultIngestBatchSize = 10000
+	// DefaultIngestFlushInterval is how long the first message of a batch waits for the
+	// others.
+	DefaultIngestFlushInterval = time.Second
+	// DefaultIngestAckWait is how long the server waits for the acknowledgement of a
+	// delivered message before delivering it again. The ingester tells the server that
+	// the messages it holds are in progress well within it, however long ClickHouse is
+	// away, so it only matters when an ingester dies with messages in hand.
+	DefaultIngestAckWait = 2 * time.Minute
+	// DefaultIngestInsertTimeout bounds one attempt to store a batch.
+	DefaultIngestInsertTimeout = time.Minute
+)
+
+// How the ingester waits after a failure: doubling from the minimum to the maximum, back
+// to the minimum after a success.
+const (
+	ingestRetryMin = 100 * time.Millisecond
+	ingestRetryMax = 10 * time.Second
+	ingestSetUpMax = 5 * time.Second
+)
+
+// ingestIdleWait is the longest a single pull request waits for messages when nothing is
+// buffered; ingestMinFetchWait the shortest a pull request may be given.
+const (
+	ingestIdleWait     = 5 * time.Second
+	ingestMinFetchWait = 20 * time.Millisecond
+	// ingestHeartbeat is the idle heartbeat asked of long pull requests, so that a
+	// consumer deleted under the ingester, or a server gone, is noticed.
+	ingestHeartbeat = time.Second
+)
+
+// ingestParkTimeout bounds the publication of one parked message; ingestSetUpTimeout
+// the set-up of the streams and the consumer.
+const (
+	ingestParkTimeout  = 5 * time.Second
+	ingestSetUpTimeout = 5 * time.Second
+)
+
+// afterInsertHook, when not nil, is called by Run after a batch was stored and before it
+// is acknowledged. Tests use it to simulate a crash at the worst moment; it must be set
+// before Run starts and left alone until Run has returned.
+var afterInsertHook func()
+
+// IngesterConfig adjusts an Ingester. The zero value is usable.
+type IngesterConfig struct {
+	// Stream names the events stream; empty means DefaultStream. The ingester does not
+	// create it (EnsureStream does, at start-up of the API): it waits for it.
+	Stream string
+	// Subjects puts the subjects under the deployment's prefix.
+	Subjects Subjects
+	// Durable names the consumer; empty means DefaultIngesterDurable.
+	Durable string
+	// BatchSize is how many messages make a batch; zero means DefaultIngestBatchSize.
+	// The consumer lets 4 × BatchSize messages wait for acknowledgement: the batch being
+	// stored and the one being read by each of two ingesters.
+	BatchSize int
+	// FlushInterval is how long the first message of a batch waits for others before the
+	// batch is stored anyway; zero means DefaultIngestFlushInterval.
+	FlushInterval time.Duration
+	// AckWait is the consumer's acknowledgement wait; zero means DefaultIngestAckWait.
+	// Tests shorten it to see redeliveries quickly.
+	AckWait time.Duration
+	// InsertTimeout bounds one attempt to store a batch (the check for redelivered events
+	// and the insert); zero means DefaultIngestInsertTimeout.
+	InsertTimeout time.Duration
+	// Log receives the ingester's reports; nil discards them.
+	Log *slog.Logger
+	// DeadLetterSubject is where unusable messages are parked; empty means
+	// Subjects.For(AnalyticsDeadLetter). It must not be captured by the events stream.
+	DeadLetterSubject string
+	// DeadLetterStream names the stream that stores parked messages; empty means Stream
+	// followed by "_ANALYTICS_DEAD". The ingester creates it, capturing DeadLetterSubject
+	// only, and keeps parked messages for DefaultMaxAge.
+	DeadLetterStream string
+}
+
+func (cfg IngesterConfig) withDefaults() IngesterConfig {
+	if cfg.Stream == "" {
+		cfg.Stream = DefaultStream
+	}
+	if cfg.Durable == "" {
+		cfg.Durable = DefaultIngesterDurable
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultIngestBatchSize
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = DefaultIngestFlushInterval
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = DefaultIngestAckWait
+	}
+	if cfg.InsertTimeout <= 0 {
+		cfg.InsertTimeout = DefaultIngestInsertTimeout
+	}
+	if cfg.DeadLetterSubject == "" {
+		cfg.DeadLetterSubject = cfg.Subjects.For(AnalyticsDeadLetter)
+	}
+	if cfg.DeadLetterStream == "" {
+		cfg.DeadLetterStream = cfg.Stream + "_ANALYTICS_DEAD"
+	}
+	return cfg
+}
+
+// validate returns an error for a configuration that can never work.
+func (cfg IngesterConfig) validate() error {
+	if strings.ContainsAny(cfg.Durable, ".*> \t\r\n/\\") {
+		return fmt.Errorf("analytics ingester: invalid durable name %q", cfg.Durable)
+	}
+	if strings.ContainsAny(cfg.DeadLetterSubject, "*> \t\r\n") {
+		return fmt.Errorf("analytics ingester: invalid dead-letter subject %q", cfg.DeadLetterSubject)
+	}
+	for _, f := range cfg.Subjects.Filters() {
+		if filterMatches(f, cfg.DeadLetterSubject) {
+			return fmt.Errorf("analytics ingester: dead-letter subject %s is captured by the events stream (%s): the ingester would read back what it parks", cfg.DeadLetterSubject, f)
+		}
+	}
+	return nil
+}
+
+// Ingester copies the events of the events stream into the analytics store, in batches,
+// from a durable JetStream pull consumer shared by every replica. Each message becomes
+// rows through domain.ToAnalytics; rows are stored with AnalyticsWriter.Insert, in a
+// batch of up to BatchSize messages or whatever arrived within FlushInterval of the
+// batch's first message, and only then are the batch's messages acknowledged.
+//
+// Every event reaches the store exactly once, as far as figures go: a message delivered
+// again (after a crash between insert and acknowledgement, a lost acknowledgement, or a
+// failed insert whose outcome is unknown) is checked with ExistingEventIDs first, and the
+// rows of events already stored are left out.
+//
+// When the store fails, the ingester keeps the batch, tries again after a back-off
+// (100 ms doubling up to 10 s), tells the server every AckWait/4 that the messages it
+// holds are in progress so that none is delivered elsewhere meanwhile, and reads nothing
+// more until the batch is stored: the messages read ahead of it are handed back to the
+// stream. The events wait in the stream, and drain once the store is back.
+//
+// The counters may be read at any time, from any goroutine.
+type Ingester struct {
+	js  jetstream.JetStream
+	w   domain.AnalyticsWriter
+	cfg IngesterConfig
+	log *slog.Logger
+
+	running      atomic.Bool
+	rows         atomic.Int64
+	batches      atomic.Int64
+	acked        atomic.Int64
+	duplicates   atomic.Int64
+	parked       atomic.Int64
+	failures     atomic.Int64
+	lastLatency  atomic.Int64
+	lastInsertNS atomic.Int64
+}
+
+// NewIngester returns an ingester from js's events stream to w; cfg's zero fields take
+// the defaults.
+func NewIngester(js jetstream.JetStream, w domain.AnalyticsWriter, cfg IngesterConfig) *Ingester {
+	cfg = cfg.withDefaults()
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Ingester{js: js, w: w, cfg: cfg, log: log.With("component", "analytics-ingester", "durable", cfg.Durable)}
+}
+
+// Rows returns how many rows the ingester stored.
+func (in *Ingester) Rows() int64 { return in.rows.Load() }
+
+// Batches returns how many batches the ingester stored (batches without rows, of events
+// analytics ignores or already has, are not counted).
+func (in *Ingester) Batches() int64 { return in.batches.Load() }
+
+// Acked returns how many messages were acknowledged after their batch was stored,
+// ignored and duplicate events included, parked ones not.
+func (in *Ingester) Acked() int64 { return in.acked.Load() }
+
+// Duplicates returns how many delivered events were left out because the store already
+// had them.
+func (in *Ingester) Duplicates() int64 { return in.duplicates.Load() }
+
+// Parked returns how many messages were put on the dead-letter subject.
+func (in *Ingester) Parked() int64 { return in.parked.Load() }
+
+// Failures returns how many attempts failed: storing a batch, setting up the consumer,
+// pulling messages, or parking one. Each is tried again after a back-off.
+func (in *Ingester) Failures() int64 { return in.failures.Load() }
+
+// LastBatchLatency returns how long the last stored batch took from the arrival of its
+// first message to its acknowledgement: the wait for the batch to fill, the retries, and
+// the insert. It is zero before the first batch.
+func (in *Ingester) LastBatchLatency() time.Duration { return time.Duration(in.lastLatency.Load()) }
+
+// LastInsertDuration returns how long the last successful Insert took.
+func (in *Ingester) LastInsertDuration() time.Duration {
+	return time.Duration(in.lastInsertNS.Load())
+}
+
+// Lag returns how many events of the stream are not yet stored and acknowledged: those
+// not yet delivered plus those delivered and waiting for their acknowledgement, from the
+// consumer's information on the server. It returns an error when NATS does not answer or
+// the consumer does not exist yet.
+func (in *Ingester) Lag(ctx context.Context) (int64, error) {
+	cons, err := in.js.Consumer(ctx, in.cfg.Stream, in.cfg.Durable)
+	if err != nil {
+		return 0, fmt.Errorf("reading consumer %s of stream %s: %w", in.cfg.Durable, in.cfg.Stream, err)
+	}
+	info := cons.CachedInfo()
+	return int64(info.NumPending) + int64(info.NumAckPending), nil
+}
+
+// Run ingests until ctx ends, then returns nil once everything it started has stopped.
+// It creates the dead-letter stream and the durable consumer, retrying with a back-off
+// (100 ms doubling up to 5 s) while NATS does not answer or the events stream does not
+// exist yet, and sets them up again when pulling fails. When ctx ends, Run stops at once:
+// it neither stores nor acknowledges what it holds, and those messages are delivered
+// again after AckWait, to be checked against the store.
+//
+// Run returns an error at once for a configuration that cannot work: an invalid durable
+// name, or a dead-letter subject that the events stream captures. Run must not be called
+// concurrently on one Ingester (it returns an error); several ingesters, in one process
+// or many, with the same durable name share the events.
+func (in *Ingester) Run(ctx context.Context) error {
+	if err := in.cfg.validate(); err != nil {
+		return err
+	}
+	if !in.running.CompareAndSwap(false, true) {
+		return errors.New("analytics ingester: Run is already running")
+	}
+	defer in.running.Store(false)
+	l := &ingestLoop{
+		in:      in,
+		next:    newIngestBatch(in.cfg.BatchSize),
+		spare:   newIngestBatch(in.cfg.BatchSize),
+		results: make(chan storeResult, 1),
+	}
+	defer l.stop()
+	return l.run(ctx)
+}
+
+// ingestBatch is a batch of messages and their rows. Two of them take turns: one being
+// filled from the stream while the other is stored.
+type ingestBatch struct {
+	msgs []jetstream.Msg
+	// ends[i] is the end in rows of the rows of msgs[i], which start at ends[i-1].
+	ends []int
+	rows []domain.AnalyticsEvent
+	// redelivered lists the indexes in msgs of messages delivered more than once.
+	redelivered []int
+	// uncertain is set once an attempt to store the batch failed: the store may hold
+	// part of it, so every event is checked before the next attempt.
+	uncertain bool
+	// first is when the first message arrived; touched when the server was last told
+	// that the messages are in progress (or first, before that).
+	first, touched time.Time
+
+	// Scratch space of the check for stored events, kept across batches.
+	ids  []string
+	seen map[string]struct{}
+	out  []domain.AnalyticsEvent
+}
+
+func newIngestBatch(size int) *ingestBatch {
+	return &ingestBatch{
+		msgs: make([]jetstream.Msg, 0, size),
+		ends: make([]int, 0, size),
+		rows: make([]domain.AnalyticsEvent, 0, size),
+	}
+}
+
+// reset empties the batch, keeping its memory.
+func (b *ingestBatch) reset() {
+	clear(b.msgs) // let the messages go
+	b.msgs = b.msgs[:0]
+	b.ends = b.ends[:0]
+	clear(b.rows)
+	b.rows = b.rows[:0]
+	b.redelivered = b.redelivered[:0]
+	b.uncertain = false
+	b.first, b.touched = time.Time{}, time.Time{}
+}
+
+// storeResult is the outcome of one attempt to store a batch.
+type storeResult struct {
+	err      error
+	rows     int           // rows inserted
+	dropped  int           // events left out as already stored
+	inserted time.Duration // how long Insert took
+}
+
+// ingestLoop is the state of one Run. Everything but the attempts to store (one
+// goroutine at a time, which reads cur and nothing else) happens on Run's goroutine: the
+// messages are acknowledged, handed back and touched there only.
+type ingestLoop struct {
+	in   *Ingester
+	cons jetstream.Consumer // nil until set up, and after pulling failed
+
+	cur   *ingestBatch // being stored, or waiting to be tried again; nil when none
+	next  *ingestBatch // being filled
+	spare *ingestBatch // the empty one, while cur is nil
+
+	attempting bool // an attempt to store cur runs
+	results    chan storeResult
+	paused     bool // storing cur failed: nothing more is read until it is stored
+
+	fetch       jetstream.MessageBatch
+	fetchMsgs   <-chan jetstream.Msg // nil when no pull request is open
+	fetchCancel context.CancelFunc
+}
+
+func (l *ingestLoop) run(ctx context.Context) error {
+	in := l.in
+	cfg := in.cfg
+	var (
+		fetchBo  = retryBackoff{min: ingestRetryMin, max: ingestSetUpMax}
+		insertBo = retryBackoff{min: ingestRetryMin, max: ingestRetryMax}
+		fetchAt  time.Time // no pull request (or set-up) before then, after a failure
+		retryAt  time.Time // no new attempt to store cur before then
+	)
+	wake := time.NewTimer(time.Hour)
+	defer wake.Stop()
+	touch := time.NewTicker(max(cfg.AckWait/4, 10*time.Millisecond))
+	defer touch.Stop()
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		now := time.Now()
+		// Store the batch being filled once it is full or has waited long enough.
+		if l.cur == nil && l.due(now) {
+			l.cur, l.next, l.spare = l.next, l.spare, nil
+			retryAt = time.Time{}
+		}
+		if l.cur != nil && !l.attempting && !now.Before(retryAt) {
+			l.attempt(ctx)
+		}
+		// Pull more when there is room and no failure to wait out.
+		if l.fetchMsgs == nil && !l.paused && len(l.next.msgs) < cfg.BatchSize && !now.Before(fetchAt) {
+			if err := l.pull(ctx, now); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				in.failures.Add(1)
+				d := fetchBo.next()
+				fetchAt = now.Add(d)
+				in.log.Warn("analytics events cannot be pulled; trying again", "err", err, "retry_in", d)
+			}
+		}
+
+		resetTimer(wake, l.wakeAt(now, fetchAt, retryAt))
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-l.fetchMsgs:
+			if !ok {
+				if err := l.endFetch(); err != nil {
+					in.failures.Add(1)
+					d := fetchBo.next()
+					fetchAt = time.Now().Add(d)
+					in.log.Warn("pulling analytics events failed; setting up again", "err", err, "retry_in", d)
+				} else {
+					fetchBo.reset()
+				}
+				continue
+			}
+			if l.paused {
+				// Read ahead of a batch that cannot be stored: back to the stream.
+				_ = m.Nak()
+				continue
+			}
+			if !l.add(ctx, m) {
+				l.cons = nil // parking failed: ensure the dead-letter stream again
+			}
+		case r := <-l.results:
+			l.attempting = false
+			if r.err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				in.failures.Add(1)
+				l.cur.uncertain = true
+				d := insertBo.next()
+				retryAt = time.Now().Add(d)
+				in.log.Warn("storing analytics events failed; holding the batch", "err", r.err,
+					"messages", len(l.cur.msgs), "retry_in", d)
+				if !l.paused {
+					l.paused = true
+					l.handBack(l.next)
+				}
+				continue
+			}
+			if afterInsertHook != nil {
+				afterInsertHook()
+			}
+			if ctx.Err() != nil {
+				return nil // stopping: the stored batch comes back and is found stored
+			}
+			l.done(r)
+			insertBo.reset()
+			l.paused = false
+		case <-touch.C:
+			now := time.Now()
+			l.keepAlive(l.cur, now)
+			l.keepAlive(l.next, now)
+		case <-wake.C:
+		}
+	}
+}
+
+// due reports whether the batch being filled must be stored now.
+func (l *ingestLoop) due(now time.Time) bool {
+	n := len(l.next.msgs)
+	return n >= l.in.cfg.BatchSize || (n > 0 && !now.Before(l.next.first.Add(l.in.cfg.FlushInterval)))
+}
+
+// wakeAt returns when the loop must look again without any message or result arriving.
+func (l *ingestLoop) wakeAt(now, fetchAt, retryAt time.Time) time.Time {
+	at := now.Add(time.Hour)
+	if l.cur == nil && len(l.next.msgs) > 0 {
+		at = earliest(at, l.next.first.Add(l.in.cfg.FlushInterval))
+	}
+	if l.cur != nil && !l.attempting {
+		at = earliest(at, retryAt)
+	}
+	if l.fetchMsgs == nil && !l.paused && len(l.next.msgs) < l.in.cfg.BatchSize {
+		at = earliest(at, fetchAt)
+	}
+	return at
+}
+
+// attempt starts one attempt to store cur.
+func (l *ingestLoop) attempt(ctx context.Context) {
+	l.attempting = true
+	b, in := l.cur, l.in
+	go func() {
+		actx, cancel := context.WithTimeout(ctx, in.cfg.InsertTimeout)
+		defer cancel()
+		l.results <- in.store(actx, b)
+	}()
+}
+
+// done acknowledges cur, which was stored, counts it, and makes it the spare batch.
+func (l *ingestLoop) done(r storeResult) {
+	in, b := l.in, l.cur
+	var failed int
+	var firstErr error
+	for _, m := range b.msgs {
+		// A lost acknowledgement means one more delivery, found stored and left out.
+		if err := m.Ack(); err != nil {
+			if failed++; firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	if failed > 0 {
+		in.log.Warn("acknowledging stored analytics events failed; they will be delivered again",
+			"failed", failed, "of", len(b.msgs), "err", firstErr)
+	}
+	if r.rows > 0 {
+		in.batches.Add(1)
+		in.rows.Add(int64(r.rows))
+		in.lastInsertNS.Store(int64(r.inserted))
+	}
+	in.acked.Add(int64(len(b.msgs)))
+	in.duplicates.Add(int64(r.dropped))
+	in.lastLatency.Store(int64(time.Since(b.first)))
+	b.reset()
+	l.cur, l.spare = nil, b
+}
+
+// handBack returns the messages of b to the stream, for delivery at once, and empties b.
+func (l *ingestLoop) handBack(b *ingestBatch) {
+	for _, m := range b.msgs {
+		_ = m.Nak() // a lost one comes back after AckWait
+	}
+	b.reset()
+}
+
+// keepAlive tells the server that the messages of b are still being worked on, when it
+// was last told AckWait/4 ago or more, so that it does not deliver them elsewhere.
+func (l *ingestLoop) keepAlive(b *ingestBatch, now time.Time) {
+	if b == nil || len(b.msgs) == 0 || now.Sub(b.touched) < l.in.cfg.AckWait/4 {
+		return
+	}
+	for _, m := range b.msgs {
+		_ = m.InProgress() // a lost one may mean a redelivery, which the check absorbs
+	}
+	b.touched = now
+}
+
+// pull sets up the consumer if needed and opens a pull request for the room left in the
+// batch being filled, so that the batch never overflows: until the batch's deadline when
+// it has messages, for a while when it has none.
+func (l *ingestLoop) pull(ctx context.Context, now time.Time) error {
+	if l.cons == nil {
+		cons, err := l.in.setUp(ctx)
+		if err != nil {
+			return err
+		}
+		l.cons = cons
+	}
+	wait := ingestIdleWait
+	if len(l.next.msgs) > 0 {
+		if left := l.next.first.Add(l.in.cfg.FlushInterval).Sub(now); left > 0 {
+			wait = max(left, ingestMinFetchWait)
+		} else {
+			// Overdue, so waiting for the batch before it to be stored: read ahead
+			// without polling.
+			wait = l.in.cfg.FlushInterval
+		}
+	}
+	opts := make([]jetstream.FetchOpt, 1, 2)
+	fctx, cancel := context.WithTimeout(ctx, wait)
+	opts[0] = jetstream.FetchContext(fctx)
+	if wait >= 3*ingestHeartbeat {
+		opts = append(opts, jetstream.FetchHeartbeat(ingestHeartbeat))
+	}
+	mb, err := l.cons.Fetch(l.in.cfg.BatchSize-len(l.next.msgs), opts...)
+	if err != nil {
+		cancel()
+		l.cons = nil
+		return fmt.Errorf("pulling from consumer %s: %w", l.in.cfg.Durable, err)
+	}
+	l.fetch, l.fetchMsgs, l.fetchCancel = mb, mb.Messages(), cancel
+	return nil
+}
+
+// endFetch closes the pull request whose messages all arrived, and returns its error:
+// nil when it ended by running out of time or of messages to ask for.
+func (l *ingestLoop) endFetch() error {
+	err := l.fetch.Error()
+	l.fetchCancel()
+	l.fetch, l.fetchMsgs, l.fetchCancel = nil, nil, nil
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	l.cons = nil
+	return fmt.Errorf("pulling from consumer %s: %w", l.in.cfg.Durable, err)
+}
+
+// stop waits for what the loop started: the open pull request and the attempt to store.
+// It acknowledges nothing.
+func (l *ingestLoop) stop() {
+	if l.fetchMsgs != nil {
+		l.fetchCancel()
+		for range l.fetchMsgs { // closed at once, the request's context having ended
+		}
+	}
+	if l.attempting {
+		<-l.results
+	}
+}
+
+// add converts m and appends it to the batch being filled, or parks it. It returns false
+// when parking failed; then m was handed back for a later delivery.
+func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) bool {
+	in, b := l.in, l.next
+	var seq, delivered uint64 = 0, 1
+	if meta, err := m.Metadata(); err == nil {
+		seq, delivered = meta.Sequence.Stream, meta.NumDelivered
+	}
+	rows, reason := in.convert(m)
+	if reason != "" {
+		return in.parkAndAck(ctx, m, seq, reason)
+	}
+	if len(b.msgs) == 0 {
+		b.first = time.Now()
+		b.touched = b.first
+	}
+	if delivered > 1 {
+		b.redelivered = append(b.redelivered, len(b.msgs))
+	}
+	b.msgs = append(b.msgs, m)
+	b.rows = append(b.rows, rows...)
+	b.ends = append(b.ends, len(b.rows))
+	return true
+}
+
+// The range of times analytics can store (ClickHouse's DateTime): an event outside it
+// would make every insert of its batch fail, for ever.
+var (
+	minAnalyticsTime = time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)
+	maxAnalyticsTime = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// convert returns the rows of m, or why m cannot be used.
+func (in *Ingester) convert(m jetstream.Msg) ([]domain.AnalyticsEvent, string) {
+	h := m.Headers()
+	id := h.Get(jetstream.MsgIDHeader)
+	if id == "" {
+		return nil, "no " + jetstream.MsgIDHeader + " header (the event id)"
+	}
+	if !isUUID(id) {
+		return nil, fmt.Sprintf("the event id %q is not a UUID", id)
+	}
+	typ := h.Get(HeaderEventType)
+	if typ == "" {
+		return nil, "no " + HeaderEventType + " header"
+	}
+	if !onSubject(in.cfg.Subjects.Prefix, m.Subject(), typ) {
+		return nil, fmt.Sprintf("a %s event must be published on %s, not %s", typ, in.cfg.Subjects.For(typ), m.Subject())
+	}
+	at, err := time.Parse(time.RFC3339Nano, h.Get(HeaderEventAt))
+	if err != nil {
+		return nil, "bad " + HeaderEventAt + " header: " + err.Error()
+	}
+	rows, err := domain.ToAnalytics(id, typ, h.Get(HeaderEventKey), at, m.Data())
+	if err != nil {
+		return nil, err.Error()
+	}
+	for _, r := range rows {
+		if r.At.Before(minAnalyticsTime) || r.At.After(maxAnalyticsTime) {
+			return nil, fmt.Sprintf("the event time %s is outside the range analytics can store", r.At.Format(time.RFC3339))
+		}
+	}
+	return rows, ""
+}
+
+// parkAndAck parks m and acknowledges it. When parking fails, it hands m back for a
+// delivery a second later and returns false.
+func (in *Ingester) parkAndAck(ctx context.Context, m jetstream.Msg, seq uint64, reason string) bool {
+	log := in.log.With("subject", m.Subject(), "seq", seq, "reason", reason)
+	pctx, cancel := context.WithTimeout(ctx, ingestParkTimeout)
+	defer cancel()
+	if err := in.park(pctx, m, seq, reason); err != nil {
+		in.failures.Add(1)
+		log.Warn("parking an unusable analytics message failed; it will come back", "err", err)
+		_ = m.NakWithDelay(time.Second)
+		return false
+	}
+	in.parked.Add(1)
+	log.Warn("analytics message parked", "dead_letter", in.cfg.DeadLetterSubject)
+	if err := m.Ack(); err != nil {
+		// It comes back, and is parked again (the dead-letter stream drops the copy
+		// within its duplicate window).
+		log.Warn("acknowledging a parked analytics message failed", "err", err)
+	}
+	return true
+}
+
+// park publishes a copy of m on the dead-letter subject, with the reason, and waits for
+// the dead-letter stream to store it. Its message id is derived from the original's
+// stream and sequence, so a message parked twice in a row is stored once.
+func (in *Ingester) park(ctx context.Context, m jetstream.Msg, seq uint64, reason string) error {
+	dead := nats.NewMsg(in.cfg.DeadLetterSubject)
+	dead.Data = m.Data()
+	for k, vs := range m.Headers() {
+		if !strings.HasPrefix(strings.ToLower(k), "nats-") {
+			dead.Header[k] = vs
+		}
+	}
+	dead.Header.Set(HeaderDeadReason, headerValue(reason))
+	dead.Header.Set(HeaderDeadSubject, m.Subject())
+	dead.Header.Set(HeaderDeadSequence, strconv.FormatUint(seq, 10))
+	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
+		dead.Header.Set(HeaderDeadMsgID, headerValue(id))
+	}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(in.cfg.DeadLetterStream)}
+	if seq != 0 {
+		opts = append(opts, jetstream.WithMsgID("analytics-dead-"+in.cfg.Stream+"-"+strconv.FormatUint(seq, 10)))
+	}
+	if _, err := in.js.PublishMsg(ctx, dead, opts...); err != nil {
+		return fmt.Errorf("parking on %s: %w", dead.Subject, err)
+	}
+	return nil
+}
+
+// store stores the rows of b: when some of its messages were delivered before, or an
+// earlier attempt failed, it first asks the store which events it already has and leaves
+// them out, along with second copies of an event within b. It reads b's messages and
+// writes only its scratch space.
+func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
+	rows := b.rows
+	var res storeResult
+	if b.uncertain || len(b.redelivered) > 0 {
+		b.ids = b.ids[:0]
+		if b.uncertain {
+			for i := range b.msgs {
+				if s, e := b.span(i); e > s {
+					b.ids = append(b.ids, b.rows[s].EventID)
+				}
+			}
+		} else {
+			for _, i := range b.redelivered {
+				if s, e := b.span(i); e > s {
+					b.ids = append(b.ids, b.rows[s].EventID)
+				}
+			}
+		}
+		var stored map[string]bool
+		if len(b.ids) > 0 {
+			var err error
+			if stored, err = in.w.ExistingEventIDs(ctx, b.ids); err != nil {
+				res.err = fmt.Errorf("checking which of %d events delivered again are stored: %w", len(b.ids), err)
+				return res
+			}
+		}
+		if b.seen == nil {
+			b.seen = make(map[string]struct{}, len(b.msgs))
+		}
+		clear(b.seen)
+		b.out = b.out[:0]
+		for i := range b.msgs {
+			s, e := b.span(i)
+			if e == s {
+				continue
+			}
+			id := b.rows[s].EventID
+			if _, twice := b.seen[id]; twice || stored[id] {
+				res.dropped++
+				continue
+			}
+			b.seen[id] = struct{}{}
+			b.out = append(b.out, b.rows[s:e]...)
+		}
+		rows = b.out
+	}
+	if len(rows) == 0 {
+		return res
+	}
+	start := time.Now()
+	if err := in.w.Insert(ctx, rows); err != nil {
+		res.err = fmt.Errorf("inserting %d rows of %d events: %w", len(rows), len(b.msgs)-res.dropped, err)
+		return res
+	}
+	res.rows, res.inserted = len(rows), time.Since(start)
+	return res
+}
+
+// span returns where the rows of message i are in b.rows.
+func (b *ingestBatch) span(i int) (start, end int) {
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return start, b.ends[i]
+}
+
+// setUp ensures the dead-letter stream and the durable consumer on the events stream.
+func (in *Ingester) setUp(ctx context.Context) (jetstream.Consumer, error) {
+	ctx, cancel := context.WithTimeout(ctx, ingestSetUpTimeout)
+	defer cancel()
+	cfg := in.cfg
+	_, err := in.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        cfg.DeadLetterStream,
+		Description: "analytics events the ingester could not use, with the reason",
+		Subjects:    []string{cfg.DeadLetterSubject},
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      DefaultMaxAge,
+		Duplicates:  DuplicateWindow,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ensuring dead-letter stream %s: %w", cfg.DeadLetterStream, err)
+	}
+	cons, err := in.js.CreateOrUpdateConsumer(ctx, cfg.Stream, jetstream.ConsumerConfig{
+		Durable:       cfg.Durable,
+		Description:   "shopgraph: copies the events into the analytics store",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.AckWait,
+		MaxDeliver:    -1, // events wait for the store, however long it is away
+		MaxAckPending: 4 * cfg.BatchSize,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ensuring consumer %s on stream %s: %w", cfg.Durable, cfg.Stream, err)
+	}
+	return cons, nil
+}
+
+// onSubject reports whether subject is the one events of type typ are published on under
+// prefix (Subjects.For), without building it.
+func onSubject(prefix, subject, typ string) bool {
+	if prefix == "" {
+		return subject == typ
+	}
+	return len(subject) == len(prefix)+1+len(typ) && strings.HasPrefix(subject, prefix) &&
+		subject[len(prefix)] == '.' && strings.HasSuffix(subject, typ)
+}
+
+// filterMatches reports whether the subject filter (with * and > wildcards) captures
+// subject.
+func filterMatches(filter, subject string) bool {
+	fs, ss := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, f := range fs {
+		if f == ">" {
+			return len(ss) > i
+		}
+		if i >= len(ss) || (f != "*" && f != ss[i]) {
+			return false
+		}
+	}
+	return len(fs) == len(ss)
+}
+
+// isUUID reports whether s is a UUID in its canonical text form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// retryBackoff is a delay that doubles from min up to max.
+type retryBackoff struct{ d, min, max time.Duration }
+
+// next returns the delay to wait now and doubles the next one.
+func (b *retryBackoff) next() time.Duration {
+	if b.d == 0 {
+		b.d = b.min
+	} else {
+		b.d = min(2*b.d, b.max)
+	}
+	return b.d
+}
+
+// reset starts the delays over.
+func (b *retryBackoff) reset() { b.d = 0 }
+
+// resetTimer makes t fire at at (at once when at has passed).
+func resetTimer(t *time.Timer, at time.Time) {
+	t.Reset(max(time.Until(at), 0))
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
