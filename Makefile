@@ -25,9 +25,13 @@ run: services build ## bring up the servers, migrate, seed the demo shop when em
 	$(BIN) serve
 
 .PHONY: test
-test: services ## bring up the servers and run every test (race detector on)
+test: services test-chdb ## bring up the servers and run every test (race detector on)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+.PHONY: test-chdb
+test-chdb: ## run the ClickHouse migrations and dashboard queries on a current ClickHouse (chdb, npm; cached outside the checkout)
+	node scripts/chdb-check.mjs
 
 .PHONY: generate
 generate: ## regenerate graph/ from schema.graphqls and gqlgen.yml
@@ -38,9 +42,27 @@ lint: ## go vet and staticcheck, generated code excluded
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $$($(GO) list ./... | grep -v '/graph$$')
 
+# The bench's workloads open thousands of connections: raise the open-files limit.
+BENCH_ULIMIT := ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn);
+BENCH := $(BENCH_ULIMIT) BENCH_SKIP_SERVICES=1 bench/run.sh
+
 .PHONY: bench
-bench: services ## run the Go benchmarks against the real servers
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: services ## run every bench/ workload against a fresh shopgraph on a seeded shopgraph_bench database (table in bench/results.md)
+	@$(BENCH) all
+
+.PHONY: bench-product-page bench-product-list bench-mixed bench-checkout bench-order-tracking bench-abuse
+bench-product-page: services ## bench: product(slug:) against a plain pgx baseline
+	@$(BENCH) product-page
+bench-product-list: services ## bench: products(first: 50) with categories and parents, SQL statements per request
+	@$(BENCH) product-list
+bench-mixed: services ## bench: a mixed storefront session
+	@$(BENCH) mixed
+bench-checkout: services ## bench: concurrent checkouts, spread and on one hot product, oversell checks
+	@$(BENCH) checkout
+bench-order-tracking: services ## bench: WebSocket order tracking: delivery latency, loss, memory per watcher
+	@$(BENCH) order-tracking
+bench-abuse: services ## bench: an over-priced nested query must be refused fast
+	@$(BENCH) abuse
 
 .PHONY: clean
 clean: ## remove build output

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -27,6 +28,8 @@ type config struct {
 	ShutdownTimeout time.Duration
 	AuthMode        auth.Mode
 	TrustedProxies  []netip.Prefix
+	AdminAddr       string
+	OTLPEndpoint    string
 }
 
 // setting describes one environment variable: its name, default, meaning, and where
@@ -90,6 +93,27 @@ var settings = []setting{
 			b, err := strconv.ParseBool(v)
 			c.Introspection = b
 			return err
+		}},
+	{env: "ADMIN_ADDR", def: "127.0.0.1:6060", help: "address of the admin listener (pprof at /debug/pprof/); off turns it off. Keep it private",
+		set: func(c *config, v string) error {
+			if v == "off" {
+				return nil
+			}
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("must be host:port or off")
+			}
+			c.AdminAddr = v
+			return nil
+		}},
+	{env: "OTEL_EXPORTER_OTLP_ENDPOINT", def: "", help: "OTLP/HTTP collector base URL for traces (http://127.0.0.1:4318); empty turns tracing off",
+		set: func(c *config, v string) error {
+			if v != "" {
+				if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return fmt.Errorf("must be an http or https URL")
+				}
+			}
+			c.OTLPEndpoint = v
+			return nil
 		}},
 	{env: "SHUTDOWN_TIMEOUT", def: "15s", help: "how long a stopping server waits for requests in flight",
 		set: func(c *config, v string) error {

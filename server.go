@@ -222,7 +222,12 @@ func randomPassword() string {
 // serve runs the API until ctx is cancelled, then shuts down in order: stop accepting,
 // finish requests in flight, drain NATS, close the pools.
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+	tel, err := app.NewTelemetry(ctx, app.TelemetryConfig{OTLPEndpoint: cfg.OTLPEndpoint})
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel, log)
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, Tracer: tel.PostgresTracer()})
 	if err != nil {
 		return err
 	}
@@ -235,6 +240,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer rdb.Close()
+	if err := tel.InstrumentRedis(rdb); err != nil {
+		return err
+	}
 	bus, err := events.Connect(events.Config{URL: cfg.NATSURL, Name: "shopgraph"}, log)
 	if err != nil {
 		return err
@@ -245,6 +253,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer chdb.Close()
+	tel.InstrumentClickHouse(chdb)
 	// Analytics must not keep the storefront from starting: a ClickHouse that is down
 	// now is reported by /readyz, and migrated by the next start or `shopgraph migrate`.
 	if err := chdb.Migrate(ctx, log); err != nil {
@@ -255,7 +264,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer startDraining()
 	acfg := appConfig(cfg)
 	acfg.Drain = drain
-	a, err := app.New(acfg, app.Deps{Postgres: pg, Redis: rdb, Bus: bus, ClickHouse: chdb, Log: log})
+	a, err := app.New(acfg, app.Deps{Postgres: pg, Redis: rdb, Bus: bus, ClickHouse: chdb, Log: log, Telemetry: tel})
 	if err != nil {
 		return err
 	}
@@ -283,6 +292,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/")
+	stopAdmin, err := startAdmin(cfg.AdminAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -17,8 +17,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/shopgraph/shopgraph/graph"
 	"github.com/shopgraph/shopgraph/resolvers"
@@ -47,6 +47,23 @@ type Options struct {
 	// Drain, when it ends, closes every open subscription (WebSocket and SSE) cleanly:
 	// the server cancels it when it starts shutting down.
 	Drain context.Context
+	// Limits are checked before every operation; the zero value means DefaultLimits.
+	Limits Limits
+	// CostLimiter, when set, rate-limits callers by the cost of their operations.
+	CostLimiter CostLimiter
+	// PersistedQueries, when set, serves automatic persisted queries (Apollo APQ).
+	PersistedQueries graphql.Cache[string]
+	// AllowList, when set, lets only operations whose query hash it accepts run.
+	AllowList func(ctx context.Context, hash string) (bool, error)
+	// CORSOrigins are the browser origins (the storefront's, the dashboard's) allowed to
+	// call the API; "*" allows any.
+	CORSOrigins []string
+	// Metrics, when set, receives the GraphQL metrics, and /metrics serves its registry;
+	// nil serves Prometheus' default registry.
+	Metrics *Metrics
+	// TracerProvider, when set, traces every request (HTTP, GraphQL operation, fields
+	// with a resolver); nil turns tracing off at no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // Subscription limits.
@@ -64,6 +81,7 @@ const maxBodyBytes = 1 << 20
 
 // NewHandler returns the HTTP handler of a shopgraph process.
 func NewHandler(o Options) http.Handler {
+	o.Log = RequestLogger(o.Log)
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: o.Resolver, Directives: resolvers.Directives()}))
 	limit := int64(wsMessageLimit)
 	srv.AddTransport(transport.Websocket{
@@ -86,9 +104,26 @@ func NewHandler(o Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	if o.PersistedQueries != nil {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
+	}
+	if o.AllowList != nil {
+		srv.Use(allowList{allowed: o.AllowList})
+	}
+	limits := o.Limits
+	if limits == (Limits{}) {
+		limits = DefaultLimits
+	}
+	srv.SetParserTokenLimit(limits.MaxQueryLength / 2)
+	srv.Use(limitsExtension{limits: limits, limiter: o.CostLimiter, onError: func(ctx context.Context, err error) {
+		o.Log.WarnContext(ctx, "cost limiter unavailable; letting the operation through", "err", err)
+	}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(resolvers.RecoverFunc(o.Log))
+	if obs := newObserver(o.Metrics, o.TracerProvider); obs != nil {
+		srv.Use(obs)
+	}
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
@@ -96,9 +131,17 @@ func NewHandler(o Options) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	// Loaders live for one response: a query's, or one event of a subscription.
+	// Loaders live for one response: a query's, or one event of a subscription. Every
+	// response reports what its operation cost.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		return next(resolvers.WithLoaders(ctx, o.Resolver.NewLoaders()))
+		resp := next(resolvers.WithLoaders(ctx, o.Resolver.NewLoaders()))
+		if c := costOf(ctx); c != nil && resp != nil {
+			if resp.Extensions == nil {
+				resp.Extensions = map[string]any{}
+			}
+			resp.Extensions["cost"] = c
+		}
+		return resp
 	})
 	var gql http.Handler = srv
 	if o.Authenticate != nil {
@@ -112,8 +155,8 @@ func NewHandler(o Options) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /readyz", readyz(o.Checks))
-	mux.Handle("GET /metrics", promhttp.Handler())
-	return mux
+	mux.Handle("GET /metrics", metricsHandler(o.Metrics))
+	return traced(o.TracerProvider, withRequestID(securityHeaders(withCORS(o.CORSOrigins, mux))))
 }
 
 // readyz answers 200 when every dependency answers within two seconds, else 503 naming

@@ -420,7 +420,7 @@ func TestNoNPlusOne(t *testing.T) {
 	}
 
 	// Category.products batches too: every leaf's listing in one statement.
-	tree := `{ categories { children { children { products(first: 3) { nodes { name category { name } } } } } } }`
+	tree := `{ categories { children { children { products(first: 2) { nodes { name category { name } } } } } } }`
 	h.counter.Reset()
 	var out struct{ Categories []any }
 	h.data(tree, nil, &out)

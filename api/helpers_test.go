@@ -63,6 +63,9 @@ func newHarnessWith(t *testing.T, db *postgres.DB, counter *testkit.StatementCou
 		// A wide batching window: the statement-count tests prove that every edge goes
 		// through a loader, which must not depend on how busy the race detector is.
 		LoaderWait: 20 * time.Millisecond,
+		// Tests send far more than a shopper would; the limit tests set their own.
+		CostPerCaller:     redis.Limit{Rate: 1e6, Burst: 1e9},
+		CheckoutPerCaller: redis.Limit{Rate: 1e6, Burst: 1e6},
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -43,6 +43,16 @@ type Config struct {
 	Payments domain.PaymentProvider
 	// PaymentTimeout bounds a payment; zero means the checkout's default.
 	PaymentTimeout time.Duration
+	// Limits are the query limits; the zero value means api.DefaultLimits.
+	Limits api.Limits
+	// CostPerCaller is the budget of query cost points of each caller (user or address).
+	CostPerCaller redis.Limit
+	// CheckoutPerCaller limits checkouts of each customer (or guest cart).
+	CheckoutPerCaller redis.Limit
+	// AllowListOnly runs only operations an operator registered (persisted queries).
+	AllowListOnly bool
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins []string
 	// Drain, when it ends, closes every open subscription; nil never does.
 	Drain context.Context
 	// Subjects prefixes every NATS subject (tests use their own); StreamName names the
@@ -71,6 +81,9 @@ type Deps struct {
 	Bus        *events.Bus
 	ClickHouse *clickhouse.DB
 	Log        *slog.Logger
+	// Telemetry is the process's metrics and tracing (see NewTelemetry); nil gives the
+	// App a registry of its own and no tracing.
+	Telemetry *Telemetry
 }
 
 // App is a wired shopgraph process.
@@ -89,10 +102,20 @@ type App struct {
 	Invalidator  *events.Invalidator
 	cfg          Config
 	deps         Deps
+	// Telemetry holds the registry that /metrics serves.
+	Telemetry *Telemetry
 }
 
 // New wires an App over deps.
 func New(cfg Config, deps Deps) (*App, error) {
+	tel, err := telemetryOrDefault(deps)
+	if err != nil {
+		return nil, err
+	}
+	if err := tel.take(); err != nil {
+		return nil, err
+	}
+	deps.Log = api.RequestLogger(deps.Log)
 	ttl := cfg.AccessTokenTTL
 	if ttl == 0 {
 		ttl = auth.DefaultTokenTTL
@@ -131,15 +154,16 @@ func New(cfg Config, deps Deps) (*App, error) {
 		reads = cache
 	}
 	r := &resolvers.Resolver{
-		Catalog:      reads,
-		CatalogAdmin: catalog,
-		Users:        users,
-		Accounts:     accounts,
-		Carts:        carts,
-		Orders:       orders,
-		Checkouts:    &domain.Checkout{Orders: orders, Carts: carts, Payments: payer, PaymentTimeout: cfg.PaymentTimeout},
-		LoaderWait:   cfg.LoaderWait,
-		TrackLimit:   limit{limiter, DefaultTrackPerSession},
+		Catalog:       reads,
+		CatalogAdmin:  catalog,
+		Users:         users,
+		Accounts:      accounts,
+		Carts:         carts,
+		Orders:        orders,
+		Checkouts:     &domain.Checkout{Orders: orders, Carts: carts, Payments: payer, PaymentTimeout: cfg.PaymentTimeout},
+		LoaderWait:    cfg.LoaderWait,
+		TrackLimit:    limit{limiter, DefaultTrackPerSession},
+		CheckoutLimit: limit{limiter, orDefault(cfg.CheckoutPerCaller, DefaultCheckoutPerCaller)},
 	}
 	var hub *events.Hub
 	if deps.Bus != nil {
@@ -176,6 +200,12 @@ func New(cfg Config, deps Deps) (*App, error) {
 	if deps.ClickHouse != nil {
 		checks["clickhouse"] = deps.ClickHouse.Ping
 	}
+	persisted := redis.NewPersistedQueries(deps.Redis, cfg.AllowListOnly)
+	var allowList func(ctx context.Context, hash string) (bool, error)
+	if cfg.AllowListOnly {
+		allowList = persisted.Allowed
+	}
+	r.LoaderBatches = tel.observeBatch
 	h := api.NewHandler(api.Options{
 		Resolver:      r,
 		Log:           deps.Log,
@@ -192,7 +222,14 @@ func New(cfg Config, deps Deps) (*App, error) {
 			}
 			return ctx, nil
 		},
-		Drain: cfg.Drain,
+		Drain:            cfg.Drain,
+		Limits:           cfg.Limits,
+		CostLimiter:      costLimiter(limiter, orDefault(cfg.CostPerCaller, DefaultCostPerCaller)),
+		PersistedQueries: persisted,
+		AllowList:        allowList,
+		CORSOrigins:      cfg.CORSOrigins,
+		Metrics:          tel.api,
+		TracerProvider:   tel.tp,
 	})
 	a := &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, Hub: hub, cfg: cfg, deps: deps}
 	if deps.Bus != nil {
@@ -204,6 +241,10 @@ func New(cfg Config, deps Deps) (*App, error) {
 		a.CatalogCache = cache
 		a.Invalidator = events.NewInvalidator(deps.Bus.NC, cache.Invalidate, events.InvalidatorConfig{
 			Subjects: cfg.Subjects, Log: deps.Log, RetryFor: cache.TTL()})
+	}
+	a.Telemetry = tel
+	if err := a.registerMetrics(tel.Registry); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -270,6 +311,31 @@ func (a *App) ensureStream(ctx context.Context) {
 			return
 		case <-time.After(delay):
 		}
+	}
+}
+
+// DefaultCostPerCaller lets each caller spend bursts of 2,000 query cost points and 100
+// points a second after that (a storefront page costs tens of points).
+var DefaultCostPerCaller = redis.Limit{Rate: 100, Burst: 2000}
+
+// DefaultCheckoutPerCaller allows 5 checkouts in a burst and one every 6 s after that.
+var DefaultCheckoutPerCaller = redis.Limit{Rate: 1.0 / 6, Burst: 5}
+
+func orDefault(l, def redis.Limit) redis.Limit {
+	if l.Rate == 0 {
+		return def
+	}
+	return l
+}
+
+// costLimiter adapts the Redis token bucket to the API's cost limiter.
+func costLimiter(l *redis.Limiter, lim redis.Limit) api.CostLimiter {
+	return func(ctx context.Context, key string, cost int) (time.Duration, bool, error) {
+		d, err := l.Take(ctx, key, float64(cost), lim)
+		if err != nil {
+			return 0, false, err
+		}
+		return d.RetryAfter, d.Allowed, nil
 	}
 }
 

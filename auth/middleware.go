@@ -229,7 +229,8 @@ type errorEntry struct {
 }
 
 type errorExtension struct {
-	Code domain.Code `json:"code"`
+	Code      domain.Code `json:"code"`
+	RequestID string      `json:"requestId,omitempty"`
 }
 
 // refuse writes err as a GraphQL error response: 401 for UNAUTHENTICATED, 500 with a
@@ -244,7 +245,7 @@ func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, err error
 		status, code, msg = http.StatusInternalServerError, domain.CodeInternal, msgInternal
 		a.logger().ErrorContext(r.Context(), "authenticating request", "err", err, "method", r.Method, "path", r.URL.Path)
 	}
-	body, _ := json.Marshal(errorBody{Errors: []errorEntry{{Message: msg, Extensions: errorExtension{Code: code}}}})
+	body, _ := json.Marshal(errorBody{Errors: []errorEntry{{Message: msg, Extensions: errorExtension{Code: code, RequestID: domain.RequestIDFrom(r.Context())}}}})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

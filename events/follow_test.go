@@ -393,8 +393,9 @@ func TestFollowSlowReader(t *testing.T) {
 	for ev := range f.Events() {
 		got = append(got, ev)
 	}
-	if len(got) == 0 || len(got) > 2 {
-		t.Fatalf("%d events before the drop, want 1 or 2", len(got))
+	// #2 may be handed over after the drop, and #3 too if a resync comes meanwhile.
+	if len(got) == 0 || len(got) > 3 {
+		t.Fatalf("%d events before the drop, want 1 to 3", len(got))
 	}
 	checkEvents(t, "events before the drop", got, life[:len(got)])
 	if !errors.Is(f.Err(), events.ErrSlowWatcher) {

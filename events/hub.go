@@ -120,8 +120,9 @@ func NewHub(nc *nats.Conn, subjects Subjects, cfg HubConfig) *Hub {
 }
 
 // Ready returns a channel that is closed once the NATS server has confirmed the hub's
-// subscription for the first time: from then on, every order event published reaches the
-// watchers (as long as the connection holds).
+// subscription for the first time, and the watchers registered before have been told to
+// resynchronise: from then on, every order event published reaches the watchers (as long
+// as the connection holds).
 func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
 // Watchers returns how many watchers are registered.
@@ -207,11 +208,12 @@ func (h *Hub) resyncAfterFlush(ctx context.Context, why string) {
 	}
 	if err != nil {
 		h.log.Warn("flushing the subscription", "err", err)
-	} else {
-		h.readyOnce.Do(func() { close(h.ready) })
 	}
 	n := h.resyncAll()
 	h.log.Info("resynchronising watchers", "why", why, "watchers", n)
+	if err == nil {
+		h.readyOnce.Do(func() { close(h.ready) })
+	}
 }
 
 // resyncAll signals every watcher to resynchronise and returns how many there are.

@@ -431,6 +431,7 @@ func TestHubSkipsMalformedMessages(t *testing.T) {
 	if ev := receive(t, w); !sameEvent(ev, want) {
 		t.Errorf("got %s, want %s", fmtEvents([]domain.StatusEvent{ev}), fmtEvents([]domain.StatusEvent{want}))
 	}
+	waitMessages(t, hub, 5) // counted right after the fan-out
 	if hub.Messages() != 5 || hub.Malformed() != 4 {
 		t.Errorf("Messages() = %d, Malformed() = %d; want 5, 4", hub.Messages(), hub.Malformed())
 	}

@@ -164,10 +164,13 @@ func (cfg IngesterConfig) validate() error {
 // batch of up to BatchSize messages or whatever arrived within FlushInterval of the
 // batch's first message, and only then are the batch's messages acknowledged.
 //
-// Every event reaches the store exactly once, as far as figures go: a message delivered
-// again (after a crash between insert and acknowledgement, a lost acknowledgement, or a
-// failed insert whose outcome is unknown) is checked with ExistingEventIDs first, and the
-// rows of events already stored are left out.
+// Every event reaches the store once: a message delivered again (after a crash between
+// insert and acknowledgement, a lost acknowledgement, or a failed insert whose outcome is
+// unknown) is checked with ExistingEventIDs first, and the rows of events already stored
+// are left out, as are second copies of an event within a batch. Only redeliveries are
+// checked, since the check reads the whole table: two copies of one event that the
+// stream stored apart (published again after its DuplicateWindow) in different batches
+// would both be stored.
 //
 // When the store fails, the ingester keeps the batch, tries again after a back-off
 // (100 ms doubling up to 10 s), tells the server every AckWait/4 that the messages it
@@ -294,9 +297,10 @@ type ingestBatch struct {
 	// that the messages are in progress (or first, before that).
 	first, touched time.Time
 
-	// Scratch space of the check for stored events, kept across batches.
+	// Scratch space of store, kept across batches.
 	ids  []string
 	seen map[string]struct{}
+	drop []int
 	out  []domain.AnalyticsEvent
 }
 
@@ -705,13 +709,13 @@ func (in *Ingester) park(ctx context.Context, m jetstream.Msg, seq uint64, reaso
 	return nil
 }
 
-// store stores the rows of b: when some of its messages were delivered before, or an
-// earlier attempt failed, it first asks the store which events it already has and leaves
-// them out, along with second copies of an event within b. It reads b's messages and
-// writes only its scratch space.
+// store stores the rows of b, leaving out second copies of an event within b and, when
+// some of its messages were delivered before or an earlier attempt failed, the events
+// the store already has (ExistingEventIDs). It reads b's messages and rows, and writes
+// only b's scratch space.
 func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
-	rows := b.rows
 	var res storeResult
+	var stored map[string]bool
 	if b.uncertain || len(b.redelivered) > 0 {
 		b.ids = b.ids[:0]
 		if b.uncertain {
@@ -727,7 +731,6 @@ func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
 				}
 			}
 		}
-		var stored map[string]bool
 		if len(b.ids) > 0 {
 			var err error
 			if stored, err = in.w.ExistingEventIDs(ctx, b.ids); err != nil {
@@ -735,25 +738,38 @@ func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
 				return res
 			}
 		}
-		if b.seen == nil {
-			b.seen = make(map[string]struct{}, len(b.msgs))
+	}
+	// The events table counts every row it is given: an event must reach it once, even
+	// when the stream holds it twice (published again after its duplicate window).
+	if b.seen == nil {
+		b.seen = make(map[string]struct{}, cap(b.msgs))
+	}
+	clear(b.seen)
+	b.drop = b.drop[:0]
+	for i := range b.msgs {
+		s, e := b.span(i)
+		if e == s {
+			continue
 		}
-		clear(b.seen)
+		id := b.rows[s].EventID
+		if _, twice := b.seen[id]; twice || stored[id] {
+			b.drop = append(b.drop, i)
+			continue
+		}
+		b.seen[id] = struct{}{}
+	}
+	rows := b.rows
+	if len(b.drop) > 0 {
+		res.dropped = len(b.drop)
 		b.out = b.out[:0]
-		for i := range b.msgs {
+		prev := 0
+		for _, i := range b.drop {
 			s, e := b.span(i)
-			if e == s {
-				continue
-			}
-			id := b.rows[s].EventID
-			if _, twice := b.seen[id]; twice || stored[id] {
-				res.dropped++
-				continue
-			}
-			b.seen[id] = struct{}{}
-			b.out = append(b.out, b.rows[s:e]...)
+			b.out = append(b.out, b.rows[prev:s]...)
+			prev = e
 		}
-		rows = b.out
+		rows = append(b.out, b.rows[prev:]...)
+		b.out = rows
 	}
 	if len(rows) == 0 {
 		return res

@@ -16,9 +16,10 @@ import (
 // and gets its code in extensions.code (and its input field in extensions.field); an
 // error that already carries a code (parse and validation errors) keeps it; a cancelled
 // request is reported as such without noise; anything else is logged with the field path
-// and shown to the client as "internal error".
+// and shown to the client as "internal error". Every error carries the request's id in
+// extensions.requestId, to be quoted to support and found in the logs.
 func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
-	return func(ctx context.Context, err error) *gqlerror.Error {
+	present := func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var de *domain.Error
 		if errors.As(err, &de) {
@@ -44,6 +45,9 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr.Message = "internal error"
 		setExtension(gqlErr, "code", string(domain.CodeInternal))
 		return gqlErr
+	}
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		return withRequestID(ctx, present(ctx, err))
 	}
 }
 

@@ -36,6 +36,8 @@ type Readers struct {
 	Catalog domain.CatalogReader
 	Orders  domain.OrderStore
 	Users   domain.UserStore
+	// Observe, when set, is told the size of every batch (metrics).
+	Observe BatchObserver
 }
 
 // categoryQueryKey identifies one category's listing: the category and the listing's
@@ -52,24 +54,24 @@ func NewLoaders(r Readers, wait time.Duration) *Loaders {
 		wait = DefaultLoaderWait
 	}
 	l := &Loaders{
-		ProductByID:       newLoader(wait, byID("product", r.Catalog.ProductsByID)),
-		CategoryByID:      newLoader(wait, byID("category", r.Catalog.CategoriesByID)),
-		CategoryChildren:  newLoader(wait, byID("category", r.Catalog.CategoryChildren)),
-		CategoryProducts:  newLoader(wait, byQuery(r.Catalog.ListCategoryProducts)),
-		CategoryProdCount: newLoader(wait, byFilter(r.Catalog.CountCategoryProducts)),
+		ProductByID:       newLoader(wait, r.Observe, "productByID", byID("product", r.Catalog.ProductsByID)),
+		CategoryByID:      newLoader(wait, r.Observe, "categoryByID", byID("category", r.Catalog.CategoriesByID)),
+		CategoryChildren:  newLoader(wait, r.Observe, "categoryChildren", byID("category", r.Catalog.CategoryChildren)),
+		CategoryProducts:  newLoader(wait, r.Observe, "categoryProducts", byQuery(r.Catalog.ListCategoryProducts)),
+		CategoryProdCount: newLoader(wait, r.Observe, "categoryProductCount", byFilter(r.Catalog.CountCategoryProducts)),
 	}
 	if r.Orders != nil {
-		l.OrderByID = newLoader(wait, byID("order", r.Orders.OrdersByID))
-		l.OrderHistory = newLoader(wait, byID("order", r.Orders.StatusHistory))
+		l.OrderByID = newLoader(wait, r.Observe, "orderByID", byID("order", r.Orders.OrdersByID))
+		l.OrderHistory = newLoader(wait, r.Observe, "orderHistory", byID("order", r.Orders.StatusHistory))
 	}
 	if r.Users != nil {
-		l.UserByID = newLoader(wait, byID("user", r.Users.UsersByID))
+		l.UserByID = newLoader(wait, r.Observe, "userByID", byID("user", r.Users.UsersByID))
 	}
 	return l
 }
 
-func newLoader[K comparable, V any](wait time.Duration, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
-	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](1000))
+func newLoader[K comparable, V any](wait time.Duration, observe BatchObserver, name string, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(observed(observe, name, fn), dataloader.WithWait[K, V](wait), dataloader.WithBatchCapacity[K, V](1000))
 }
 
 // byID adapts a map-returning batch read to a batch function: results come back in key
@@ -165,5 +167,5 @@ func loadersFrom(ctx context.Context) *Loaders {
 
 // NewLoaders returns a fresh set of loaders over the resolver's stores.
 func (r *Resolver) NewLoaders() *Loaders {
-	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users}, r.LoaderWait)
+	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Observe: r.LoaderBatches}, r.LoaderWait)
 }

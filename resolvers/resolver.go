@@ -32,6 +32,8 @@ type Resolver struct {
 	DashboardAsOf func() time.Time
 	// Tracker publishes clickstream events.
 	Tracker domain.AnalyticsPublisher
+	// CheckoutLimit limits checkouts per customer or guest cart.
+	CheckoutLimit domain.RateLimiter
 	// TrackLimit limits clickstream events per session.
 	TrackLimit domain.RateLimiter
 	// Follow streams an order's status events from after (nil: the current status), in
@@ -41,4 +43,6 @@ type Resolver struct {
 	Follow func(ctx context.Context, orderID int64, after *int) (<-chan domain.StatusEvent, func() error, error)
 	// LoaderWait is the dataloaders' batching window; zero means DefaultLoaderWait.
 	LoaderWait time.Duration
+	// LoaderBatches, when set, is told the size of every batch the loaders send.
+	LoaderBatches BatchObserver
 }

@@ -354,6 +354,15 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 // Checkout is the resolver for the checkout field.
 func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error) {
 	caller, signedIn := domain.IdentityFrom(ctx)
+	key := "checkout:cart:" + input.CartID
+	if signedIn {
+		key = "checkout:user:" + orderKey(caller.UserID)
+	}
+	if r.CheckoutLimit != nil {
+		if err := r.CheckoutLimit.Allow(ctx, key); err != nil {
+			return nil, err
+		}
+	}
 	in := domain.CheckoutInput{CartID: input.CartID, PaymentMethod: domain.PaymentMethod(input.PaymentMethod),
 		ShippingAddress: fromAddressInput(input.ShippingAddress), IdempotencyKey: input.IdempotencyKey}
 	if input.Email != nil {

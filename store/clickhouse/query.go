@@ -76,30 +76,48 @@ const (
 	msgTimeout     = "the analytics query ran out of time; try a shorter range"
 )
 
-// withBudget returns ctx bounded by its own deadline or by def when it has none, with
-// ClickHouse's max_execution_time set to the whole seconds left, so that the server gives
-// up on a slow query itself (exception TIMEOUT_EXCEEDED, and the connection stays usable)
-// rather than the client cutting the connection at the deadline. Less than two seconds
-// left gives a one-second limit (zero would mean no limit): the deadline then ends the
-// query first.
+// withBudget returns ctx bounded by its own deadline, or by def when it has none.
 func withBudget(ctx context.Context, def time.Duration) (context.Context, context.CancelFunc) {
-	cancel := context.CancelFunc(func() {})
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		ctx, cancel = context.WithTimeout(ctx, def)
-		deadline, _ = ctx.Deadline()
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
 	}
-	secs := max(1, int(math.Floor(time.Until(deadline).Seconds())))
-	return ch.Context(ctx, ch.WithSettings(ch.Settings{"max_execution_time": secs})), cancel
+	return context.WithTimeout(ctx, def)
 }
 
-// read runs st with args within the context's budget and calls scan for every row.
-// Errors come back classified by classify.
+// queryContext returns the context to give the driver for a query that must end by
+// ctx's deadline: ClickHouse's max_execution_time is set to the whole seconds left, so
+// that the server gives up on a slow query itself (exception TIMEOUT_EXCEEDED, and the
+// connection stays usable) rather than the client cutting the connection at the
+// deadline. With less than two seconds left the limit is one second (zero would mean
+// none), and the deadline ends the query first.
+//
+// The driver's context carries no deadline of its own, only ctx's cancellation:
+// clickhouse-go replaces max_execution_time by the time left plus five seconds whenever
+// its context has a deadline (queryOptions in its context.go), which would leave the
+// server running a query long after its client gave up. Call stop when the query is done.
+func queryContext(ctx context.Context) (qctx context.Context, stop func()) {
+	secs := 1
+	if deadline, ok := ctx.Deadline(); ok {
+		secs = max(1, int(math.Floor(time.Until(deadline).Seconds())))
+	}
+	qctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+	qctx = ch.Context(qctx, ch.WithSettings(ch.Settings{"max_execution_time": secs}))
+	return qctx, func() {
+		unhook()
+		cancel(nil)
+	}
+}
+
+// read runs st with args, within ctx's deadline or the default read budget, and calls
+// scan for every row. Errors come back classified by classify.
 func (db *DB) read(ctx context.Context, st statement, args []any, scan func(driver.Rows) error) error {
 	ctx, cancel := withBudget(ctx, defaultReadBudget)
 	defer cancel()
+	qctx, stop := queryContext(ctx)
+	defer stop()
 	err := func() error {
-		rows, err := db.Conn.Query(ctx, st.sql, args...)
+		rows, err := db.Conn.Query(qctx, st.sql, args...)
 		if err != nil {
 			return err
 		}
@@ -115,6 +133,10 @@ func (db *DB) read(ctx context.Context, st statement, args []any, scan func(driv
 		return rows.Close()
 	}()
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// The driver saw queryContext's cancellation; say why ctx ended.
+			err = context.Cause(ctx)
+		}
 		return classify(ctx, "running "+st.name, err)
 	}
 	return nil

@@ -519,3 +519,24 @@ func TestCatalogCacheRedisDown(t *testing.T) {
 		t.Error("Invalidate with Redis down returned nil")
 	}
 }
+
+// TestCatalogCacheAfterScriptFlush checks that entries are still written when the server
+// has forgotten the guard script (a restart, SCRIPT FLUSH): the cache sends it in full.
+// Every script user of this repository falls back the same way, so flushing the shared
+// server's scripts disturbs no other test.
+func TestCatalogCacheAfterScriptFlush(t *testing.T) {
+	t.Parallel()
+	client := testkit.Redis(t)
+	f := newFakeCatalog(product(1, "lamp", 100))
+	c := redis.NewCatalogCache(client, f, time.Minute)
+	if err := client.RDB.ScriptFlush(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	byID(t, c, 1)
+	byID(t, c, 1)
+	wantCalls(t, f, &seen, []int64{1})
+	if s := c.Stats(); s.Failures != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}

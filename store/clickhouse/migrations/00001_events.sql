@@ -6,15 +6,15 @@
 -- order.line.* types, told apart by seq; (event_id, seq) is unique.
 --
 -- Plain MergeTree, not ReplacingMergeTree: the writer guarantees that each event id is
--- inserted once (the ingester asks ExistingEventIDs before it inserts a batch, and a
--- batch is one all-or-nothing insert), so there are no duplicates to collapse. That is
--- what keeps the rollups below exact: a materialized view sees every inserted block,
--- and a duplicate collapsed later by a merge of this table would stay counted twice in
--- the rollups.
+-- inserted once (the ingester leaves out the events ExistingEventIDs already finds, and
+-- the rows of one event always go in together, in one insert), so there is nothing to
+-- collapse. ReplacingMergeTree would not help anyway: the materialized views below see
+-- every inserted block, so a duplicate collapsed later by a merge of this table would
+-- stay counted twice in the rollups.
 --
 -- ts is the event's second and ts_ms its millisecond within it: DateTime64 does not
 -- exist on ClickHouse 18.16. Money is Int64 minor units. The key starts with type
--- because every dashboard query picks a few types first.
+-- because the queries over raw events (funnel, order statuses) pick a few types first.
 CREATE TABLE IF NOT EXISTS events (
     event_id       UUID,
     seq            UInt16,
@@ -39,8 +39,8 @@ PARTITION BY toYYYYMM(ts)
 ORDER BY (type, ts, event_id, seq)
 SETTINGS index_granularity = 8192;
 
--- The rollups keep 15-minute buckets because every real time zone's offset from UTC is
--- a whole number of quarter hours (Asia/Kolkata is +5:30, Asia/Kathmandu +5:45, and
+-- The rollups keep 15-minute buckets because the offset from UTC of every time zone in
+-- use is a whole number of quarter hours (Asia/Kolkata is +5:30, Asia/Kathmandu +5:45, and
 -- daylight saving moves clocks by a quarter-hour multiple too), so a quarter hour in UTC
 -- never straddles an hour or a day in any zone: the hourly and daily figures of any zone
 -- are exact sums of these buckets, which the dashboard's queries take with
@@ -67,8 +67,9 @@ CREATE TABLE IF NOT EXISTS events_15m (
 PARTITION BY toYYYYMM(bucket)
 ORDER BY (bucket, type, service, payment_method);
 
--- The view's output types must be exactly the target's (count() is UInt64, a sum of
--- signed integers Int64): ClickHouse does not convert them on every release.
+-- A view's output types must be exactly its target's (count() is UInt64, a sum of
+-- signed integers Int64): a mismatch can fail an insert into events after the events
+-- rows were written, and its retry would then count them twice.
 CREATE MATERIALIZED VIEW IF NOT EXISTS events_15m_mv TO events_15m AS
 SELECT
     toStartOfFifteenMinutes(ts) AS bucket,

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/shopgraph/shopgraph/bench/gql"
+	"github.com/shopgraph/shopgraph/bench/load"
+	"github.com/shopgraph/shopgraph/bench/report"
+)
+
+// abuseQuery asks for 100 × 100 × 10 = 100,000 products through nested listings: a few
+// hundred bytes of request for megabytes of answer. A server with a query cost limit
+// refuses it before running it. It is sized to show the cost without harming a shared
+// machine; a real attacker would nest deeper.
+const abuseQuery = `query Abuse { products(first: 100) { nodes { category { products(first: 100) { nodes { category { products(first: 10) { nodes { id name description price { amount } } } } } } } } } }`
+
+// refusedWithin is how fast a refusal must come.
+const refusedWithin = 50 * time.Millisecond
+
+func abuse(ctx context.Context, e *env) (report.Run, error) {
+	c := gql.New(e.graphqlURL())
+	c.HTTP = &http.Client{Timeout: 60 * time.Second}
+	body := gql.Body("Abuse", abuseQuery, nil)
+	start := time.Now()
+	b, err := c.Raw(ctx, body)
+	took := time.Since(start)
+	name := "abuse"
+	if err != nil && b == nil {
+		return report.Run{}, err
+	}
+	refused := load.HasGraphQLErrors(b) && !bytes.Contains(b, []byte(`"data":{"products"`))
+	e.logf("  %d bytes in %s, refused: %v: %.300s", len(b), took.Round(time.Millisecond), refused, b)
+	if refused {
+		return report.Run{Rows: []report.Row{{Workload: name, Metric: "nested 100×100×10 query refused in",
+			Shopgraph: load.Ms(took), Baseline: "—", Ratio: "—", Target: "refused, ≤ " + load.Ms(refusedWithin),
+			Verdict: report.Check(took <= refusedWithin)}}, Notes: []string{fmt.Sprintf("answer: %.200s", b)}}, nil
+	}
+	return report.Run{Rows: []report.Row{{Workload: name, Metric: "nested 100×100×10 query refused in",
+		Shopgraph: fmt.Sprintf("accepted: %.1f MB in %s", float64(len(b))/1e6, took.Round(time.Millisecond)),
+		Baseline:  "—", Ratio: "—", Target: "refused, ≤ " + load.Ms(refusedWithin), Verdict: report.NotMeasurable}},
+		Notes: []string{"not measurable yet: shopgraph has no query cost or depth limit, so it runs the query (the figure is what one such request costs it)"}}, nil
+}

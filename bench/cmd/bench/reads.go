@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/shopgraph/shopgraph/bench/baseline"
+	"github.com/shopgraph/shopgraph/bench/gql"
+	"github.com/shopgraph/shopgraph/bench/load"
+	"github.com/shopgraph/shopgraph/bench/pgcount"
+	"github.com/shopgraph/shopgraph/bench/report"
+)
+
+const productPageQuery = `query ProductPage($slug: String!) { product(slug: $slug) { id slug name description price { amount currencyCode } availableQuantity inStock category { id name slug } } }`
+
+const productListQuery = `query ProductList($first: Int!) { products(first: $first) { nodes { id slug name price { amount currencyCode } inStock category { id name parent { id name } } } pageInfo { hasNextPage endCursor } } }`
+
+// liveSlugs returns the slugs of the live products.
+func (e *env) liveSlugs(ctx context.Context) ([]string, error) {
+	rows, err := e.db.Query(ctx, `SELECT slug FROM products WHERE deleted_at IS NULL ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the database has no products: seed it (bin/shopgraph seed)")
+	}
+	return out, rows.Err()
+}
+
+// sameBytes fetches each body from shopgraph and from the baseline and fails unless the
+// answers are byte for byte the same.
+func sameBytes(ctx context.Context, sgURL, baseURL string, bodies [][]byte) error {
+	sg, base := gql.New(sgURL), gql.New(baseURL)
+	for _, b := range bodies {
+		x, err := sg.Raw(ctx, b)
+		if err != nil {
+			return fmt.Errorf("shopgraph: %w", err)
+		}
+		y, err := base.Raw(ctx, b)
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		if !bytes.Equal(x, y) {
+			return fmt.Errorf("the baseline does not answer as shopgraph does:\nshopgraph: %s\nbaseline:  %s", x, y)
+		}
+	}
+	return nil
+}
+
+// compare warms shopgraph and the baseline up, then runs e.rounds measured rounds on
+// each, alternating which goes first, and returns the merged figures.
+func (e *env) compare(ctx context.Context, sgURL, baseURL string, next func() (load.Request, bool), check func(string, []byte) error) (sg, base *load.Stats, err error) {
+	spec := func(url string, d time.Duration) load.Spec {
+		return load.Spec{URL: url, Clients: e.clients, Duration: d, Next: next, Check: check}
+	}
+	for _, u := range []string{sgURL, baseURL} {
+		w, err := load.Run(ctx, spec(u, e.warmup))
+		if err != nil {
+			return nil, nil, err
+		}
+		e.logf("  warm-up %s: %s", u, w)
+	}
+	sg, base = &load.Stats{}, &load.Stats{}
+	for r := range e.rounds {
+		order := []string{sgURL, baseURL}
+		if r%2 == 1 {
+			order = []string{baseURL, sgURL}
+		}
+		for _, u := range order {
+			s, err := load.Run(ctx, spec(u, e.duration))
+			if err != nil {
+				return nil, nil, err
+			}
+			e.logf("  round %d %s: %s", r+1, u, s)
+			if u == sgURL {
+				sg.Merge(s)
+			} else {
+				base.Merge(s)
+			}
+		}
+	}
+	for _, s := range []*load.Stats{sg, base} {
+		if len(s.FailureSamples) > 0 {
+			e.logf("  failures: %q", s.FailureSamples)
+		}
+	}
+	return sg, base, nil
+}
+
+func rpsRow(workload string, clients int, sg, base *load.Stats, minRatio float64) report.Row {
+	return report.Row{
+		Workload: workload, Metric: fmt.Sprintf("req/s, %d clients", clients),
+		Shopgraph: fmt.Sprintf("%.0f", sg.RPS()), Baseline: fmt.Sprintf("%.0f", base.RPS()),
+		Ratio: report.Ratio(sg.RPS(), base.RPS()), Target: fmt.Sprintf("≥ %.2f", minRatio),
+		Verdict: report.Check(base.RPS() > 0 && sg.RPS()/base.RPS() >= minRatio),
+	}
+}
+
+func latencyRow(workload, metric string, q float64, sg, base *load.Stats, maxRatio float64) report.Row {
+	a, b := sg.Quantile(q), base.Quantile(q)
+	r := report.Row{Workload: workload, Metric: metric, Shopgraph: load.Ms(a), Baseline: load.Ms(b),
+		Ratio: report.Ratio(float64(a), float64(b)), Target: "—", Verdict: report.Info}
+	if maxRatio > 0 {
+		r.Target = fmt.Sprintf("≤ %.2f", maxRatio)
+		r.Verdict = report.Check(b > 0 && float64(a)/float64(b) <= maxRatio)
+	}
+	return r
+}
+
+func failureRow(workload string, sg, base *load.Stats) report.Row {
+	return report.Row{Workload: workload, Metric: "failed requests", Shopgraph: fmt.Sprint(sg.Failures),
+		Baseline: fmt.Sprint(base.Failures), Ratio: "—", Target: "0", Verdict: report.Check(sg.Failures == 0 && base.Failures == 0)}
+}
+
+func productPage(ctx context.Context, e *env) (report.Run, error) {
+	slugs, err := e.liveSlugs(ctx)
+	if err != nil {
+		return report.Run{}, err
+	}
+	bodies := make([][]byte, len(slugs))
+	for i, s := range slugs {
+		bodies[i] = gql.Body(baseline.OpProductPage, productPageQuery, map[string]any{"slug": s})
+	}
+	baseURL, err := e.baseline(ctx)
+	if err != nil {
+		return report.Run{}, err
+	}
+	if err := sameBytes(ctx, e.graphqlURL(), baseURL, [][]byte{bodies[0], bodies[len(bodies)/2], bodies[len(bodies)-1]}); err != nil {
+		return report.Run{}, err
+	}
+	e.logf("  the baseline's answers are byte-identical to shopgraph's")
+	next := func() (load.Request, bool) {
+		return load.Request{Kind: "product-page", Body: bodies[rand.IntN(len(bodies))]}, true
+	}
+	check := func(_ string, b []byte) error {
+		if !bytes.HasPrefix(b, []byte(`{"data":{"product":{"id":`)) {
+			return fmt.Errorf("no product: %.200s", b)
+		}
+		return nil
+	}
+	sg, base, err := e.compare(ctx, e.graphqlURL(), baseURL, next, check)
+	if err != nil {
+		return report.Run{}, err
+	}
+	w := "product-page"
+	rows := []report.Row{rpsRow(w, e.clients, sg, base, 0.80),
+		latencyRow(w, "p50 latency", 0.50, sg, base, 0),
+		latencyRow(w, "p99 latency", 0.99, sg, base, 1.5),
+		failureRow(w, sg, base)}
+	return report.Run{Rows: rows, Notes: []string{
+		fmt.Sprintf("random slugs over all %d live products; answers byte-identical; %d rounds of %s per server after %s of warm-up", len(slugs), e.rounds, e.duration, e.warmup),
+		"shopgraph reads the product through its Redis catalog cache (GET slug, MGET product+generation) and the category from PostgreSQL after the loader's 1 ms window; the baseline runs the store's two statements (ProductBySlug, CategoriesByID) on PostgreSQL",
+	}}, nil
+}
+
+func productList(ctx context.Context, e *env) (report.Run, error) {
+	body := gql.Body(baseline.OpProductList, productListQuery, map[string]any{"first": 50})
+	baseURL, err := e.baseline(ctx)
+	if err != nil {
+		return report.Run{}, err
+	}
+	if err := sameBytes(ctx, e.graphqlURL(), baseURL, [][]byte{body}); err != nil {
+		return report.Run{}, err
+	}
+	e.logf("  the baseline's answer is byte-identical to shopgraph's")
+	next := func() (load.Request, bool) { return load.Request{Kind: "product-list", Body: body}, true }
+	check := func(_ string, b []byte) error {
+		if !bytes.HasPrefix(b, []byte(`{"data":{"products":{"nodes":[{`)) {
+			return fmt.Errorf("no products: %.200s", b)
+		}
+		return nil
+	}
+	sg, base, err := e.compare(ctx, e.graphqlURL(), baseURL, next, check)
+	if err != nil {
+		return report.Run{}, err
+	}
+	w := "product-list"
+	rows := []report.Row{rpsRow(w, e.clients, sg, base, 0.60),
+		latencyRow(w, "p50 latency", 0.50, sg, base, 0),
+		latencyRow(w, "p99 latency", 0.99, sg, base, 0),
+		failureRow(w, sg, base)}
+	notes := []string{"the first page of 50 products (sort ID) with category and parent; answers byte-identical; the baseline runs the store's three statements (ListProducts, CategoriesByID twice)"}
+	if e.shopgraph == "" {
+		rows = append(rows, report.Row{Workload: w, Metric: "SQL statements/request", Shopgraph: "not counted", Baseline: "3",
+			Ratio: "—", Target: "≤ 3 (1 per level)", Verdict: report.NotMeasurable})
+		notes = append(notes, "statements not counted: pass -shopgraph-bin (make bench does)")
+		return report.Run{Rows: rows, Notes: notes}, nil
+	}
+	counts, err := e.countStatements(ctx, body, check)
+	if err != nil {
+		return report.Run{}, fmt.Errorf("counting statements: %w", err)
+	}
+	for _, c := range counts {
+		rows = append(rows, report.Row{Workload: w, Metric: "SQL statements/request, " + c.mode,
+			Shopgraph: fmt.Sprintf("%.2f", c.sg.Statements), Baseline: fmt.Sprintf("%.2f", c.base.Statements),
+			Ratio: report.Ratio(c.sg.Statements, c.base.Statements), Target: "≤ 3 (1 per level)",
+			Verdict: report.Check(c.sg.Statements <= 3.05)})
+		rows = append(rows, report.Row{Workload: w, Metric: "DB round trips/request, " + c.mode,
+			Shopgraph: fmt.Sprintf("%.2f", c.sg.RoundTrips), Baseline: fmt.Sprintf("%.2f", c.base.RoundTrips),
+			Ratio: report.Ratio(c.sg.RoundTrips, c.base.RoundTrips), Target: "—", Verdict: report.Info})
+	}
+	notes = append(notes, "statements counted exactly by a PostgreSQL wire-protocol proxy (Execute and Query messages; round trips are Sync and Query messages) in front of a second shopgraph process and a second baseline, minus their idle background rate; pg_stat_statements is not loaded on this server")
+	return report.Run{Rows: rows, Notes: notes}, nil
+}
+
+type perRequest struct{ Statements, RoundTrips float64 }
+
+type countResult struct {
+	mode     string
+	sg, base perRequest
+}
+
+// countStatements runs a second shopgraph and a second baseline behind a counting
+// proxy and returns statements and round trips per request, for one client at a time and
+// for e.clients at once.
+func (e *env) countStatements(ctx context.Context, body []byte, check func(string, []byte) error) ([]countResult, error) {
+	_, upstream, err := replaceHost(e.databaseURL, "")
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := pgcount.Listen(upstream)
+	if err != nil {
+		return nil, err
+	}
+	defer proxy.Close()
+	proxyURL, _, err := replaceHost(e.databaseURL, proxy.Addr())
+	if err != nil {
+		return nil, err
+	}
+
+	sgURL, stopSG, err := startShopgraph(ctx, e.shopgraph, proxyURL)
+	if err != nil {
+		return nil, err
+	}
+	defer stopSG()
+	baseURL, stopBase, err := startBaseline(ctx, proxyURL)
+	if err != nil {
+		return nil, err
+	}
+	defer stopBase()
+
+	measure := func(url string, clients int, n int, d time.Duration) (perRequest, error) {
+		next := func() (load.Request, bool) { return load.Request{Kind: "product-list", Body: body}, true }
+		if n > 0 {
+			next = counted(n, func() load.Request { return load.Request{Kind: "product-list", Body: body} })
+		}
+		// Background: what the process runs on its own (relay, leader checks), per second.
+		idle0 := proxy.Counts()
+		time.Sleep(time.Second)
+		idle := proxy.Counts().Sub(idle0)
+		start := time.Now()
+		before := proxy.Counts()
+		s, err := load.Run(ctx, load.Spec{URL: url, Clients: clients, Duration: d, Next: next, Check: check})
+		if err != nil {
+			return perRequest{}, err
+		}
+		c := proxy.Counts().Sub(before)
+		secs := time.Since(start).Seconds()
+		if s.Failures > 0 || s.OK == 0 {
+			return perRequest{}, fmt.Errorf("%d of %d requests failed: %q", s.Failures, s.Requests, s.FailureSamples)
+		}
+		return perRequest{
+			Statements: (float64(c.Statements) - float64(idle.Statements)*secs) / float64(s.OK),
+			RoundTrips: (float64(c.RoundTrips) - float64(idle.RoundTrips)*secs) / float64(s.OK),
+		}, nil
+	}
+	var out []countResult
+	for _, m := range []struct {
+		mode    string
+		clients int
+		n       int
+		d       time.Duration
+	}{{"1 client", 1, 300, 0}, {fmt.Sprintf("%d clients", e.clients), e.clients, 0, 3 * time.Second}} {
+		var r countResult
+		r.mode = m.mode
+		for _, u := range []string{sgURL, baseURL} {
+			// Warm the connections and pgx's statement caches first.
+			if _, err := load.Run(ctx, load.Spec{URL: u + "/graphql", Clients: max(m.clients, 8), Duration: time.Second,
+				Next: func() (load.Request, bool) { return load.Request{Kind: "warm", Body: body}, true }, Check: check}); err != nil {
+				return nil, err
+			}
+			pr, err := measure(u+"/graphql", m.clients, m.n, m.d)
+			if err != nil {
+				return nil, err
+			}
+			if u == sgURL {
+				r.sg = pr
+			} else {
+				r.base = pr
+			}
+		}
+		e.logf("  statements/request, %s: shopgraph %.2f (%.2f round trips), baseline %.2f (%.2f)", m.mode, r.sg.Statements, r.sg.RoundTrips, r.base.Statements, r.base.RoundTrips)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// counted returns a Next that yields n requests, then ends the run.
+func counted(n int, mk func() load.Request) func() (load.Request, bool) {
+	ch := make(chan struct{}, n)
+	for range n {
+		ch <- struct{}{}
+	}
+	close(ch)
+	return func() (load.Request, bool) {
+		if _, ok := <-ch; !ok {
+			return load.Request{}, false
+		}
+		return mk(), true
+	}
+}
+
+// startShopgraph runs the shopgraph binary with this environment, DATABASE_URL replaced,
+// on a free loopback port, and waits for /readyz.
+func startShopgraph(ctx context.Context, bin, databaseURL string) (string, func(), error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "HTTP_ADDR="+addr, "LOG_LEVEL=warn")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	url := "http://" + addr
+	if err := waitReady(ctx, url+"/readyz", 60*time.Second); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("second shopgraph: %w", err)
+	}
+	return url, stop, nil
+}

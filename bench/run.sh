@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# bench/run.sh [WORKLOAD[,WORKLOAD...]|all]: what `make bench` and `make bench-<workload>` run.
+#
+# Brings up the servers (scripts/services.sh, unless BENCH_SKIP_SERVICES=1), builds
+# bin/shopgraph without the race detector, makes sure the database shopgraph_bench
+# exists, is migrated and seeded (only when empty) and has the bench's admin, starts
+# shopgraph on a free loopback port with that database, Redis database 13 and ClickHouse
+# database shopgraph_bench, waits for /readyz, runs the workloads with bench/cmd/bench
+# (the table goes to bench/results.md), and stops shopgraph. Its log is in
+# bench/.out/shopgraph.log.
+#
+# Settings: BENCH_PG (postgres://shopgraph:shopgraph@127.0.0.1:5432), BENCH_DATABASE
+# (shopgraph_bench), BENCH_REDIS_URL, BENCH_CLICKHOUSE_URL, NATS_URL, BENCH_FLAGS (more
+# flags for cmd/bench, such as "-duration 15s -rounds 3"; see `go run ./cmd/bench -help`
+# in bench/), BENCH_TIMEOUT (seconds, default 840).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+WORKLOADS=${1:-all}
+GO=${GO:-go}
+export PATH=$PATH:/usr/local/go/bin
+OUT=$ROOT/bench/.out
+BIN=$ROOT/bin/shopgraph
+mkdir -p "$OUT"
+
+PG=${BENCH_PG:-postgres://shopgraph:shopgraph@127.0.0.1:5432}
+DB=${BENCH_DATABASE:-shopgraph_bench}
+export DATABASE_URL="$PG/$DB?sslmode=disable"
+# shopgraph's configuration has no Redis key prefix or NATS subject prefix setting: the
+# bench gets a Redis database number of its own and the default NATS subjects.
+export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}
+export CLICKHOUSE_URL=${BENCH_CLICKHOUSE_URL:-clickhouse://default:@127.0.0.1:9000/shopgraph_bench}
+export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
+export JWT_SECRET=bench-only-secret-0123456789abcdef0123456789
+export BENCH_ADMIN_EMAIL=bench-admin@shopgraph.example
+export BENCH_ADMIN_PASSWORD=bench-admin-password
+export SHOPGRAPH_BIN=$BIN
+
+echo "bench: open files limit $(ulimit -n)"
+if [[ ${BENCH_SKIP_SERVICES:-0} != 1 ]]; then
+	scripts/services.sh
+fi
+echo "bench: building bin/shopgraph (no race detector) and the bench tools"
+$GO build -o "$BIN" .
+(cd bench && $GO build -o "$OUT/bench" ./cmd/bench)
+
+# shopgraph's ClickHouse migration connects to its database before creating it, so a new
+# ClickHouse database is created here.
+CH_DB=${CLICKHOUSE_URL##*/}
+CH_DB=${CH_DB%%\?*}
+if [[ $CH_DB =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] && command -v clickhouse-client >/dev/null; then
+	clickhouse-client --host 127.0.0.1 --port 9000 --query "CREATE DATABASE IF NOT EXISTS $CH_DB" ||
+		echo "bench: could not create ClickHouse database $CH_DB" >&2
+fi
+"$OUT/bench" prepare
+
+ADDR=$("$OUT/bench" free-addr)
+echo "bench: starting shopgraph on $ADDR (log: bench/.out/shopgraph.log)"
+HTTP_ADDR=$ADDR "$BIN" serve >"$OUT/shopgraph.log" 2>&1 &
+SG_PID=$!
+stop_shopgraph() {
+	if kill -0 "$SG_PID" 2>/dev/null; then
+		kill -TERM "$SG_PID" 2>/dev/null || true
+		wait "$SG_PID" 2>/dev/null || true
+	fi
+}
+trap stop_shopgraph EXIT
+
+deadline=$((SECONDS + 60))
+until curl -fsS -o /dev/null "http://$ADDR/readyz" 2>/dev/null; do
+	if ! kill -0 "$SG_PID" 2>/dev/null; then
+		echo "bench: shopgraph exited during start-up:" >&2
+		tail -n 20 "$OUT/shopgraph.log" >&2
+		exit 1
+	fi
+	if ((SECONDS >= deadline)); then
+		echo "bench: shopgraph not ready after 60s:" >&2
+		tail -n 20 "$OUT/shopgraph.log" >&2
+		exit 1
+	fi
+	sleep 0.2
+done
+echo "bench: shopgraph ready (pid $SG_PID)"
+
+# shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
+timeout "${BENCH_TIMEOUT:-840}" "$OUT/bench" -workload "$WORKLOADS" -url "http://$ADDR" -shopgraph-bin "$BIN" ${BENCH_FLAGS:-}

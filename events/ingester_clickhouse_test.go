@@ -1,0 +1,316 @@
+package events_test
+
+// The analytics ingester against the real ClickHouse (through store/clickhouse), each test
+// in a database of its own (testkit.ClickHouse), with a stream and subjects of its own.
+// Like the other tests of the package, none calls t.Parallel: each ends with a
+// goroutine-leak check, and the crash test sets a hook global to the test binary.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/events"
+	"github.com/shopgraph/shopgraph/store/clickhouse"
+	"github.com/shopgraph/shopgraph/testkit"
+)
+
+// chIngestFixture is a ClickHouse database, an events stream and subjects of the test's
+// own, and the configuration of an ingester from one to the other.
+type chIngestFixture struct {
+	t        *testing.T
+	ctx      context.Context
+	db       *clickhouse.DB
+	bus      *events.Bus
+	subjects events.Subjects
+	cfg      events.IngesterConfig
+	// published holds the rows every published event must have in ClickHouse, once.
+	published map[rowKey]bool
+	n         int
+}
+
+// rowKey names one analytics row.
+type rowKey struct {
+	id  string
+	seq int
+}
+
+func newCHIngestFixture(t *testing.T) *chIngestFixture {
+	t.Helper()
+	ctx := testContext(t)
+	db := testkit.ClickHouse(t)
+	url, subjects, name := testkit.NATS(t)
+	bus := connect(t, url)
+	f := &chIngestFixture{t: t, ctx: ctx, db: db, bus: bus, subjects: subjects, published: map[rowKey]bool{}}
+	f.cfg = events.IngesterConfig{Stream: name, Subjects: subjects, Durable: "ingest-ch-test", Log: testkit.Logger(t),
+		DeadLetterStream: name + "_DEAD"}
+	t.Cleanup(func() { // the ingester's own stream; testkit.NATS deletes the events stream
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := bus.JS.DeleteStream(ctx, f.cfg.DeadLetterStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			t.Errorf("deleting stream %s: %v", f.cfg.DeadLetterStream, err)
+		}
+	})
+	if _, err := events.EnsureStream(ctx, bus.JS, events.StreamConfig{Name: name, Subjects: subjects, MaxAge: time.Hour}); err != nil {
+		t.Fatalf("EnsureStream: %v", err)
+	}
+	return f
+}
+
+// publish publishes n events as the relay does, every third a paid order with two lines,
+// and records the rows each must have.
+func (f *chIngestFixture) publish(n int) {
+	f.t.Helper()
+	futures := make([]jetstream.PubAckFuture, 0, n)
+	for range n {
+		f.n++
+		typ, data := domain.EventUserRegistered, any(domain.UserEventData{UserID: int64(f.n), Email: fmt.Sprintf("u%d@example.com", f.n), Role: domain.RoleCustomer})
+		if f.n%3 == 0 {
+			typ, data = domain.EventOrderPaid, domain.OrderEventData{OrderID: int64(f.n), UserID: 7, Status: domain.StatusPaid,
+				Previous: domain.StatusPending, TotalMinor: 2500, Currency: "EUR", PaymentMethod: domain.PaymentCard,
+				Lines: []domain.OrderLineData{{ProductID: 1, Quantity: 1, UnitPriceMinor: 500}, {ProductID: 2, Quantity: 2, UnitPriceMinor: 1000}}}
+		}
+		payload, err := json.Marshal(data)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		id, at := uuid.NewString(), time.Now().UTC()
+		rows, err := domain.ToAnalytics(id, typ, fmt.Sprint(f.n), at, payload)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, r := range rows {
+			f.published[rowKey{r.EventID, r.Seq}] = true
+		}
+		m := nats.NewMsg(f.subjects.For(typ))
+		m.Data = payload
+		m.Header.Set(events.HeaderEventType, typ)
+		m.Header.Set(events.HeaderEventKey, fmt.Sprint(f.n))
+		m.Header.Set(events.HeaderEventAt, at.Format(time.RFC3339Nano))
+		fut, err := f.bus.JS.PublishMsgAsync(m, jetstream.WithMsgID(id))
+		if err != nil {
+			f.t.Fatalf("publishing: %v", err)
+		}
+		futures = append(futures, fut)
+	}
+	for _, fut := range futures {
+		select {
+		case <-fut.Ok():
+		case err := <-fut.Err():
+			f.t.Fatalf("publishing: %v", err)
+		case <-f.ctx.Done():
+			f.t.Fatal("publishing: no acknowledgement")
+		}
+	}
+}
+
+// stored counts the rows of the events table by event id and seq.
+func (f *chIngestFixture) stored() map[rowKey]int {
+	f.t.Helper()
+	rows, err := f.db.Conn.Query(f.ctx, "SELECT toString(event_id), seq, count() FROM events GROUP BY event_id, seq")
+	if err != nil {
+		f.t.Fatalf("counting rows: %v", err)
+	}
+	defer rows.Close()
+	out := map[rowKey]int{}
+	for rows.Next() {
+		var id string
+		var seq uint16
+		var n uint64
+		if err := rows.Scan(&id, &seq, &n); err != nil {
+			f.t.Fatalf("counting rows: %v", err)
+		}
+		out[rowKey{id, int(seq)}] = int(n)
+	}
+	if err := rows.Err(); err != nil {
+		f.t.Fatalf("counting rows: %v", err)
+	}
+	return out
+}
+
+// total returns how many rows the events table has.
+func total(counts map[rowKey]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// checkExactlyOnce checks that ClickHouse has every row of every published event once,
+// and nothing else.
+func (f *chIngestFixture) checkExactlyOnce() {
+	f.t.Helper()
+	got := f.stored()
+	for k := range f.published {
+		if got[k] != 1 {
+			f.t.Errorf("event %s row %d stored %d times, want once", k.id, k.seq, got[k])
+		}
+	}
+	for k, n := range got {
+		if !f.published[k] {
+			f.t.Errorf("event %s row %d stored %d times, but never published", k.id, k.seq, n)
+		}
+	}
+}
+
+// waitStored waits until ClickHouse has as many rows as were published.
+func (f *chIngestFixture) waitStored() {
+	f.t.Helper()
+	waitFor(f.t, 60*time.Second, fmt.Sprintf("ClickHouse has the %d rows published", len(f.published)), func() bool {
+		return total(f.stored()) >= len(f.published)
+	})
+}
+
+// waitDrained waits until the consumer has every message acknowledged.
+func (f *chIngestFixture) waitDrained() {
+	f.t.Helper()
+	waitFor(f.t, 30*time.Second, "every message is acknowledged", func() bool {
+		cons, err := f.bus.JS.Consumer(f.ctx, f.cfg.Stream, f.cfg.Durable)
+		if err != nil {
+			return false
+		}
+		i := cons.CachedInfo()
+		return i.NumPending == 0 && i.NumAckPending == 0
+	})
+}
+
+// runIngester runs in until the returned stop function is called or the test ends; stop
+// returns once Run has.
+func runIngester(t *testing.T, in *events.Ingester) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run returned %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("Run still running 30s after its context ended")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func TestIngesterClickHouseCrashBetweenInsertAndAck(t *testing.T) {
+	checkGoroutines(t)
+	f := newCHIngestFixture(t)
+	f.cfg.BatchSize, f.cfg.FlushInterval, f.cfg.AckWait = 100, 50*time.Millisecond, time.Second
+	store := clickhouse.NewAnalyticsStore(f.db)
+	f.publish(250)
+
+	ctx, crash := context.WithCancel(context.Background())
+	defer crash()
+	var once sync.Once
+	events.SetAfterInsertHook(t, func() { once.Do(crash) })
+	first := events.NewIngester(f.bus.JS, store, f.cfg)
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the first ingester returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		crash()
+		<-done
+		t.Fatal("the first ingester did not stop after its first insert")
+	}
+	// The first batch is in ClickHouse, and not acknowledged.
+	if n := len(f.stored()); n == 0 {
+		t.Fatal("nothing stored by the first ingester")
+	}
+	cons, err := f.bus.JS.Consumer(f.ctx, f.cfg.Stream, f.cfg.Durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := cons.CachedInfo(); i.AckFloor.Stream != 0 {
+		t.Fatalf("ack floor %d after the crash, want 0", i.AckFloor.Stream)
+	}
+
+	second := events.NewIngester(f.bus.JS, store, f.cfg)
+	runIngester(t, second)
+	f.waitStored()
+	f.waitDrained()
+	f.checkExactlyOnce()
+	if second.Duplicates() != 100 {
+		t.Errorf("the second ingester left out %d events as stored, want the first batch's 100", second.Duplicates())
+	}
+}
+
+func TestIngesterClickHouseDownAndBack(t *testing.T) {
+	checkGoroutines(t)
+	f := newCHIngestFixture(t)
+	f.cfg.BatchSize, f.cfg.FlushInterval = 200, 100*time.Millisecond
+	u, err := url.Parse(testkit.ClickHouseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testkit.StartTCPProxy(t, u.Host)
+	viaProxy, err := clickhouse.Open(clickhouse.Config{URL: testkit.ClickHouseDatabaseURL(t, proxy.Addr(), f.db.Database)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = viaProxy.Close() })
+	in := events.NewIngester(f.bus.JS, clickhouse.NewAnalyticsStore(viaProxy), f.cfg)
+	runIngester(t, in)
+
+	f.publish(500)
+	waitFor(t, 30*time.Second, "some rows are stored", func() bool { return len(f.stored()) > 0 })
+
+	// ClickHouse goes away while events flow; some batch may be in flight.
+	proxy.Down()
+	f.publish(700)
+	failures := in.Failures()
+	waitFor(t, 30*time.Second, "inserts fail", func() bool { return in.Failures() >= failures+3 })
+	before := total(f.stored())
+	waitFor(t, 30*time.Second, "more attempts fail", func() bool { return in.Failures() >= failures+5 })
+	if after := total(f.stored()); after != before {
+		t.Fatalf("%d rows became %d while ClickHouse was unreachable", before, after)
+	}
+	if before >= len(f.published) {
+		t.Fatalf("every row was stored before ClickHouse went away: the outage tests nothing")
+	}
+
+	proxy.Up()
+	t.Logf("DEBUG up at %v", time.Now())
+	f.publish(300)
+	go func() {
+		for i := 0; i < 40; i++ {
+			time.Sleep(2 * time.Second)
+			cons, err := f.bus.JS.Consumer(context.Background(), f.cfg.Stream, f.cfg.Durable)
+			if err != nil {
+				fmt.Println("DEBUG", err)
+				continue
+			}
+			ci := cons.CachedInfo()
+			fmt.Printf("DEBUG %v stored=%d failures=%d acked=%d pending=%d ackpending=%d redeliv=%d delivered=%+v ackfloor=%+v waiting=%d\n", time.Now().Format("05.000"), total(f.stored()), in.Failures(), in.Acked(), ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.Delivered, ci.AckFloor, ci.NumWaiting)
+		}
+	}()
+	f.waitStored()
+	f.waitDrained()
+	f.checkExactlyOnce()
+	if lag, err := in.Lag(f.ctx); err != nil || lag != 0 {
+		t.Errorf("Lag = %d, %v; want 0", lag, err)
+	}
+	t.Logf("rows %d, batches %d, failures %d, duplicates %d, last batch %v, last insert %v",
+		in.Rows(), in.Batches(), in.Failures(), in.Duplicates(), in.LastBatchLatency(), in.LastInsertDuration())
+}
