@@ -28,6 +28,10 @@ type config struct {
 	ShutdownTimeout time.Duration
 	AuthMode        auth.Mode
 	TrustedProxies  []netip.Prefix
+	CORSOrigins     []string
+	AllowListOnly   bool
+	MaxQueryCost    int
+	MaxQueryDepth   int
 	AdminAddr       string
 	OTLPEndpoint    string
 }
@@ -71,6 +75,26 @@ var settings = []setting{
 			c.TrustedProxies = p
 			return err
 		}},
+	{env: "CORS_ORIGINS", def: "", help: "comma-separated browser origins allowed to call the API (the storefront's and the dashboard's); * for any",
+		set: func(c *config, v string) error {
+			c.CORSOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.CORSOrigins = append(c.CORSOrigins, o)
+				}
+			}
+			return nil
+		}},
+	{env: "PERSISTED_QUERIES_ONLY", def: "false", help: "run only operations registered with `shopgraph persisted add` (allow-list mode)",
+		set: func(c *config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.AllowListOnly = b
+			return err
+		}},
+	{env: "QUERY_MAX_COST", def: "1000", help: "the highest cost an operation may have (page sizes multiply what they select)",
+		set: func(c *config, v string) error { return positive(&c.MaxQueryCost, v) }},
+	{env: "QUERY_MAX_DEPTH", def: "12", help: "the deepest an operation's selections may nest",
+		set: func(c *config, v string) error { return positive(&c.MaxQueryDepth, v) }},
 	{env: "LOG_LEVEL", def: "info", help: "debug, info, warn or error",
 		set: func(c *config, v string) error {
 			switch v {
@@ -121,6 +145,15 @@ var settings = []setting{
 			c.ShutdownTimeout = d
 			return err
 		}},
+}
+
+func positive(dst *int, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("must be a positive integer")
+	}
+	*dst = n
+	return nil
 }
 
 // loadConfig reads the settings from getenv, falling back to their defaults.

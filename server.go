@@ -6,7 +6,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shopgraph/shopgraph/api"
 	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/auth"
 	"github.com/shopgraph/shopgraph/domain"
@@ -46,6 +49,9 @@ Usage:
   shopgraph seed       migrate, then load the demo shop into an empty database
   shopgraph admin create --email E --password P
                        create an admin account
+  shopgraph persisted add FILE...
+                       register the operations in the files (one per file) for the
+                       allow-list mode (PERSISTED_QUERIES_ONLY) and print their hashes
   shopgraph --help     print this help
 
 Configuration comes from the environment:
@@ -78,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seedDemo(ctx, cfg, log, stdout)
 	case "admin":
 		return adminCommand(ctx, cfg, args[1:], stdout)
+	case "persisted":
+		return persistedCommand(ctx, cfg, args[1:], stdout)
 	}
 	return fmt.Errorf("unknown command %q (see shopgraph --help)", cmd)
 }
@@ -186,6 +194,32 @@ func adminCommand(ctx context.Context, cfg config, args []string, stdout io.Writ
 	return nil
 }
 
+// persistedCommand runs `shopgraph persisted add FILE...`.
+func persistedCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) < 2 || args[0] != "add" {
+		return fmt.Errorf("usage: shopgraph persisted add FILE...")
+	}
+	rdb, err := redis.Open(redis.Config{URL: cfg.RedisURL, Prefix: "sg:"})
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	pq := redis.NewPersistedQueries(rdb, true)
+	for _, f := range args[1:] {
+		q, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(q)
+		hash := hex.EncodeToString(sum[:])
+		if err := pq.Register(ctx, hash, string(q)); err != nil {
+			return fmt.Errorf("registering %s: %w", f, err)
+		}
+		fmt.Fprintf(stdout, "%s  %s\n", hash, f)
+	}
+	return nil
+}
+
 // createUser validates and stores an account, as registration does, with any role.
 func createUser(ctx context.Context, pg *postgres.DB, nu domain.NewUser) (domain.User, error) {
 	nu.Email = domain.NormalizeEmail(nu.Email)
@@ -210,6 +244,13 @@ func appConfig(cfg config) app.Config {
 		AuthMode:       cfg.AuthMode,
 		TrustedProxies: cfg.TrustedProxies,
 		Introspection:  cfg.Introspection,
+		CORSOrigins:    cfg.CORSOrigins,
+		AllowListOnly:  cfg.AllowListOnly,
+		Limits: func() api.Limits {
+			l := api.DefaultLimits
+			l.MaxCost, l.MaxDepth = cfg.MaxQueryCost, cfg.MaxQueryDepth
+			return l
+		}(),
 	}
 }
 

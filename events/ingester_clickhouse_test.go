@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -302,6 +304,11 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 				continue
 			}
 			ci := cons.CachedInfo()
+			if i == 8 {
+				buf := make([]byte, 4<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				_ = os.WriteFile("/tmp/stacks.txt", buf, 0o644)
+			}
 			fmt.Printf("DEBUG %v stored=%d failures=%d acked=%d pending=%d ackpending=%d redeliv=%d delivered=%+v ackfloor=%+v waiting=%d\n", time.Now().Format("05.000"), total(f.stored()), in.Failures(), in.Acked(), ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.Delivered, ci.AckFloor, ci.NumWaiting)
 		}
 	}()

@@ -73,26 +73,47 @@ func (c *Client) Raw(ctx context.Context, body []byte) ([]byte, error) {
 	return b, nil
 }
 
-// Do runs a query and decodes its data into out (when not nil); GraphQL errors are an error.
+// Do runs a query and decodes its data into out (when not nil); GraphQL errors are an
+// error. A RATE_LIMITED refusal is retried after the wait it names, for up to two minutes:
+// setting a workload up must not fail because shopgraph rations its callers.
 func (c *Client) Do(ctx context.Context, query string, vars map[string]any, out any) error {
-	b, err := c.Raw(ctx, Body("", query, vars))
-	if err != nil {
-		return err
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		b, err := c.Raw(ctx, Body("", query, vars))
+		if err != nil {
+			return err
+		}
+		var r struct {
+			Data   json.RawMessage
+			Errors []struct {
+				Message    string
+				Extensions struct {
+					Code       string
+					RetryAfter int
+				}
+			}
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("decoding %.200s: %w", b, err)
+		}
+		if len(r.Errors) > 0 {
+			e := r.Errors[0]
+			if e.Extensions.Code == "RATE_LIMITED" && time.Now().Before(deadline) {
+				wait := time.Duration(max(1, e.Extensions.RetryAfter)) * time.Second
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(min(wait, 10*time.Second)):
+				}
+				continue
+			}
+			return fmt.Errorf("graphql: %s (%s)", e.Message, e.Extensions.Code)
+		}
+		if out != nil {
+			return json.Unmarshal(r.Data, out)
+		}
+		return nil
 	}
-	var r struct {
-		Data   json.RawMessage
-		Errors []struct{ Message string }
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("decoding %.200s: %w", b, err)
-	}
-	if len(r.Errors) > 0 {
-		return fmt.Errorf("graphql: %s", r.Errors[0].Message)
-	}
-	if out != nil {
-		return json.Unmarshal(r.Data, out)
-	}
-	return nil
 }
 
 // UserErrors is the userErrors list of a mutation payload.

@@ -6,6 +6,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +58,8 @@ type Stats struct {
 	Elapsed time.Duration
 	// Latencies of every request, failures included, sorted.
 	Latencies []time.Duration
+	// RateLimited counts the failures that were shopgraph's RATE_LIMITED refusals.
+	RateLimited int
 	// FailureSamples holds the first few distinct failure descriptions.
 	FailureSamples []string
 	// ByKind splits the figures by Request.Kind (mixed workloads).
@@ -86,6 +89,7 @@ func (s *Stats) Merge(o *Stats) {
 	s.Requests += o.Requests
 	s.OK += o.OK
 	s.Failures += o.Failures
+	s.RateLimited += o.RateLimited
 	s.Elapsed += o.Elapsed
 	s.Latencies = append(s.Latencies, o.Latencies...)
 	slices.Sort(s.Latencies)
@@ -110,8 +114,8 @@ func (s *Stats) addFailure(f string) {
 }
 
 func (s *Stats) String() string {
-	return fmt.Sprintf("%d requests, %d ok, %d failed in %s: %.0f rps, p50 %s, p99 %s, max %s",
-		s.Requests, s.OK, s.Failures, s.Elapsed.Round(time.Millisecond), s.RPS(),
+	return fmt.Sprintf("%d requests, %d ok, %d failed (%d rate-limited) in %s: %.0f rps, p50 %s, p99 %s, max %s",
+		s.Requests, s.OK, s.Failures, s.RateLimited, s.Elapsed.Round(time.Millisecond), s.RPS(),
 		Ms(s.Quantile(0.50)), Ms(s.Quantile(0.99)), Ms(s.Quantile(1)))
 }
 
@@ -194,7 +198,11 @@ func Run(ctx context.Context, spec Spec) (*Stats, error) {
 				failure = fmt.Sprintf("%s: %v", kind, err)
 			}
 		}
+		limited := failure != "" && bytes.Contains(res.Body, []byte(`"code":"RATE_LIMITED"`))
 		for _, s := range []*Stats{stats, k} {
+			if limited {
+				s.RateLimited++
+			}
 			s.Requests++
 			s.Latencies = append(s.Latencies, res.Latency)
 			if failure == "" {

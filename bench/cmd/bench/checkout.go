@@ -130,10 +130,10 @@ func checkout(ctx context.Context, e *env) (report.Run, error) {
 		{Workload: name, Metric: fmt.Sprintf("units oversold (%d units, %d buyers)", scarceStock, scarceAttempts), Shopgraph: fmt.Sprint(oversold),
 			Baseline: "—", Ratio: "—", Target: "0, all sold", Verdict: report.Check(oversold == 0 && stockLeft == 0 && negative == 0 && mismatch == 0)},
 	}
-	return report.Run{Rows: rows, Notes: []string{
+	return report.Run{Rows: rows, Notes: append([]string{
 		fmt.Sprintf("%d guest checkouts of one unit per run (carts made beforehand, not timed); shopgraph's checkout is two transactions (order + reservation + outbox, then payment) plus the Redis cart; the baseline is the store's conditional UPDATE alone, one transaction each, at the same concurrency, so the ratio is the price of a whole checkout over the bare reservation", e.checkoutN),
 		fmt.Sprintf("oversell checked in SQL afterwards: sold units of the scarce product = %d (paid orders' lines), stock left %d, products below zero %d, products whose stock drop differs from their orders' units %d", sold, stockLeft, negative, mismatch),
-	}}, nil
+	}, limitedNotes(sgSpread, sgHot)...)}, nil
 }
 
 // restock brings every product to at least min units with inventoryAdjust.

@@ -75,6 +75,8 @@ type env struct {
 	watchers    int
 	orders      int
 	baselineURL string
+	adminURL    string // shopgraph's admin listener (pprof), for -profile
+	profileDir  string
 	log         io.Writer
 	db          *pgxpool.Pool
 	stopBase    func()
@@ -141,6 +143,9 @@ func run(ctx context.Context) error {
 	flag.IntVar(&e.checkoutC, "checkout-clients", 32, "concurrent checkouts")
 	flag.IntVar(&e.watchers, "watchers", 1000, "order-tracking watchers")
 	flag.IntVar(&e.orders, "orders", 100, "order-tracking orders")
+	flag.StringVar(&e.adminURL, "admin-url", getenv("SHOPGRAPH_ADMIN_URL", ""), "shopgraph's admin listener (ADMIN_ADDR), for -profile")
+	var profile bool
+	flag.BoolVar(&profile, "profile", false, "after the measured rounds, run one more shopgraph round under pprof (needs -admin-url); profiles go to .out/profiles/")
 	flag.StringVar(&resultsDir, "results-dir", "", "where results.md and results.json go (default: the bench directory)")
 	flag.Parse()
 	if list {
@@ -165,6 +170,13 @@ func run(ctx context.Context) error {
 		resultsDir = benchDir()
 	}
 	e.url = strings.TrimSuffix(e.url, "/")
+	e.adminURL = strings.TrimSuffix(e.adminURL, "/")
+	if profile {
+		if e.adminURL == "" {
+			return errors.New("-profile needs -admin-url")
+		}
+		e.profileDir = filepath.Join(resultsDir, ".out", "profiles")
+	}
 
 	db, err := pgxpool.New(ctx, e.databaseURL)
 	if err != nil {

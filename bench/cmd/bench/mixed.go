@@ -183,6 +183,10 @@ func mixed(ctx context.Context, e *env) (report.Run, error) {
 	if len(s.FailureSamples) > 0 {
 		e.logf("  failures: %q", s.FailureSamples)
 	}
+	spec.Duration = e.duration
+	if err := e.profiled(ctx, "mixed", spec); err != nil {
+		e.logf("  %v", err)
+	}
 	name := "mixed"
 	out := report.Run{Rows: []report.Row{
 		{Workload: name, Metric: fmt.Sprintf("req/s, %d clients", e.clients), Shopgraph: fmt.Sprintf("%.0f", s.RPS()), Baseline: "—", Ratio: "—", Target: "—", Verdict: report.Info},
@@ -207,6 +211,7 @@ func mixed(ctx context.Context, e *env) (report.Run, error) {
 		"mix: " + strings.Join(weights, ", ") + "; 500 guest carts; no baseline (carts live in Redis behind shopgraph's own rules)",
 		"by kind: " + strings.Join(parts, "; "),
 	}
+	out.Notes = append(out.Notes, limitedNotes(s)...)
 	return out, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -43,29 +44,44 @@ func (e *env) liveSlugs(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// sameBytes fetches each body from shopgraph and from the baseline and fails unless the
-// answers are byte for byte the same.
-func sameBytes(ctx context.Context, sgURL, baseURL string, bodies [][]byte) error {
+// sameData fetches each body from shopgraph and from the baseline and fails unless the
+// answers' data are byte for byte the same. It reports whether the whole answers are too:
+// shopgraph may add extensions (such as the query's cost) that the baseline does not.
+func sameData(ctx context.Context, sgURL, baseURL string, bodies [][]byte) (identical bool, err error) {
 	sg, base := gql.New(sgURL), gql.New(baseURL)
+	identical = true
 	for _, b := range bodies {
 		x, err := sg.Raw(ctx, b)
 		if err != nil {
-			return fmt.Errorf("shopgraph: %w", err)
+			return false, fmt.Errorf("shopgraph: %w", err)
 		}
 		y, err := base.Raw(ctx, b)
 		if err != nil {
-			return fmt.Errorf("baseline: %w", err)
+			return false, fmt.Errorf("baseline: %w", err)
 		}
-		if !bytes.Equal(x, y) {
-			return fmt.Errorf("the baseline does not answer as shopgraph does:\nshopgraph: %s\nbaseline:  %s", x, y)
+		if bytes.Equal(x, y) {
+			continue
+		}
+		identical = false
+		var dx, dy struct{ Data json.RawMessage }
+		if json.Unmarshal(x, &dx) != nil || json.Unmarshal(y, &dy) != nil || !bytes.Equal(dx.Data, dy.Data) || load.HasGraphQLErrors(x) {
+			return false, fmt.Errorf("the baseline does not answer as shopgraph does:\nshopgraph: %s\nbaseline:  %s", x, y)
 		}
 	}
-	return nil
+	return identical, nil
+}
+
+// sameness describes the outcome of sameData for the notes.
+func sameness(identical bool) string {
+	if identical {
+		return "answers byte-identical"
+	}
+	return "answers' data byte-identical (shopgraph adds extensions)"
 }
 
 // compare warms shopgraph and the baseline up, then runs e.rounds measured rounds on
 // each, alternating which goes first, and returns the merged figures.
-func (e *env) compare(ctx context.Context, sgURL, baseURL string, next func() (load.Request, bool), check func(string, []byte) error) (sg, base *load.Stats, err error) {
+func (e *env) compare(ctx context.Context, name, sgURL, baseURL string, next func() (load.Request, bool), check func(string, []byte) error) (sg, base *load.Stats, err error) {
 	spec := func(url string, d time.Duration) load.Spec {
 		return load.Spec{URL: url, Clients: e.clients, Duration: d, Next: next, Check: check}
 	}
@@ -99,6 +115,9 @@ func (e *env) compare(ctx context.Context, sgURL, baseURL string, next func() (l
 		if len(s.FailureSamples) > 0 {
 			e.logf("  failures: %q", s.FailureSamples)
 		}
+	}
+	if err := e.profiled(ctx, name, spec(sgURL, e.duration)); err != nil {
+		e.logf("  %v", err)
 	}
 	return sg, base, nil
 }
@@ -141,10 +160,11 @@ func productPage(ctx context.Context, e *env) (report.Run, error) {
 	if err != nil {
 		return report.Run{}, err
 	}
-	if err := sameBytes(ctx, e.graphqlURL(), baseURL, [][]byte{bodies[0], bodies[len(bodies)/2], bodies[len(bodies)-1]}); err != nil {
+	identical, err := sameData(ctx, e.graphqlURL(), baseURL, [][]byte{bodies[0], bodies[len(bodies)/2], bodies[len(bodies)-1]})
+	if err != nil {
 		return report.Run{}, err
 	}
-	e.logf("  the baseline's answers are byte-identical to shopgraph's")
+	e.logf("  the baseline's %s", sameness(identical))
 	next := func() (load.Request, bool) {
 		return load.Request{Kind: "product-page", Body: bodies[rand.IntN(len(bodies))]}, true
 	}
@@ -154,19 +174,19 @@ func productPage(ctx context.Context, e *env) (report.Run, error) {
 		}
 		return nil
 	}
-	sg, base, err := e.compare(ctx, e.graphqlURL(), baseURL, next, check)
+	w := "product-page"
+	sg, base, err := e.compare(ctx, w, e.graphqlURL(), baseURL, next, check)
 	if err != nil {
 		return report.Run{}, err
 	}
-	w := "product-page"
 	rows := []report.Row{rpsRow(w, e.clients, sg, base, 0.80),
 		latencyRow(w, "p50 latency", 0.50, sg, base, 0),
 		latencyRow(w, "p99 latency", 0.99, sg, base, 1.5),
 		failureRow(w, sg, base)}
-	return report.Run{Rows: rows, Notes: []string{
-		fmt.Sprintf("random slugs over all %d live products; answers byte-identical; %d rounds of %s per server after %s of warm-up", len(slugs), e.rounds, e.duration, e.warmup),
+	return report.Run{Rows: rows, Notes: append([]string{
+		fmt.Sprintf("random slugs over all %d live products; %s; %d rounds of %s per server after %s of warm-up", len(slugs), sameness(identical), e.rounds, e.duration, e.warmup),
 		"shopgraph reads the product through its Redis catalog cache (GET slug, MGET product+generation) and the category from PostgreSQL after the loader's 1 ms window; the baseline runs the store's two statements (ProductBySlug, CategoriesByID) on PostgreSQL",
-	}}, nil
+	}, limitedNotes(sg)...)}, nil
 }
 
 func productList(ctx context.Context, e *env) (report.Run, error) {
@@ -175,10 +195,11 @@ func productList(ctx context.Context, e *env) (report.Run, error) {
 	if err != nil {
 		return report.Run{}, err
 	}
-	if err := sameBytes(ctx, e.graphqlURL(), baseURL, [][]byte{body}); err != nil {
+	identical, err := sameData(ctx, e.graphqlURL(), baseURL, [][]byte{body})
+	if err != nil {
 		return report.Run{}, err
 	}
-	e.logf("  the baseline's answer is byte-identical to shopgraph's")
+	e.logf("  the baseline's %s", sameness(identical))
 	next := func() (load.Request, bool) { return load.Request{Kind: "product-list", Body: body}, true }
 	check := func(_ string, b []byte) error {
 		if !bytes.HasPrefix(b, []byte(`{"data":{"products":{"nodes":[{`)) {
@@ -186,16 +207,17 @@ func productList(ctx context.Context, e *env) (report.Run, error) {
 		}
 		return nil
 	}
-	sg, base, err := e.compare(ctx, e.graphqlURL(), baseURL, next, check)
+	w := "product-list"
+	sg, base, err := e.compare(ctx, w, e.graphqlURL(), baseURL, next, check)
 	if err != nil {
 		return report.Run{}, err
 	}
-	w := "product-list"
 	rows := []report.Row{rpsRow(w, e.clients, sg, base, 0.60),
 		latencyRow(w, "p50 latency", 0.50, sg, base, 0),
 		latencyRow(w, "p99 latency", 0.99, sg, base, 0),
 		failureRow(w, sg, base)}
-	notes := []string{"the first page of 50 products (sort ID) with category and parent; answers byte-identical; the baseline runs the store's three statements (ListProducts, CategoriesByID twice)"}
+	notes := []string{"the first page of 50 products (sort ID) with category and parent; " + sameness(identical) + "; the baseline runs the store's three statements (ListProducts, CategoriesByID twice)"}
+	notes = append(notes, limitedNotes(sg)...)
 	if e.shopgraph == "" {
 		rows = append(rows, report.Row{Workload: w, Metric: "SQL statements/request", Shopgraph: "not counted", Baseline: "3",
 			Ratio: "—", Target: "≤ 3 (1 per level)", Verdict: report.NotMeasurable})
