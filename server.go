@@ -49,6 +49,9 @@ Usage:
   shopgraph seed       migrate, then load the demo shop into an empty database
   shopgraph admin create --email E --password P
                        create an admin account
+  shopgraph analytics verify [--from T] [--to T]
+                       compare the dashboard's order count and revenue with PostgreSQL
+                       (RFC 3339 times; the last 90 days by default); exits 1 on a mismatch
   shopgraph persisted add FILE...
                        register the operations in the files (one per file) for the
                        allow-list mode (PERSISTED_QUERIES_ONLY) and print their hashes
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return adminCommand(ctx, cfg, args[1:], stdout)
 	case "persisted":
 		return persistedCommand(ctx, cfg, args[1:], stdout)
+	case "analytics":
+		return analyticsCommand(ctx, cfg, args[1:], stdout)
 	}
 	return fmt.Errorf("unknown command %q (see shopgraph --help)", cmd)
 }
@@ -191,6 +196,48 @@ func adminCommand(ctx context.Context, cfg config, args []string, stdout io.Writ
 		return err
 	}
 	fmt.Fprintf(stdout, "admin %s created (id %d)\n", u.Email, u.ID)
+	return nil
+}
+
+// analyticsCommand runs `shopgraph analytics verify --from --to`.
+func analyticsCommand(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return fmt.Errorf("usage: shopgraph analytics verify [--from T] [--to T]")
+	}
+	fs := flag.NewFlagSet("analytics verify", flag.ContinueOnError)
+	now := time.Now().UTC()
+	from := fs.String("from", now.Add(-90*24*time.Hour).Format(time.RFC3339), "start of the range (RFC 3339)")
+	to := fs.String("to", now.Add(time.Minute).Format(time.RFC3339), "end of the range (RFC 3339)")
+	fs.SetOutput(stdout)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	var r domain.DateRange
+	var err error
+	if r.From, err = time.Parse(time.RFC3339, *from); err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	if r.To, err = time.Parse(time.RFC3339, *to); err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	chdb, err := clickhouse.Open(clickhouse.Config{URL: cfg.ClickHouseURL})
+	if err != nil {
+		return err
+	}
+	defer chdb.Close()
+	rep, err := app.Verify(ctx, postgres.NewOrderStore(pg), clickhouse.NewAnalyticsStore(chdb), r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep)
+	if !rep.Match() {
+		return fmt.Errorf("the dashboard and the order database disagree")
+	}
 	return nil
 }
 

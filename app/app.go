@@ -53,6 +53,8 @@ type Config struct {
 	AllowListOnly bool
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
+	// DashboardCacheTTL is how long dashboard answers are reused; zero means the default.
+	DashboardCacheTTL time.Duration
 	// Drain, when it ends, closes every open subscription; nil never does.
 	Drain context.Context
 	// Subjects prefixes every NATS subject (tests use their own); StreamName names the
@@ -65,6 +67,9 @@ type Config struct {
 	// CatalogCacheTTL is how long a product stays cached in Redis without being
 	// invalidated; zero means redis.DefaultCatalogCacheTTL.
 	CatalogCacheTTL time.Duration
+	// Ingest runs the analytics ingester (JetStream to the analytics store) in Start. It
+	// needs a Bus, and an AnalyticsWriter or ClickHouse.
+	Ingest bool
 }
 
 // DefaultLoginLimits allow a burst of 5 attempts per account and 20 per address, then one
@@ -84,6 +89,9 @@ type Deps struct {
 	// Telemetry is the process's metrics and tracing (see NewTelemetry); nil gives the
 	// App a registry of its own and no tracing.
 	Telemetry *Telemetry
+	// AnalyticsWriter is where the ingester stores analytics rows; nil means the
+	// ClickHouse store.
+	AnalyticsWriter domain.AnalyticsWriter
 }
 
 // App is a wired shopgraph process.
@@ -100,7 +108,9 @@ type App struct {
 	// cache without its invalidations would serve changed products for a whole TTL.
 	CatalogCache *redis.CatalogCache
 	Invalidator  *events.Invalidator
-	cfg          Config
+	// Ingester copies the events into the analytics store; nil unless Config.Ingest.
+	Ingester *events.Ingester
+	cfg      Config
 	deps         Deps
 	// Telemetry holds the registry that /metrics serves.
 	Telemetry *Telemetry
@@ -164,6 +174,12 @@ func New(cfg Config, deps Deps) (*App, error) {
 		LoaderWait:    cfg.LoaderWait,
 		TrackLimit:    limit{limiter, DefaultTrackPerSession},
 		CheckoutLimit: limit{limiter, orDefault(cfg.CheckoutPerCaller, DefaultCheckoutPerCaller)},
+	}
+	if deps.ClickHouse != nil {
+		dash := redis.NewDashboardCache(deps.Redis, clickhouse.NewAnalyticsStore(deps.ClickHouse), cfg.DashboardCacheTTL)
+		r.Analytics, r.DashboardAsOf = dash, dash.AsOf
+	} else {
+		r.Analytics, r.DashboardAsOf = noAnalytics{}, time.Now
 	}
 	var hub *events.Hub
 	if deps.Bus != nil {
@@ -242,6 +258,17 @@ func New(cfg Config, deps Deps) (*App, error) {
 		a.Invalidator = events.NewInvalidator(deps.Bus.NC, cache.Invalidate, events.InvalidatorConfig{
 			Subjects: cfg.Subjects, Log: deps.Log, RetryFor: cache.TTL()})
 	}
+	if cfg.Ingest {
+		w := deps.AnalyticsWriter
+		if w == nil && deps.ClickHouse != nil {
+			w = clickhouse.NewAnalyticsStore(deps.ClickHouse)
+		}
+		if w == nil || deps.Bus == nil {
+			return nil, errors.New("the analytics ingester needs NATS and an analytics store")
+		}
+		a.Ingester = events.NewIngester(deps.Bus.JS, w, events.IngesterConfig{
+			Stream: cfg.StreamName, Subjects: cfg.Subjects, Log: deps.Log})
+	}
 	a.Telemetry = tel
 	if err := a.registerMetrics(tel.Registry); err != nil {
 		return nil, err
@@ -250,8 +277,9 @@ func New(cfg Config, deps Deps) (*App, error) {
 }
 
 // Start runs the background workers until ctx ends: the stream set-up (retried until NATS
-// answers), the outbox relay, the shipping consumer (which sets up its own stream) and the
-// catalog cache's invalidator. The returned function waits for them to stop.
+// answers), the outbox relay, the shipping consumer (which sets up its own stream), the
+// catalog cache's invalidator and, when configured, the analytics ingester. The returned
+// function waits for them to stop.
 func (a *App) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	if a.deps.Bus == nil {
@@ -292,6 +320,15 @@ func (a *App) Start(ctx context.Context) (wait func()) {
 			}
 		}()
 	}
+	if a.Ingester != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.Ingester.Run(ctx); err != nil {
+				a.deps.Log.Error("analytics ingester stopped", "err", err)
+			}
+		}()
+	}
 	return wg.Wait
 }
 
@@ -312,6 +349,37 @@ func (a *App) ensureStream(ctx context.Context) {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// noAnalytics answers every dashboard question with SERVICE_UNAVAILABLE, for processes
+// configured without ClickHouse.
+type noAnalytics struct{ domain.DashboardReader }
+
+var errNoAnalytics = domain.Errorf(domain.CodeServiceUnavailable, "analytics are not configured on this server")
+
+func (noAnalytics) Summary(context.Context, domain.DateRange) (domain.Summary, error) {
+	return domain.Summary{}, errNoAnalytics
+}
+func (noAnalytics) RevenueSeries(context.Context, domain.DateRange, domain.Granularity, *time.Location) ([]domain.SeriesPoint, error) {
+	return nil, errNoAnalytics
+}
+func (noAnalytics) OrdersByStatus(context.Context, domain.DateRange) ([]domain.StatusCount, error) {
+	return nil, errNoAnalytics
+}
+func (noAnalytics) RevenueByPaymentMethod(context.Context, domain.DateRange) ([]domain.MethodRevenue, error) {
+	return nil, errNoAnalytics
+}
+func (noAnalytics) TopProducts(context.Context, domain.DateRange, int, domain.TopProductsBy) ([]domain.ProductSales, error) {
+	return nil, errNoAnalytics
+}
+func (noAnalytics) ConversionFunnel(context.Context, domain.DateRange) ([]domain.FunnelStep, error) {
+	return nil, errNoAnalytics
+}
+func (noAnalytics) EventCounts(context.Context, domain.DateRange) ([]domain.EventCount, error) {
+	return nil, errNoAnalytics
+}
+func (noAnalytics) OrderTotals(context.Context, domain.DateRange) (int64, int64, error) {
+	return 0, 0, errNoAnalytics
 }
 
 // DefaultCostPerCaller lets each caller spend bursts of 2,000 query cost points and 100

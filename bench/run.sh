@@ -12,7 +12,11 @@
 # Settings: BENCH_PG (postgres://shopgraph:shopgraph@127.0.0.1:5432), BENCH_DATABASE
 # (shopgraph_bench), BENCH_REDIS_URL, BENCH_CLICKHOUSE_URL, NATS_URL, BENCH_FLAGS (more
 # flags for cmd/bench, such as "-duration 15s -rounds 3"; see `go run ./cmd/bench -help`
-# in bench/), BENCH_TIMEOUT (seconds, default 840).
+# in bench/), BENCH_TIMEOUT (seconds, default 840), BENCH_REF (build shopgraph from this git
+# ref, read with `git archive`, instead of the working tree: BENCH_REF=HEAD measures the
+# last commit while the tree is being edited), BENCH_PROFILE=1 (after each comparison, one
+# more round under pprof from shopgraph's ADMIN_ADDR, into bench/.out/profiles/),
+# BENCH_BIN (measure this shopgraph binary instead of building one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,8 +45,23 @@ echo "bench: open files limit $(ulimit -n)"
 if [[ ${BENCH_SKIP_SERVICES:-0} != 1 ]]; then
 	scripts/services.sh
 fi
-echo "bench: building bin/shopgraph (no race detector) and the bench tools"
-$GO build -o "$BIN" .
+if [[ -n ${BENCH_BIN:-} ]]; then
+	BIN=$BENCH_BIN
+	echo "bench: measuring the prebuilt $BIN"
+	export SHOPGRAPH_BIN=$BIN
+elif [[ -n ${BENCH_REF:-} ]]; then
+	SRC=$OUT/src
+	BIN=$OUT/shopgraph-$(git rev-parse --short "$BENCH_REF")
+	echo "bench: building $BENCH_REF (git archive) into ${BIN#"$ROOT"/}, no race detector"
+	rm -rf "$SRC" && mkdir -p "$SRC"
+	git archive "$BENCH_REF" | tar -x -C "$SRC"
+	(cd "$SRC" && $GO build -o "$BIN" .)
+	export SHOPGRAPH_BIN=$BIN
+else
+	echo "bench: building bin/shopgraph (no race detector)"
+	$GO build -o "$BIN" .
+fi
+echo "bench: building the bench tools"
 (cd bench && $GO build -o "$OUT/bench" ./cmd/bench)
 
 # shopgraph's ClickHouse migration connects to its database before creating it, so a new
@@ -56,7 +75,11 @@ fi
 "$OUT/bench" prepare
 
 ADDR=$("$OUT/bench" free-addr)
-echo "bench: starting shopgraph on $ADDR (log: bench/.out/shopgraph.log)"
+# The admin listener (pprof), on a port of its own: not the default, which another
+# shopgraph on this machine may hold. Versions without ADMIN_ADDR ignore it.
+export ADMIN_ADDR
+ADMIN_ADDR=$("$OUT/bench" free-addr)
+echo "bench: starting shopgraph on $ADDR, admin on $ADMIN_ADDR (log: bench/.out/shopgraph.log)"
 HTTP_ADDR=$ADDR "$BIN" serve >"$OUT/shopgraph.log" 2>&1 &
 SG_PID=$!
 stop_shopgraph() {
@@ -83,5 +106,9 @@ until curl -fsS -o /dev/null "http://$ADDR/readyz" 2>/dev/null; do
 done
 echo "bench: shopgraph ready (pid $SG_PID)"
 
+FLAGS=(-workload "$WORKLOADS" -url "http://$ADDR" -shopgraph-bin "$BIN" -admin-url "http://$ADMIN_ADDR")
+if [[ ${BENCH_PROFILE:-0} == 1 ]]; then
+	FLAGS+=(-profile)
+fi
 # shellcheck disable=SC2086 # BENCH_FLAGS is a list of flags
-timeout "${BENCH_TIMEOUT:-840}" "$OUT/bench" -workload "$WORKLOADS" -url "http://$ADDR" -shopgraph-bin "$BIN" ${BENCH_FLAGS:-}
+timeout "${BENCH_TIMEOUT:-840}" "$OUT/bench" "${FLAGS[@]}" ${BENCH_FLAGS:-}

@@ -59,14 +59,16 @@ const (
 	ingestSetUpMax = 5 * time.Second
 )
 
-// ingestIdleWait is the longest a single pull request waits for messages when nothing is
-// buffered; ingestMinFetchWait the shortest a pull request may be given.
+// Pull requests: the server ends each (when it has sent the messages asked for, or when
+// its wait expires), never the client, which would lose the messages on their way (they
+// would come back only after AckWait). A request waits at most ingestMaxPullWait, so
+// that Run, which waits for its open request when ctx ends, stops promptly; it asks for
+// at most ingestMaxPull messages, and never for more than the batch being filled has
+// room for; it is given at least ingestMinPullWait.
 const (
-	ingestIdleWait     = 5 * time.Second
-	ingestMinFetchWait = 20 * time.Millisecond
-	// ingestHeartbeat is the idle heartbeat asked of long pull requests, so that a
-	// consumer deleted under the ingester, or a server gone, is noticed.
-	ingestHeartbeat = time.Second
+	ingestMaxPullWait = time.Second
+	ingestMinPullWait = 10 * time.Millisecond
+	ingestMaxPull     = 2000
 )
 
 // ingestParkTimeout bounds the publication of one parked message; ingestSetUpTimeout
@@ -167,8 +169,10 @@ func (cfg IngesterConfig) validate() error {
 // Every event reaches the store once: a message delivered again (after a crash between
 // insert and acknowledgement, a lost acknowledgement, or a failed insert whose outcome is
 // unknown) is checked with ExistingEventIDs first, and the rows of events already stored
-// are left out, as are second copies of an event within a batch. Only redeliveries are
-// checked, since the check reads the whole table: two copies of one event that the
+// are left out, as are second copies of an event within a batch. So are the batches that
+// follow a set-up of the consumer, until one holds no stored event: a consumer deleted
+// and created again starts from the beginning of the stream. Other first deliveries are
+// not checked, since the check reads the whole table: two copies of one event that the
 // stream stored apart (published again after its DuplicateWindow) in different batches
 // would both be stored.
 //
@@ -328,7 +332,8 @@ func (b *ingestBatch) reset() {
 type storeResult struct {
 	err      error
 	rows     int           // rows inserted
-	dropped  int           // events left out as already stored
+	checked  int           // events checked against the store
+	dropped  int           // events left out as already stored or twice in the batch
 	inserted time.Duration // how long Insert took
 }
 
@@ -347,9 +352,15 @@ type ingestLoop struct {
 	results    chan storeResult
 	paused     bool // storing cur failed: nothing more is read until it is stored
 
-	fetch       jetstream.MessageBatch
-	fetchMsgs   <-chan jetstream.Msg // nil when no pull request is open
-	fetchCancel context.CancelFunc
+	fetch     jetstream.MessageBatch
+	fetchMsgs <-chan jetstream.Msg // nil when no pull request is open
+
+	// verify is set when the consumer is set up: a consumer created afresh (deleted by an
+	// operator, or lost with its server's state) starts from the beginning of the stream,
+	// whose events may be stored already, and nothing tells a replica whether another
+	// just created it. So the batches after a set-up are checked against the store until
+	// one turns out to hold no stored event: one check per start when nothing happened.
+	verify bool
 }
 
 func (l *ingestLoop) run(ctx context.Context) error {
@@ -373,6 +384,7 @@ func (l *ingestLoop) run(ctx context.Context) error {
 		// Store the batch being filled once it is full or has waited long enough.
 		if l.cur == nil && l.due(now) {
 			l.cur, l.next, l.spare = l.next, l.spare, nil
+			l.cur.uncertain = l.verify
 			retryAt = time.Time{}
 		}
 		if l.cur != nil && !l.attempting && !now.Before(retryAt) {
@@ -438,6 +450,9 @@ func (l *ingestLoop) run(ctx context.Context) error {
 			}
 			if ctx.Err() != nil {
 				return nil // stopping: the stored batch comes back and is found stored
+			}
+			if r.checked > 0 && r.dropped == 0 {
+				l.verify = false // past what was stored before
 			}
 			l.done(r)
 			insertBo.reset()
@@ -533,61 +548,49 @@ func (l *ingestLoop) keepAlive(b *ingestBatch, now time.Time) {
 }
 
 // pull sets up the consumer if needed and opens a pull request for the room left in the
-// batch being filled, so that the batch never overflows: until the batch's deadline when
-// it has messages, for a while when it has none.
+// batch being filled, so that the batch never overflows, waiting until the batch's
+// deadline when it has messages.
 func (l *ingestLoop) pull(ctx context.Context, now time.Time) error {
 	if l.cons == nil {
 		cons, err := l.in.setUp(ctx)
 		if err != nil {
 			return err
 		}
-		l.cons = cons
+		l.cons, l.verify = cons, true
 	}
-	wait := ingestIdleWait
+	wait := ingestMaxPullWait
 	if len(l.next.msgs) > 0 {
 		if left := l.next.first.Add(l.in.cfg.FlushInterval).Sub(now); left > 0 {
-			wait = max(left, ingestMinFetchWait)
-		} else {
-			// Overdue, so waiting for the batch before it to be stored: read ahead
-			// without polling.
-			wait = l.in.cfg.FlushInterval
-		}
+			wait = min(max(left, ingestMinPullWait), ingestMaxPullWait)
+		} // else overdue, so waiting for the batch before it to be stored: read ahead
 	}
-	opts := make([]jetstream.FetchOpt, 1, 2)
-	fctx, cancel := context.WithTimeout(ctx, wait)
-	opts[0] = jetstream.FetchContext(fctx)
-	if wait >= 3*ingestHeartbeat {
-		opts = append(opts, jetstream.FetchHeartbeat(ingestHeartbeat))
-	}
-	mb, err := l.cons.Fetch(l.in.cfg.BatchSize-len(l.next.msgs), opts...)
+	mb, err := l.cons.Fetch(min(l.in.cfg.BatchSize-len(l.next.msgs), ingestMaxPull), jetstream.FetchMaxWait(wait))
 	if err != nil {
-		cancel()
 		l.cons = nil
 		return fmt.Errorf("pulling from consumer %s: %w", l.in.cfg.Durable, err)
 	}
-	l.fetch, l.fetchMsgs, l.fetchCancel = mb, mb.Messages(), cancel
+	l.fetch, l.fetchMsgs = mb, mb.Messages()
 	return nil
 }
 
-// endFetch closes the pull request whose messages all arrived, and returns its error:
+// endFetch forgets the pull request whose messages all arrived, and returns its error:
 // nil when it ended by running out of time or of messages to ask for.
 func (l *ingestLoop) endFetch() error {
 	err := l.fetch.Error()
-	l.fetchCancel()
-	l.fetch, l.fetchMsgs, l.fetchCancel = nil, nil, nil
-	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+	l.fetch, l.fetchMsgs = nil, nil
+	if err == nil {
 		return nil
 	}
 	l.cons = nil
 	return fmt.Errorf("pulling from consumer %s: %w", l.in.cfg.Durable, err)
 }
 
-// stop waits for what the loop started: the open pull request and the attempt to store.
-// It acknowledges nothing.
+// stop waits for what the loop started: the open pull request, which the server ends
+// within ingestMaxPullWait, and the attempt to store. It acknowledges nothing: the
+// messages it holds, and those of the request, come back after AckWait.
 func (l *ingestLoop) stop() {
 	if l.fetchMsgs != nil {
-		l.fetchCancel()
-		for range l.fetchMsgs { // closed at once, the request's context having ended
+		for range l.fetchMsgs {
 		}
 	}
 	if l.attempting {
@@ -731,6 +734,7 @@ func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
 				}
 			}
 		}
+		res.checked = len(b.ids)
 		if len(b.ids) > 0 {
 			var err error
 			if stored, err = in.w.ExistingEventIDs(ctx, b.ids); err != nil {

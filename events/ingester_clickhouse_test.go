@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -293,25 +291,7 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 	}
 
 	proxy.Up()
-	t.Logf("DEBUG up at %v", time.Now())
 	f.publish(300)
-	go func() {
-		for i := 0; i < 40; i++ {
-			time.Sleep(2 * time.Second)
-			cons, err := f.bus.JS.Consumer(context.Background(), f.cfg.Stream, f.cfg.Durable)
-			if err != nil {
-				fmt.Println("DEBUG", err)
-				continue
-			}
-			ci := cons.CachedInfo()
-			if i == 8 {
-				buf := make([]byte, 4<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				_ = os.WriteFile("/tmp/stacks.txt", buf, 0o644)
-			}
-			fmt.Printf("DEBUG %v stored=%d failures=%d acked=%d pending=%d ackpending=%d redeliv=%d delivered=%+v ackfloor=%+v waiting=%d\n", time.Now().Format("05.000"), total(f.stored()), in.Failures(), in.Acked(), ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.Delivered, ci.AckFloor, ci.NumWaiting)
-		}
-	}()
 	f.waitStored()
 	f.waitDrained()
 	f.checkExactlyOnce()

@@ -206,7 +206,7 @@ func TestInvalidatorRetriesFailures(t *testing.T) {
 	last := slices.Clone(calls[len(calls)-1])
 	slices.Sort(last)
 	if len(calls) != 3 || !slices.Equal(last, []int64{1, 2}) {
-		t.Errorf("calls %v, want [1] twice (failed), then [1 2]", calls)
+		t.Errorf("calls %v, want [1] (failed), [1 2] (failed), [1 2]", calls)
 	}
 	if inv.Failures() != 2 || inv.Dropped() != 0 {
 		t.Errorf("failures %d, dropped %d", inv.Failures(), inv.Dropped())
