@@ -25,6 +25,7 @@ type config struct {
 	LogLevel        string
 	LogFormat       string
 	Introspection   bool
+	Ingest          bool
 	ShutdownTimeout time.Duration
 	AuthMode        auth.Mode
 	TrustedProxies  []netip.Prefix
@@ -116,6 +117,12 @@ var settings = []setting{
 		set: func(c *config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Introspection = b
+			return err
+		}},
+	{env: "INGEST", def: "true", help: "run the analytics ingester in serve; false when `shopgraph ingest` runs it apart",
+		set: func(c *config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.Ingest = b
 			return err
 		}},
 	{env: "ADMIN_ADDR", def: "127.0.0.1:6060", help: "address of the admin listener (pprof at /debug/pprof/); off turns it off. Keep it private",

@@ -49,6 +49,8 @@ Usage:
   shopgraph seed       migrate, then load the demo shop into an empty database
   shopgraph admin create --email E --password P
                        create an admin account
+  shopgraph ingest     run the analytics ingester alone (JetStream to ClickHouse); serve
+                       runs it too unless INGEST=false
   shopgraph analytics verify [--from T] [--to T]
                        compare the dashboard's order count and revenue with PostgreSQL
                        (RFC 3339 times; the last 90 days by default); exits 1 on a mismatch
@@ -87,6 +89,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seedDemo(ctx, cfg, log, stdout)
 	case "admin":
 		return adminCommand(ctx, cfg, args[1:], stdout)
+	case "ingest":
+		log.Info("starting the analytics ingester", cfg.masked(getenv)...)
+		return ingest(ctx, cfg, log)
 	case "persisted":
 		return persistedCommand(ctx, cfg, args[1:], stdout)
 	case "analytics":
@@ -160,12 +165,26 @@ func seedDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Write
 		}
 		fmt.Fprintf(stdout, "  %-8s %-34s %s\n", nu.Role, nu.Email, nu.Password)
 	}
+	// The clickstream goes through the storefront's own pipeline: JetStream, then the
+	// ingester of the next `serve`. Without NATS the orders are still seeded.
+	var pub domain.AnalyticsPublisher
+	if bus, err := events.Connect(events.Config{URL: cfg.NATSURL, Name: "shopgraph-seed"}, log); err == nil {
+		defer bus.Close()
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := events.EnsureStream(sctx, bus.JS, events.StreamConfig{})
+		cancel()
+		if err == nil {
+			pub = events.NewTrackPublisher(bus.JS, events.Subjects{})
+		} else {
+			log.Warn("no demo clickstream: the event stream is not available", "err", err)
+		}
+	}
 	start = time.Now()
-	counts, err := app.SeedOrders(ctx, pg, customers, seed.DefaultOrders, time.Now())
+	counts, clicks, err := app.SeedDemo(ctx, pg, pub, customers, seed.DefaultOrders, seed.DefaultBrowsingSessions, time.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "seed: %d orders over the last 90 days in %s:", seed.DefaultOrders, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "seed: %d orders over the last 90 days and %d storefront events in %s:", seed.DefaultOrders, clicks, time.Since(start).Round(time.Millisecond))
 	for _, s := range domain.AllOrderStatuses {
 		fmt.Fprintf(stdout, " %s %d", s, counts[s])
 	}
@@ -291,6 +310,7 @@ func appConfig(cfg config) app.Config {
 		AuthMode:       cfg.AuthMode,
 		TrustedProxies: cfg.TrustedProxies,
 		Introspection:  cfg.Introspection,
+		Ingest:         cfg.Ingest,
 		CORSOrigins:    cfg.CORSOrigins,
 		AllowListOnly:  cfg.AllowListOnly,
 		Limits: func() api.Limits {
@@ -305,6 +325,27 @@ func randomPassword() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ingest runs the analytics ingester alone until ctx is cancelled, then returns once it
+// has stopped. ClickHouse being down, or its schema not migrated yet, is not an error: the
+// ingester holds the events and retries until they can be stored.
+func ingest(ctx context.Context, cfg config, log *slog.Logger) error {
+	bus, err := events.Connect(events.Config{URL: cfg.NATSURL, Name: "shopgraph-ingest"}, log)
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	chdb, err := clickhouse.Open(clickhouse.Config{URL: cfg.ClickHouseURL})
+	if err != nil {
+		return err
+	}
+	defer chdb.Close()
+	if err := chdb.Migrate(ctx, log); err != nil {
+		log.Warn("clickhouse migrations not applied", "err", err)
+	}
+	in := events.NewIngester(bus.JS, clickhouse.NewAnalyticsStore(chdb), events.IngesterConfig{Log: log})
+	return in.Run(ctx)
 }
 
 // serve runs the API until ctx is cancelled, then shuts down in order: stop accepting,

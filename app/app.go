@@ -108,12 +108,12 @@ type App struct {
 	// cache without its invalidations would serve changed products for a whole TTL.
 	CatalogCache *redis.CatalogCache
 	Invalidator  *events.Invalidator
-	// Ingester copies the events into the analytics store; nil unless Config.Ingest.
-	Ingester *events.Ingester
-	cfg      Config
+	cfg          Config
 	deps         Deps
 	// Telemetry holds the registry that /metrics serves.
 	Telemetry *Telemetry
+	// Ingester copies the events into the analytics store; nil unless Config.Ingest.
+	Ingester *events.Ingester
 }
 
 // New wires an App over deps.

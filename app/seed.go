@@ -15,23 +15,35 @@ import (
 // most end delivered, the rest are spread over every other status. Customers are drawn
 // from customers; about one order in five is a guest's. The choices are deterministic.
 func SeedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n int, now time.Time) (map[domain.OrderStatus]int, error) {
+	counts, _, err := seedOrders(ctx, db, customers, n, now)
+	return counts, err
+}
+
+// SeededOrder is what the clickstream backfill needs to know of a demo order.
+type SeededOrder struct {
+	SessionID string
+	PlacedAt  time.Time
+	Products  []int64
+}
+
+func seedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n int, now time.Time) (map[domain.OrderStatus]int, []SeededOrder, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= 20 ORDER BY id`)
 	if err != nil {
-		return nil, fmt.Errorf("listing products to order: %w", err)
+		return nil, nil, fmt.Errorf("listing products to order: %w", err)
 	}
 	var products []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		products = append(products, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(products) == 0 {
-		return nil, fmt.Errorf("no products in stock to order")
+		return nil, nil, fmt.Errorf("no products in stock to order")
 	}
 	orders := postgres.NewOrderStore(db)
 	rng := rand.New(rand.NewPCG(2026, 11))
@@ -40,6 +52,7 @@ func SeedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 		{"Pune", "411001", "IN"}, {"Bengaluru", "560001", "IN"}, {"London", "N1 9GU", "GB"}, {"Austin", "73301", "US"}, {"Berlin", "10115", "DE"},
 	}
 	counts := map[domain.OrderStatus]int{}
+	var seeded []SeededOrder
 	for i := range n {
 		placed := now.Add(-time.Duration(rng.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Second)
 		lines := make([]domain.CartLine, 1+rng.IntN(3))
@@ -59,7 +72,13 @@ func SeedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 			PaymentMethod:   methods[rng.IntN(len(methods))],
 			ShippingAddress: domain.Address{Name: "Demo Shopper", Line1: fmt.Sprintf("%d Market Street", 1+rng.IntN(200)), City: c.city, PostalCode: c.postal, Country: c.country},
 			IdempotencyKey:  fmt.Sprintf("seed-%d", i),
+			SessionID:       fmt.Sprintf("seed-session-%d", i),
 		}
+		so := SeededOrder{SessionID: req.SessionID, PlacedAt: placed}
+		for _, l := range lines {
+			so.Products = append(so.Products, l.ProductID)
+		}
+		seeded = append(seeded, so)
 		if rng.IntN(5) != 0 && len(customers) > 0 {
 			u := customers[rng.IntN(len(customers))]
 			req.UserID, req.Email = u.ID, u.Email
@@ -74,7 +93,7 @@ func SeedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 		}
 		o, _, err := orders.PlaceOrder(step(0), req)
 		if err != nil {
-			return counts, fmt.Errorf("placing demo order %d: %w", i, err)
+			return counts, seeded, fmt.Errorf("placing demo order %d: %w", i, err)
 		}
 		final := seedFate(rng.IntN(100), now.Sub(placed))
 		if i < len(domain.AllOrderStatuses) {
@@ -86,13 +105,13 @@ func SeedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 		}
 		if final == domain.StatusCancelled && rng.IntN(2) == 0 {
 			if _, err := orders.FailPayment(step(time.Minute), o.ID, "payment declined: card declined"); err != nil {
-				return counts, err
+				return counts, seeded, err
 			}
 			counts[final]++
 			continue
 		}
 		if _, err := orders.RecordPayment(step(time.Minute), o.ID, fmt.Sprintf("seed_%d", i)); err != nil {
-			return counts, err
+			return counts, seeded, err
 		}
 		path := map[domain.OrderStatus][]domain.Transition{
 			domain.StatusPaid:      nil,
@@ -104,12 +123,12 @@ func SeedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 		}[final]
 		for _, t := range path {
 			if _, _, err := orders.Transition(step(time.Duration(6+rng.IntN(30))*time.Hour), o.ID, t); err != nil {
-				return counts, fmt.Errorf("moving demo order %d to %s: %w", i, t.To, err)
+				return counts, seeded, fmt.Errorf("moving demo order %d to %s: %w", i, t.To, err)
 			}
 		}
 		counts[final]++
 	}
-	return counts, nil
+	return counts, seeded, nil
 }
 
 // seedFate picks a demo order's final status from a roll of 0-99 and its age: recent orders

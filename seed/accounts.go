@@ -5,6 +5,10 @@ import "github.com/shopgraph/shopgraph/domain"
 // DefaultOrders is the number of demo orders `shopgraph seed` places.
 const DefaultOrders = 1500
 
+// DefaultBrowsingSessions is the number of demo storefront sessions that browse and leave
+// without buying.
+const DefaultBrowsingSessions = 6000
+
 // Accounts returns the demo shop's accounts without passwords: one admin and ten
 // customers. `shopgraph seed` gives each a random password and prints it once.
 func Accounts() []domain.NewUser {

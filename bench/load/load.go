@@ -62,6 +62,9 @@ type Stats struct {
 	RateLimited int
 	// FailureSamples holds the first few distinct failure descriptions.
 	FailureSamples []string
+	// CPU is the CPU time the server process used during the run, when the caller
+	// measured it (zero otherwise).
+	CPU time.Duration
 	// ByKind splits the figures by Request.Kind (mixed workloads).
 	ByKind map[string]*Stats
 }
@@ -72,6 +75,14 @@ func (s *Stats) RPS() float64 {
 		return 0
 	}
 	return float64(s.OK) / s.Elapsed.Seconds()
+}
+
+// CPUPerRequest returns the server's CPU time per successful request, or 0 when unknown.
+func (s *Stats) CPUPerRequest() time.Duration {
+	if s.CPU == 0 || s.OK == 0 {
+		return 0
+	}
+	return s.CPU / time.Duration(s.OK)
 }
 
 // Quantile returns the q-quantile (0 < q <= 1) of the latencies, exactly (nearest rank).
@@ -90,6 +101,7 @@ func (s *Stats) Merge(o *Stats) {
 	s.OK += o.OK
 	s.Failures += o.Failures
 	s.RateLimited += o.RateLimited
+	s.CPU += o.CPU
 	s.Elapsed += o.Elapsed
 	s.Latencies = append(s.Latencies, o.Latencies...)
 	slices.Sort(s.Latencies)
@@ -114,9 +126,13 @@ func (s *Stats) addFailure(f string) {
 }
 
 func (s *Stats) String() string {
-	return fmt.Sprintf("%d requests, %d ok, %d failed (%d rate-limited) in %s: %.0f rps, p50 %s, p99 %s, max %s",
+	cpu := ""
+	if c := s.CPUPerRequest(); c > 0 {
+		cpu = ", server CPU " + Ms(c) + "/request"
+	}
+	return fmt.Sprintf("%d requests, %d ok, %d failed (%d rate-limited) in %s: %.0f rps, p50 %s, p99 %s, max %s%s",
 		s.Requests, s.OK, s.Failures, s.RateLimited, s.Elapsed.Round(time.Millisecond), s.RPS(),
-		Ms(s.Quantile(0.50)), Ms(s.Quantile(0.99)), Ms(s.Quantile(1)))
+		Ms(s.Quantile(0.50)), Ms(s.Quantile(0.99)), Ms(s.Quantile(1)), cpu)
 }
 
 // Ms formats a duration in milliseconds with two decimals.

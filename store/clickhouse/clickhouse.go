@@ -62,7 +62,18 @@ func (db *DB) Close() error { return db.Conn.Close() }
 
 // Migrate creates the database if needed and applies every pending migration.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
-	if err := db.Conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db.Database)); err != nil {
+	// The pool's connections name the database, which may not exist yet: create it over a
+	// connection to the server's default database.
+	opts := *db.opts
+	opts.Auth.Database = "default"
+	opts.MaxOpenConns, opts.MaxIdleConns = 1, 1
+	admin, err := ch.Open(&opts)
+	if err != nil {
+		return fmt.Errorf("opening clickhouse: %w", err)
+	}
+	err = admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(db.Database))
+	admin.Close()
+	if err != nil {
 		return fmt.Errorf("creating clickhouse database: %w", err)
 	}
 	sqlDB := ch.OpenDB(db.opts)

@@ -146,8 +146,12 @@ func (e *env) restock(ctx context.Context, admin *gql.Client, ids []int64, min i
 		id    int64
 		stock int
 	}
-	lows, err := pgx.CollectRows(rows, pgx.RowToStructByPos[low])
-	if err != nil {
+	var lows []low
+	var l low
+	if _, err := pgx.ForEachRow(rows, []any{&l.id, &l.stock}, func() error {
+		lows = append(lows, l)
+		return nil
+	}); err != nil {
 		return err
 	}
 	if len(lows) > 0 {
@@ -298,7 +302,7 @@ func (e *env) checkoutRun(ctx context.Context, keyPrefix string, n int, pick fun
 		return nil, "", err
 	}
 	if s.Failures > int(outOfStock.Load()) {
-		e.logf("  failures: %q", s.FailureSamples)
+		e.logf("  failures: %s", samples(s))
 	}
 	return s, fmt.Sprintf("%d paid, %d out of stock, %d other failures", s.OK, outOfStock.Load(), s.Failures-int(outOfStock.Load())), nil
 }

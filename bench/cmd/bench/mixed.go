@@ -175,13 +175,15 @@ func mixed(ctx context.Context, e *env) (report.Run, error) {
 	}
 	e.logf("  warm-up: %s", w)
 	spec.Duration = time.Duration(e.rounds) * e.duration
+	cpu := startCPU(e.graphqlURL())
 	s, err := load.Run(ctx, spec)
 	if err != nil {
 		return report.Run{}, err
 	}
+	s.CPU = cpu.stop()
 	e.logf("  %s", s)
 	if len(s.FailureSamples) > 0 {
-		e.logf("  failures: %q", s.FailureSamples)
+		e.logf("  failures: %s", samples(s))
 	}
 	spec.Duration = e.duration
 	if err := e.profiled(ctx, "mixed", spec); err != nil {
@@ -191,6 +193,7 @@ func mixed(ctx context.Context, e *env) (report.Run, error) {
 	out := report.Run{Rows: []report.Row{
 		{Workload: name, Metric: fmt.Sprintf("req/s, %d clients", e.clients), Shopgraph: fmt.Sprintf("%.0f", s.RPS()), Baseline: "—", Ratio: "—", Target: "—", Verdict: report.Info},
 		{Workload: name, Metric: "p99 latency", Shopgraph: load.Ms(s.Quantile(0.99)), Baseline: "—", Ratio: "—", Target: "—", Verdict: report.Info},
+		{Workload: name, Metric: "server CPU per request", Shopgraph: load.Ms(s.CPUPerRequest()), Baseline: "—", Ratio: "—", Target: "—", Verdict: report.Info},
 		{Workload: name, Metric: "failed requests", Shopgraph: fmt.Sprintf("%d of %d", s.Failures, s.Requests), Baseline: "—", Ratio: "—", Target: "0", Verdict: report.Check(s.Failures == 0)},
 	}}
 	var kinds []string

@@ -79,6 +79,11 @@ func prepare(ctx context.Context, args []string) error {
 	} else {
 		fmt.Printf("prepare: %s is seeded\n", name)
 	}
+	// Statistics, as autovacuum would have them on a server that runs it (it may be off):
+	// without them the planner guesses row counts, and the plans are not production's.
+	if _, err := db.Exec(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("analyzing %s: %w", name, err)
+	}
 	var admin bool
 	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT FROM users WHERE email = $1 AND role = 'ADMIN')`, strings.ToLower(*email)).Scan(&admin); err != nil {
 		return err

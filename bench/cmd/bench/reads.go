@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -81,6 +82,10 @@ func sameness(identical bool) string {
 
 // compare warms shopgraph and the baseline up, then runs e.rounds measured rounds on
 // each, alternating which goes first, and returns the merged figures.
+//
+// Besides the load figures, it reads each server process's CPU time (user + system, from
+// /proc) over the measured rounds: CPU per request does not depend on how busy a shared
+// machine is, where requests per second do.
 func (e *env) compare(ctx context.Context, name, sgURL, baseURL string, next func() (load.Request, bool), check func(string, []byte) error) (sg, base *load.Stats, err error) {
 	spec := func(url string, d time.Duration) load.Spec {
 		return load.Spec{URL: url, Clients: e.clients, Duration: d, Next: next, Check: check}
@@ -99,10 +104,12 @@ func (e *env) compare(ctx context.Context, name, sgURL, baseURL string, next fun
 			order = []string{baseURL, sgURL}
 		}
 		for _, u := range order {
+			cpu := startCPU(u)
 			s, err := load.Run(ctx, spec(u, e.duration))
 			if err != nil {
 				return nil, nil, err
 			}
+			s.CPU = cpu.stop()
 			e.logf("  round %d %s: %s", r+1, u, s)
 			if u == sgURL {
 				sg.Merge(s)
@@ -113,7 +120,7 @@ func (e *env) compare(ctx context.Context, name, sgURL, baseURL string, next fun
 	}
 	for _, s := range []*load.Stats{sg, base} {
 		if len(s.FailureSamples) > 0 {
-			e.logf("  failures: %q", s.FailureSamples)
+			e.logf("  failures: %s", samples(s))
 		}
 	}
 	if err := e.profiled(ctx, name, spec(sgURL, e.duration)); err != nil {
@@ -140,6 +147,15 @@ func latencyRow(workload, metric string, q float64, sg, base *load.Stats, maxRat
 		r.Verdict = report.Check(b > 0 && float64(a)/float64(b) <= maxRatio)
 	}
 	return r
+}
+
+func cpuRow(workload string, sg, base *load.Stats) report.Row {
+	a, b := sg.CPUPerRequest(), base.CPUPerRequest()
+	if a == 0 || b == 0 {
+		return report.Row{Workload: workload, Metric: "server CPU per request", Shopgraph: "not measured", Baseline: "—", Ratio: "—", Target: "—", Verdict: report.Info}
+	}
+	return report.Row{Workload: workload, Metric: "server CPU per request", Shopgraph: load.Ms(a), Baseline: load.Ms(b),
+		Ratio: report.Ratio(float64(a), float64(b)), Target: "—", Verdict: report.Info}
 }
 
 func failureRow(workload string, sg, base *load.Stats) report.Row {
@@ -182,6 +198,7 @@ func productPage(ctx context.Context, e *env) (report.Run, error) {
 	rows := []report.Row{rpsRow(w, e.clients, sg, base, 0.80),
 		latencyRow(w, "p50 latency", 0.50, sg, base, 0),
 		latencyRow(w, "p99 latency", 0.99, sg, base, 1.5),
+		cpuRow(w, sg, base),
 		failureRow(w, sg, base)}
 	return report.Run{Rows: rows, Notes: append([]string{
 		fmt.Sprintf("random slugs over all %d live products; %s; %d rounds of %s per server after %s of warm-up", len(slugs), sameness(identical), e.rounds, e.duration, e.warmup),
@@ -215,6 +232,7 @@ func productList(ctx context.Context, e *env) (report.Run, error) {
 	rows := []report.Row{rpsRow(w, e.clients, sg, base, 0.60),
 		latencyRow(w, "p50 latency", 0.50, sg, base, 0),
 		latencyRow(w, "p99 latency", 0.99, sg, base, 0),
+		cpuRow(w, sg, base),
 		failureRow(w, sg, base)}
 	notes := []string{"the first page of 50 products (sort ID) with category and parent; " + sameness(identical) + "; the baseline runs the store's three statements (ListProducts, CategoriesByID twice)"}
 	notes = append(notes, limitedNotes(sg)...)
@@ -378,4 +396,16 @@ func startShopgraph(ctx context.Context, bin, databaseURL string) (string, func(
 		return "", nil, fmt.Errorf("second shopgraph: %w", err)
 	}
 	return url, stop, nil
+}
+
+// samples returns the first failures, each cut short, for the log.
+func samples(s *load.Stats) string {
+	var out []string
+	for _, f := range s.FailureSamples {
+		if len(f) > 200 {
+			f = f[:200] + "…"
+		}
+		out = append(out, fmt.Sprintf("%q", f))
+	}
+	return strings.Join(out, "; ")
 }
