@@ -57,6 +57,14 @@ func (h *harness) sibling(natsURL string, opts ...harnessOption) *harness {
 
 func newHarnessWith(t *testing.T, db *postgres.DB, counter *testkit.StatementCounter, rdb *redis.Client, natsURL string, opts ...harnessOption) *harness {
 	t.Helper()
+	return buildHarness(t, app.Deps{Postgres: db, Redis: rdb}, counter, natsURL, opts...)
+}
+
+// buildHarness wires an instance over deps (Log is filled in), connecting to NATS at
+// natsURL when it is set and running the background workers then.
+func buildHarness(t *testing.T, deps app.Deps, counter *testkit.StatementCounter, natsURL string, opts ...harnessOption) *harness {
+	t.Helper()
+	db, rdb := deps.Postgres, deps.Redis
 	cfg := app.Config{
 		JWTSecret:     []byte("test-secret-0123456789abcdef"),
 		Introspection: true,
@@ -70,7 +78,7 @@ func newHarnessWith(t *testing.T, db *postgres.DB, counter *testkit.StatementCou
 	for _, o := range opts {
 		o(&cfg)
 	}
-	deps := app.Deps{Postgres: db, Redis: rdb, Log: testkit.Logger(t)}
+	deps.Log = testkit.Logger(t)
 	if natsURL != "" {
 		bus, err := events.Connect(events.Config{URL: natsURL, Name: t.Name()}, deps.Log)
 		if err != nil {

@@ -486,15 +486,9 @@ func TestSecurityOversized(t *testing.T) {
 		body := `{"query":"{ products { totalCount } }","variables":{"x":"` + strings.Repeat("a", 2<<20) + `"}}`
 		start := time.Now()
 		r := h.do(http.MethodPost, "/graphql", strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("took %v", d)
-		}
-		if (r.status != http.StatusRequestEntityTooLarge && r.status != http.StatusBadRequest && r.status != http.StatusOK) ||
-			len(r.Errors) == 0 || (len(r.Data) > 0 && string(r.Data) != "null") {
-			t.Errorf("status %d data %s errors %+v", r.status, r.Data, r.Errors)
-		}
+		refused(t, "a 2 MB body", time.Since(start), r)
 		if r.status != http.StatusRequestEntityTooLarge {
-			t.Logf("a 2 MB body answers %d %q (no 413)", r.status, r.Errors[0].Message)
+			gap(t, "a 2 MB body is answered %d, want 413: api.NewHandler's http.MaxBytesHandler cuts the body, and gqlgen reports the read error as a GraphQL error", r.status)
 		}
 		if n := h.counter.Count(); n != 0 {
 			t.Errorf("the refused body ran %d statements", n)
@@ -775,7 +769,7 @@ func TestSecurityTokens(t *testing.T) {
 	if _, err := h.db.Pool.Exec(context.Background(), `DELETE FROM users WHERE email = $1`, goneEmail); err != nil {
 		t.Fatal(err)
 	}
-	for name, tok := range map[string]string{"never existed": ghostTok, "deleted": gone.token} {
+	for name, tok := range map[string]string{"never existed": ghostTok, "was deleted": gone.token} {
 		t.Run("user that "+name, func(t *testing.T) {
 			x := h.as(tok)
 			for _, q := range []struct {
