@@ -89,7 +89,9 @@ func TestAnalyticsEndToEnd(t *testing.T) {
 
 	// The funnel orders a session's steps by time, to the second: a real storefront's
 	// steps are seconds apart, and so are these.
-	at := func(ago int) string { return time.Now().Add(-time.Duration(ago) * time.Second).UTC().Format(time.RFC3339) }
+	at := func(ago int) string {
+		return time.Now().Add(-time.Duration(ago) * time.Second).UTC().Format(time.RFC3339)
+	}
 	var track struct{ TrackEvents struct{ Accepted int } }
 	h.data(`mutation($e: [TrackEventInput!]!) { trackEvents(events: $e) { accepted userErrors { message } } }`, map[string]any{"e": []any{
 		map[string]any{"type": "PRODUCT_VIEWED", "productId": p[0], "sessionId": session, "at": at(4)},

@@ -55,7 +55,7 @@ type allowList struct {
 	allowed func(ctx context.Context, hash string) (bool, error)
 }
 
-func (allowList) ExtensionName() string                  { return "ShopgraphAllowList" }
+func (allowList) ExtensionName() string                   { return "ShopgraphAllowList" }
 func (allowList) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationParameters refuses a query whose hash is not registered.

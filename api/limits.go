@@ -70,7 +70,7 @@ var (
 	_ graphql.OperationContextMutator   = limitsExtension{}
 )
 
-func (limitsExtension) ExtensionName() string                  { return "ShopgraphLimits" }
+func (limitsExtension) ExtensionName() string                   { return "ShopgraphLimits" }
 func (limitsExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationParameters refuses an over-long query before it is parsed.

@@ -55,7 +55,9 @@ func TestQueryLimits(t *testing.T) {
 	resp := h.do(http.MethodPost, "/graphql", strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
 	raw := h.rawPost(body)
 	var out struct {
-		Extensions struct{ Cost struct{ Requested, Limit int } }
+		Extensions struct {
+			Cost struct{ Requested, Limit int }
+		}
 	}
 	if err := json.Unmarshal(raw, &out); err != nil || out.Extensions.Cost.Requested != 22 || out.Extensions.Cost.Limit != 1000 {
 		t.Errorf("cost extension of a cheap query: %s (%v) %+v", raw, err, resp.Errors)

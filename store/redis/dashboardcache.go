@@ -97,12 +97,16 @@ func (d *DashboardCache) OrdersByStatus(ctx context.Context, r domain.DateRange)
 
 // RevenueByPaymentMethod answers from the cache or the reader.
 func (d *DashboardCache) RevenueByPaymentMethod(ctx context.Context, r domain.DateRange) ([]domain.MethodRevenue, error) {
-	return cached(ctx, d, func(ctx context.Context) ([]domain.MethodRevenue, error) { return d.inner.RevenueByPaymentMethod(ctx, r) }, "methods", rangeKey(r))
+	return cached(ctx, d, func(ctx context.Context) ([]domain.MethodRevenue, error) {
+		return d.inner.RevenueByPaymentMethod(ctx, r)
+	}, "methods", rangeKey(r))
 }
 
 // TopProducts answers from the cache or the reader.
 func (d *DashboardCache) TopProducts(ctx context.Context, r domain.DateRange, limit int, by domain.TopProductsBy) ([]domain.ProductSales, error) {
-	return cached(ctx, d, func(ctx context.Context) ([]domain.ProductSales, error) { return d.inner.TopProducts(ctx, r, limit, by) },
+	return cached(ctx, d, func(ctx context.Context) ([]domain.ProductSales, error) {
+		return d.inner.TopProducts(ctx, r, limit, by)
+	},
 		"top", rangeKey(r), limit, string(by))
 }
 
