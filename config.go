@@ -33,6 +33,12 @@ type config struct {
 	AllowListOnly   bool
 	MaxQueryCost    int
 	MaxQueryDepth   int
+	CostRate        float64
+	CostBurst       float64
+	RedisPrefix     string
+	NATSPrefix      string
+	NATSStream      string
+	LoaderWait      time.Duration
 	AdminAddr       string
 	OTLPEndpoint    string
 }
@@ -96,6 +102,39 @@ var settings = []setting{
 		set: func(c *config, v string) error { return positive(&c.MaxQueryCost, v) }},
 	{env: "QUERY_MAX_DEPTH", def: "12", help: "the deepest an operation's selections may nest",
 		set: func(c *config, v string) error { return positive(&c.MaxQueryDepth, v) }},
+	{env: "QUERY_COST_RATE", def: "100", help: "query cost points each caller (user or address) regains per second; 0 turns the cost rate limit off",
+		set: func(c *config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return fmt.Errorf("must be a number of points per second, 0 or more")
+			}
+			c.CostRate = f
+			return nil
+		}},
+	{env: "QUERY_COST_BURST", def: "2000", help: "query cost points each caller may spend at once",
+		set: func(c *config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 {
+				return fmt.Errorf("must be a positive number of points")
+			}
+			c.CostBurst = f
+			return nil
+		}},
+	{env: "REDIS_PREFIX", def: "sg:", help: "prefix of every Redis key, so deployments can share a server",
+		set: str(func(c *config) *string { return &c.RedisPrefix })},
+	{env: "NATS_SUBJECT_PREFIX", def: "", help: "prefix of every NATS subject (empty: order.paid, product.updated, ...)",
+		set: str(func(c *config) *string { return &c.NATSPrefix })},
+	{env: "NATS_STREAM", def: "SHOPGRAPH", help: "name of the JetStream stream of the event log",
+		set: str(func(c *config) *string { return &c.NATSStream })},
+	{env: "LOADER_WAIT", def: "1ms", help: "how long dataloaders collect keys before querying",
+		set: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("must be a positive duration such as 1ms")
+			}
+			c.LoaderWait = d
+			return nil
+		}},
 	{env: "LOG_LEVEL", def: "info", help: "debug, info, warn or error",
 		set: func(c *config, v string) error {
 			switch v {

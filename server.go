@@ -171,10 +171,10 @@ func seedDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Write
 	if bus, err := events.Connect(events.Config{URL: cfg.NATSURL, Name: "shopgraph-seed"}, log); err == nil {
 		defer bus.Close()
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := events.EnsureStream(sctx, bus.JS, events.StreamConfig{})
+		_, err := events.EnsureStream(sctx, bus.JS, events.StreamConfig{Name: cfg.NATSStream, Subjects: events.Subjects{Prefix: cfg.NATSPrefix}})
 		cancel()
 		if err == nil {
-			pub = events.NewTrackPublisher(bus.JS, events.Subjects{})
+			pub = events.NewTrackPublisher(bus.JS, events.Subjects{Prefix: cfg.NATSPrefix})
 		} else {
 			log.Warn("no demo clickstream: the event stream is not available", "err", err)
 		}
@@ -265,7 +265,7 @@ func persistedCommand(ctx context.Context, cfg config, args []string, stdout io.
 	if len(args) < 2 || args[0] != "add" {
 		return fmt.Errorf("usage: shopgraph persisted add FILE...")
 	}
-	rdb, err := redis.Open(redis.Config{URL: cfg.RedisURL, Prefix: "sg:"})
+	rdb, err := redis.Open(redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix})
 	if err != nil {
 		return err
 	}
@@ -313,6 +313,11 @@ func appConfig(cfg config) app.Config {
 		Ingest:         cfg.Ingest,
 		CORSOrigins:    cfg.CORSOrigins,
 		AllowListOnly:  cfg.AllowListOnly,
+		Subjects:       events.Subjects{Prefix: cfg.NATSPrefix},
+		StreamName:     cfg.NATSStream,
+		LoaderWait:     cfg.LoaderWait,
+		CostPerCaller:  redis.Limit{Rate: cfg.CostRate, Burst: cfg.CostBurst},
+		CostLimitOff:   cfg.CostRate == 0,
 		Limits: func() api.Limits {
 			l := api.DefaultLimits
 			l.MaxCost, l.MaxDepth = cfg.MaxQueryCost, cfg.MaxQueryDepth
@@ -364,7 +369,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := pg.Migrate(ctx, log); err != nil {
 		return err
 	}
-	rdb, err := redis.Open(redis.Config{URL: cfg.RedisURL, Prefix: "sg:"})
+	rdb, err := redis.Open(redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix})
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,8 @@ type Config struct {
 	Limits api.Limits
 	// CostPerCaller is the budget of query cost points of each caller (user or address).
 	CostPerCaller redis.Limit
+	// CostLimitOff switches the cost rate limit off (the per-operation limits stay).
+	CostLimitOff bool
 	// CheckoutPerCaller limits checkouts of each customer (or guest cart).
 	CheckoutPerCaller redis.Limit
 	// AllowListOnly runs only operations an operator registered (persisted queries).
@@ -240,7 +242,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 		},
 		Drain:            cfg.Drain,
 		Limits:           cfg.Limits,
-		CostLimiter:      costLimiter(limiter, orDefault(cfg.CostPerCaller, DefaultCostPerCaller)),
+		CostLimiter:      costLimiter(limiter, orDefault(cfg.CostPerCaller, DefaultCostPerCaller), cfg.CostLimitOff),
 		PersistedQueries: persisted,
 		AllowList:        allowList,
 		CORSOrigins:      cfg.CORSOrigins,
@@ -397,7 +399,10 @@ func orDefault(l, def redis.Limit) redis.Limit {
 }
 
 // costLimiter adapts the Redis token bucket to the API's cost limiter.
-func costLimiter(l *redis.Limiter, lim redis.Limit) api.CostLimiter {
+func costLimiter(l *redis.Limiter, lim redis.Limit, off bool) api.CostLimiter {
+	if off {
+		return nil
+	}
 	return func(ctx context.Context, key string, cost int) (time.Duration, bool, error) {
 		d, err := l.Take(ctx, key, float64(cost), lim)
 		if err != nil {

@@ -25,7 +25,10 @@ const scrapeTimeout = time.Second
 //     outbox relay's;
 //   - shopgraph_outbox_unpublished, shopgraph_outbox_oldest_age_seconds: events
 //     committed and not yet published, and how long the oldest has waited (0 when none
-//     waits), from one query per scrape.
+//     waits), from one query per scrape;
+//   - shopgraph_ingester_lag, when a runs the analytics ingester: the events of the
+//     stream it has not yet stored and acknowledged, from its consumer's state on the
+//     NATS server, once per scrape (absent until the ingester has set its consumer up).
 func (a *App) registerMetrics(reg prometheus.Registerer) error {
 	hub := a.Hub
 	cs := []prometheus.Collector{
@@ -65,25 +68,25 @@ func (a *App) registerMetrics(reg prometheus.Registerer) error {
 	if a.deps.Postgres != nil {
 		cs = append(cs, outboxLagCollector(postgres.NewOutboxStore(a.deps.Postgres).OutboxLag, a.deps.Log))
 	}
+	if a.Ingester != nil {
+		cs = append(cs, ingesterLagCollector(a.Ingester.Lag, a.deps.Log))
+	}
 	return registerAll(reg, cs...)
 }
 
-// ObserveIngester registers shopgraph_ingester_lag on a's registry: the events of the
-// stream the analytics ingester has not yet stored and acknowledged, read from lag
-// (events.Ingester.Lag) once per scrape. Whoever wires the ingester into New calls it
-// once, with the ingester's Lag; it returns an error when called twice.
-func (a *App) ObserveIngester(lag func(context.Context) (int64, error)) error {
+// ingesterLagCollector reports the ingester's backlog from lag (events.Ingester.Lag)
+// once per scrape.
+func ingesterLagCollector(lag func(context.Context) (int64, error), log *slog.Logger) prometheus.Collector {
 	desc := prometheus.NewDesc("shopgraph_ingester_lag",
 		"Events of the stream the analytics ingester has not yet stored and acknowledged.", nil, nil)
-	log := a.deps.Log
-	return registerAll(a.Telemetry.Registry, onScrape{descs: []*prometheus.Desc{desc}, collect: func(ctx context.Context, ch chan<- prometheus.Metric) {
+	return onScrape{descs: []*prometheus.Desc{desc}, collect: func(ctx context.Context, ch chan<- prometheus.Metric) {
 		n, err := lag(ctx)
 		if err != nil {
 			logScrapeError(log, "ingester lag", err)
 			return
 		}
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n))
-	}})
+	}}
 }
 
 // outboxLagCollector reports the outbox's backlog from one OutboxLag query per scrape.

@@ -60,5 +60,10 @@ func (db *DB) SeedCatalog(ctx context.Context, c seed.Catalog, now time.Time) (b
 	if err := tx.Commit(ctx); err != nil {
 		return false, fmt.Errorf("committing seed: %w", err)
 	}
+	// Fresh statistics, so the planner uses the indexes from the first query on (autovacuum
+	// may be off or late).
+	if _, err := db.Pool.Exec(ctx, `ANALYZE categories, products`); err != nil {
+		return true, fmt.Errorf("analyzing the catalog: %w", err)
+	}
 	return true, nil
 }
