@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopgraph/shopgraph/app"
+	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/events"
 	"github.com/shopgraph/shopgraph/testkit"
 )
 
@@ -141,8 +143,7 @@ func gauge(t *testing.T, reg prometheus.Gatherer, name string) (float64, bool) {
 	return 0, false
 }
 
-// TestOutboxLagMetrics checks the outbox gauges against the seeded outbox, and the
-// ingester's hook.
+// TestOutboxLagMetrics checks the outbox gauges against the seeded outbox.
 func TestOutboxLagMetrics(t *testing.T) {
 	t.Parallel()
 	db, _ := testkit.Postgres(t)
@@ -172,18 +173,56 @@ func TestOutboxLagMetrics(t *testing.T) {
 	if open, ok := gauge(t, reg, "shopgraph_subscriptions_open"); !ok || open != 0 {
 		t.Errorf("shopgraph_subscriptions_open = %v (present %v), want 0", open, ok)
 	}
-
 	if _, ok := gauge(t, reg, "shopgraph_ingester_lag"); ok {
-		t.Fatal("shopgraph_ingester_lag without an ingester")
+		t.Error("shopgraph_ingester_lag without an ingester")
 	}
-	lag := func(context.Context) (int64, error) { return 42, nil }
-	if err := a.ObserveIngester(lag); err != nil {
+}
+
+// discardWriter is an analytics store that stores nothing.
+type discardWriter struct{}
+
+func (discardWriter) Insert(context.Context, []domain.AnalyticsEvent) error { return nil }
+func (discardWriter) ExistingEventIDs(context.Context, []string) (map[string]bool, error) {
+	return map[string]bool{}, nil
+}
+
+// TestIngesterLagMetric checks that a process running the ingester reports its lag once
+// the ingester has set its consumer up.
+func TestIngesterLagMetric(t *testing.T) {
+	t.Parallel()
+	natsURL, subjects, stream := testkit.NATS(t)
+	log := testkit.Logger(t)
+	bus, err := events.Connect(events.Config{URL: natsURL, Name: t.Name()}, log)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n, ok := gauge(t, reg, "shopgraph_ingester_lag"); !ok || n != 42 {
-		t.Errorf("shopgraph_ingester_lag = %v (present %v), want 42", n, ok)
+	db, _ := testkit.Postgres(t)
+	a, err := app.New(app.Config{JWTSecret: []byte("test-secret-0123456789abcdef"), Ingest: true, Subjects: subjects, StreamName: stream},
+		app.Deps{Postgres: db, Redis: testkit.Redis(t), Bus: bus, AnalyticsWriter: discardWriter{}, Log: log})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := a.ObserveIngester(lag); err == nil {
-		t.Error("a second ObserveIngester succeeded")
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := a.Start(ctx)
+	t.Cleanup(func() {
+		cancel()
+		wait()
+		_ = bus.Close()
+	})
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(20 * time.Second)
+	for {
+		if n, ok := gauge(t, a.Telemetry.Registry, "shopgraph_ingester_lag"); ok {
+			if n != 0 {
+				t.Errorf("shopgraph_ingester_lag = %v on an empty stream, want 0", n)
+			}
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("shopgraph_ingester_lag never appeared")
+		}
 	}
 }

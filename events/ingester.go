@@ -164,7 +164,10 @@ func (cfg IngesterConfig) validate() error {
 // from a durable JetStream pull consumer shared by every replica. Each message becomes
 // rows through domain.ToAnalytics; rows are stored with AnalyticsWriter.Insert, in a
 // batch of up to BatchSize messages or whatever arrived within FlushInterval of the
-// batch's first message, and only then are the batch's messages acknowledged.
+// batch's first message, and only then are the batch's messages acknowledged. While a
+// batch is stored, the next one is read and converted, so that NATS and the store work
+// at the same time; a message that cannot be converted is parked (see
+// AnalyticsDeadLetter) and acknowledged at once, and never holds up the others.
 //
 // Every event reaches the store once: a message delivered again (after a crash between
 // insert and acknowledgement, a lost acknowledgement, or a failed insert whose outcome is

@@ -45,8 +45,11 @@ func NATS(t testing.TB) (url string, subjects events.Subjects, streamName string
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := js.DeleteStream(ctx, streamName); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			t.Errorf("testkit: deleting stream %s: %v", streamName, err)
+		// The app derives the shipping consumer's stream from the event stream's name.
+		for _, name := range []string{streamName, events.ShippingStreamName(streamName)} {
+			if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				t.Errorf("testkit: deleting stream %s: %v", name, err)
+			}
 		}
 	})
 	return url, subjects, streamName

@@ -156,7 +156,7 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		err := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id)
 			INSERT INTO orders (id, number, user_id, email, status, currency, subtotal_minor, total_minor,
 				payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key, created_at, updated_at, session_id)
-			SELECT n.id, 'SG-' || lpad(n.id::text, 6, '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9, $10 FROM n
+			SELECT n.id, 'SG-' || lpad(n.id::text, greatest(6, length(n.id::text)), '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9, $10 FROM n
 			ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
 			RETURNING id`,
 			userID, r.Email, domain.DefaultCurrency, string(r.PaymentMethod), address, r.Cart.ID,
