@@ -118,7 +118,14 @@ func TestAnalyticsEndToEnd(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		admin.data(dashboardQuery, vars, &d)
-		if s := d.Dashboard.Summary; s != nil && s.Orders == 1 && d.Dashboard.ConversionFunnel != nil && d.Dashboard.ConversionFunnel.Steps[3].Sessions == 1 {
+		// Everything is in once the cancellation is: it is the last event written.
+		cancelled := 0
+		for _, c := range d.Dashboard.OrdersByStatus {
+			if c.Status == "CANCELLED" {
+				cancelled = c.Count
+			}
+		}
+		if s := d.Dashboard.Summary; s != nil && s.Orders == 1 && cancelled == 1 && d.Dashboard.ConversionFunnel != nil && d.Dashboard.ConversionFunnel.Steps[3].Sessions == 1 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -400,7 +400,7 @@ func TestCategoryTree(t *testing.T) {
 // what it proves is that every edge goes through a loader, which must not depend on how
 // quickly a machine busy with the race detector schedules a hundred goroutines.
 func TestNoNPlusOne(t *testing.T) {
-	h := newHarness(t, func(c *app.Config) { c.LoaderWait = 150 * time.Millisecond })
+	h := newHarness(t, func(c *app.Config) { c.LoaderWait = 500 * time.Millisecond })
 	q := `query($n: Int) { products(first: $n, sort: {key: NAME}) { nodes { name category { name parent { name parent { name } } } } } }`
 	count := func(n int) int64 {
 		var out struct {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -179,14 +180,48 @@ func FuzzHTTPRequest(f *testing.F) {
 // productSortKeys are the sort keys a client may send.
 var productSortKeys = []string{"RELEVANCE", "PRICE", "NAME", "CREATED_AT", "BEST_SELLING", "ID"}
 
-// filterKnownBug returns why the inputs hit a known bug (reported by the security suite),
-// or "" when they do not; SHOPGRAPH_STRICT=1 reports none, so the fuzzer finds them.
-func filterKnownBug(query string) string {
+// filterKnownBug returns why the inputs hit a known bug, or "" when they do not;
+// SHOPGRAPH_STRICT=1 reports none, so that the seeds below reproduce them.
+func filterKnownBug(query, cursor string) string {
 	if strictGaps {
 		return ""
 	}
 	if strings.ContainsRune(query, 0) && strings.TrimSpace(query) != "" {
 		return "a NUL byte in filter.query reaches Postgres (see TestSecurityInjection)"
+	}
+	raw, err := base64RawURL(cursor)
+	if err != nil {
+		return ""
+	}
+	var c struct{ S, V string }
+	if json.Unmarshal([]byte(raw), &c) != nil {
+		return ""
+	}
+	if why := forgedCursorBug(c.S, c.V, strings.TrimSpace(query) != ""); why != "" {
+		return why + " (see TestSecurityForgedCursors)"
+	}
+	return ""
+}
+
+// forgedCursorBug tells whether a cursor value of the sort key passes
+// domain.ProductSortKey.ValidCursorValue but fails the SQL cast of store/postgres'
+// listing, and why.
+func forgedCursorBug(sort, value string, hasQuery bool) string {
+	switch sort {
+	case "CREATED_AT", domain.OrderCursorSort:
+		if strings.Contains(value, ",") || !strings.HasSuffix(value, "Z") {
+			return "a CREATED_AT cursor with a comma before its fraction, or a UTC offset Postgres refuses"
+		}
+	case "RELEVANCE":
+		if !hasQuery {
+			if _, err := strconv.ParseInt(value, 10, 64); err != nil {
+				return "a RELEVANCE cursor without a search query is cast to bigint"
+			}
+			return ""
+		}
+		if f, err := strconv.ParseFloat(value, 64); err == nil && f != 0 && float32(f) == 0 {
+			return "a RELEVANCE cursor that underflows real"
+		}
 	}
 	return ""
 }
@@ -216,17 +251,26 @@ func FuzzProductFilter(f *testing.F) {
 		{sort: 1, first: 5, after: cursor("PRICE", "-9223372036854775808", 1)},
 		{sort: 0, first: 5, after: cursor("RELEVANCE", "0", 1)},
 		{query: "garden", sort: 0, first: 5, after: cursor("RELEVANCE", "0.0607927", 12)},
+		{sort: 0, first: 5, after: cursor("RELEVANCE", "1.5", 1)},
+		{query: "garden", sort: 0, first: 5, after: cursor("RELEVANCE", "1e-50", 12)},
+		{query: "garden", sort: 0, first: 5, after: cursor("RELEVANCE", "3.4e38", 12), backward: true},
+		{sort: 3, first: 5, after: cursor("CREATED_AT", "0001-01-01T00:00:00+23:59", 12)},
+		{sort: 3, first: 5, after: cursor("CREATED_AT", "9999-12-31T23:59:59.999999999-23:59", 12)},
+		{sort: 2, first: 5, after: cursor("NAME", "\u202e\ufffd", 12)},
 		{minPrice: "abc", first: 5},
 		{minPrice: "99999999999.99", maxPrice: "0.01", first: 101},
 		{category: "UHJvZHVjdDox", first: -1},
 		{query: strings.Repeat("x", 201)},
 		{query: "ünïcødé ☃"},
+		// Known bugs, skipped unless SHOPGRAPH_STRICT is set.
+		{query: "a\x00b", first: 5},
+		{sort: 3, first: 5, after: cursor("CREATED_AT", "2026-01-02T03:04:05,000006Z", 9)},
 	} {
 		f.Add(s.query, s.minPrice, s.maxPrice, s.category, s.after, s.sort, s.inStock, s.reverse, s.backward, s.first)
 	}
 	fh := newFuzzHarness(f)
 	f.Fuzz(func(t *testing.T, query, minPrice, maxPrice, category, after string, sort, inStock uint8, reverse, backward bool, first int8) {
-		if why := filterKnownBug(query); why != "" {
+		if why := filterKnownBug(query, after); why != "" {
 			t.Skip(why)
 		}
 		filter := map[string]any{}

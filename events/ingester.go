@@ -28,7 +28,7 @@ import (
 // the events stream's filters: the ingester must never read back what it parked (it would
 // park it again, for ever), and a parked message is not a shop event. It is stored in a
 // small stream of the ingester's own (IngesterConfig.DeadLetterStream), which the ingester
-// creates, so that an operator can inspect it and publish it again once fixed. Parked
+// creates when it first parks a message, so that an operator can inspect it and publish it again once fixed. Parked
 // messages carry the same headers as parked shipping messages (HeaderDeadReason and
 // the others), and the Nats-* headers of the original are dropped.
 const (
@@ -111,8 +111,8 @@ type IngesterConfig struct {
 	// Subjects.For(AnalyticsDeadLetter). It must not be captured by the events stream.
 	DeadLetterSubject string
 	// DeadLetterStream names the stream that stores parked messages; empty means Stream
-	// followed by "_ANALYTICS_DEAD". The ingester creates it, capturing DeadLetterSubject
-	// only, and keeps parked messages for DefaultMaxAge.
+	// followed by "_ANALYTICS_DEAD". The ingester creates it when it first parks a
+	// message, capturing DeadLetterSubject only, and keeping messages for DefaultMaxAge.
 	DeadLetterStream string
 }
 
@@ -192,7 +192,11 @@ type Ingester struct {
 	cfg IngesterConfig
 	log *slog.Logger
 
-	running      atomic.Bool
+	running atomic.Bool
+	// deadLetterReady is set once the dead-letter stream was ensured; Run's goroutine
+	// alone reads and writes it.
+	deadLetterReady bool
+
 	rows         atomic.Int64
 	batches      atomic.Int64
 	acked        atomic.Int64
@@ -260,7 +264,7 @@ func (in *Ingester) Lag(ctx context.Context) (int64, error) {
 }
 
 // Run ingests until ctx ends, then returns nil once everything it started has stopped.
-// It creates the dead-letter stream and the durable consumer, retrying with a back-off
+// It creates or updates the durable consumer, retrying with a back-off
 // (100 ms doubling up to 5 s) while NATS does not answer or the events stream does not
 // exist yet, and sets them up again when pulling fails. When ctx ends, Run stops at once:
 // it neither stores nor acknowledges what it holds, and those messages are delivered
@@ -427,9 +431,7 @@ func (l *ingestLoop) run(ctx context.Context) error {
 				_ = m.Nak()
 				continue
 			}
-			if !l.add(ctx, m) {
-				l.cons = nil // parking failed: ensure the dead-letter stream again
-			}
+			l.add(ctx, m)
 		case r := <-l.results:
 			l.attempting = false
 			if r.err != nil {
@@ -601,9 +603,9 @@ func (l *ingestLoop) stop() {
 	}
 }
 
-// add converts m and appends it to the batch being filled, or parks it. It returns false
-// when parking failed; then m was handed back for a later delivery.
-func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) bool {
+// add converts m and appends it to the batch being filled, or parks it (when parking
+// fails, m is handed back for a later delivery).
+func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) {
 	in, b := l.in, l.next
 	var seq, delivered uint64 = 0, 1
 	if meta, err := m.Metadata(); err == nil {
@@ -611,7 +613,8 @@ func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) bool {
 	}
 	rows, reason := in.convert(m)
 	if reason != "" {
-		return in.parkAndAck(ctx, m, seq, reason)
+		in.parkAndAck(ctx, m, seq, reason)
+		return
 	}
 	if len(b.msgs) == 0 {
 		b.first = time.Now()
@@ -623,7 +626,6 @@ func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) bool {
 	b.msgs = append(b.msgs, m)
 	b.rows = append(b.rows, rows...)
 	b.ends = append(b.ends, len(b.rows))
-	return true
 }
 
 // The range of times analytics can store (ClickHouse's DateTime): an event outside it
@@ -667,8 +669,8 @@ func (in *Ingester) convert(m jetstream.Msg) ([]domain.AnalyticsEvent, string) {
 }
 
 // parkAndAck parks m and acknowledges it. When parking fails, it hands m back for a
-// delivery a second later and returns false.
-func (in *Ingester) parkAndAck(ctx context.Context, m jetstream.Msg, seq uint64, reason string) bool {
+// delivery a second later.
+func (in *Ingester) parkAndAck(ctx context.Context, m jetstream.Msg, seq uint64, reason string) {
 	log := in.log.With("subject", m.Subject(), "seq", seq, "reason", reason)
 	pctx, cancel := context.WithTimeout(ctx, ingestParkTimeout)
 	defer cancel()
@@ -676,7 +678,7 @@ func (in *Ingester) parkAndAck(ctx context.Context, m jetstream.Msg, seq uint64,
 		in.failures.Add(1)
 		log.Warn("parking an unusable analytics message failed; it will come back", "err", err)
 		_ = m.NakWithDelay(time.Second)
-		return false
+		return
 	}
 	in.parked.Add(1)
 	log.Warn("analytics message parked", "dead_letter", in.cfg.DeadLetterSubject)
@@ -685,7 +687,6 @@ func (in *Ingester) parkAndAck(ctx context.Context, m jetstream.Msg, seq uint64,
 		// within its duplicate window).
 		log.Warn("acknowledging a parked analytics message failed", "err", err)
 	}
-	return true
 }
 
 // park publishes a copy of m on the dead-letter subject, with the reason, and waits for
@@ -705,12 +706,39 @@ func (in *Ingester) park(ctx context.Context, m jetstream.Msg, seq uint64, reaso
 	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
 		dead.Header.Set(HeaderDeadMsgID, headerValue(id))
 	}
+	if !in.deadLetterReady {
+		if err := in.ensureDeadLetterStream(ctx); err != nil {
+			return err
+		}
+		in.deadLetterReady = true
+	}
 	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(in.cfg.DeadLetterStream)}
 	if seq != 0 {
 		opts = append(opts, jetstream.WithMsgID("analytics-dead-"+in.cfg.Stream+"-"+strconv.FormatUint(seq, 10)))
 	}
 	if _, err := in.js.PublishMsg(ctx, dead, opts...); err != nil {
+		in.deadLetterReady = false // deleted meanwhile, say: ensure it again next time
 		return fmt.Errorf("parking on %s: %w", dead.Subject, err)
+	}
+	return nil
+}
+
+// ensureDeadLetterStream creates the stream of parked messages, or updates it to the
+// configuration, when the first message is parked: an ingester that never parks
+// anything leaves no stream behind.
+func (in *Ingester) ensureDeadLetterStream(ctx context.Context) error {
+	_, err := in.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        in.cfg.DeadLetterStream,
+		Description: "analytics events the ingester could not use, with the reason",
+		Subjects:    []string{in.cfg.DeadLetterSubject},
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      DefaultMaxAge,
+		Duplicates:  DuplicateWindow,
+	})
+	if err != nil {
+		return fmt.Errorf("ensuring dead-letter stream %s: %w", in.cfg.DeadLetterStream, err)
 	}
 	return nil
 }
@@ -798,24 +826,11 @@ func (b *ingestBatch) span(i int) (start, end int) {
 	return start, b.ends[i]
 }
 
-// setUp ensures the dead-letter stream and the durable consumer on the events stream.
+// setUp ensures the durable consumer on the events stream.
 func (in *Ingester) setUp(ctx context.Context) (jetstream.Consumer, error) {
 	ctx, cancel := context.WithTimeout(ctx, ingestSetUpTimeout)
 	defer cancel()
 	cfg := in.cfg
-	_, err := in.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        cfg.DeadLetterStream,
-		Description: "analytics events the ingester could not use, with the reason",
-		Subjects:    []string{cfg.DeadLetterSubject},
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		Storage:     jetstream.FileStorage,
-		MaxAge:      DefaultMaxAge,
-		Duplicates:  DuplicateWindow,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ensuring dead-letter stream %s: %w", cfg.DeadLetterStream, err)
-	}
 	cons, err := in.js.CreateOrUpdateConsumer(ctx, cfg.Stream, jetstream.ConsumerConfig{
 		Durable:       cfg.Durable,
 		Description:   "shopgraph: copies the events into the analytics store",

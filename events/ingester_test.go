@@ -448,6 +448,10 @@ func TestIngesterBatchesBySize(t *testing.T) {
 	if in.LastBatchLatency() <= 0 || in.LastInsertDuration() <= 0 {
 		t.Errorf("LastBatchLatency %v, LastInsertDuration %v; want both positive", in.LastBatchLatency(), in.LastInsertDuration())
 	}
+	// Nothing parked, no dead-letter stream.
+	if _, err := f.bus.JS.Stream(f.ctx, f.cfg.DeadLetterStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Errorf("dead-letter stream: %v, want it not created", err)
+	}
 }
 
 func TestIngesterBatchesByTime(t *testing.T) {
@@ -685,6 +689,21 @@ func TestIngesterParksMalformedMessages(t *testing.T) {
 	}
 	if in.Acked() != 2 || in.Failures() != 0 {
 		t.Errorf("Acked, Failures = %d, %d; want 2, 0", in.Acked(), in.Failures())
+	}
+
+	// The dead-letter stream deleted under it, the ingester creates it again.
+	if err := f.bus.JS.DeleteStream(f.ctx, f.cfg.DeadLetterStream); err != nil {
+		t.Fatalf("DeleteStream: %v", err)
+	}
+	m := paidEvent(200).message(f.subjects)
+	m.Data = []byte("not json")
+	f.publishMsg(m)
+	eventually(t, 20*time.Second, "the message is parked in a new dead-letter stream", func() bool {
+		return in.Parked() == int64(len(bad))+1
+	})
+	f.waitDrained()
+	if dead, err := f.bus.JS.Stream(f.ctx, f.cfg.DeadLetterStream); err != nil || dead.CachedInfo().State.Msgs != 1 {
+		t.Errorf("dead-letter stream after it was deleted: %v", err)
 	}
 }
 

@@ -36,6 +36,14 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if _, ok := gqlErr.Extensions["code"]; ok {
 			return gqlErr
 		}
+		// gqlgen's own refusals of a request (a persisted-query hash that does not match
+		// its query, a malformed extension) arrive as bare gqlerrors with no cause and no
+		// path: they are the client's doing, not ours.
+		var ge *gqlerror.Error
+		if errors.As(err, &ge) && ge.Err == nil && len(ge.Path) == 0 {
+			setExtension(gqlErr, "code", string(domain.CodeBadUserInput))
+			return gqlErr
+		}
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			gqlErr.Message = "request cancelled or timed out"
 			setExtension(gqlErr, "code", "CANCELLED")
