@@ -31,8 +31,11 @@ mkdir -p "$OUT"
 PG=${BENCH_PG:-postgres://shopgraph:shopgraph@127.0.0.1:5432}
 DB=${BENCH_DATABASE:-shopgraph_bench}
 export DATABASE_URL="$PG/$DB?sslmode=disable"
-# shopgraph's configuration has no Redis key prefix or NATS subject prefix setting: the
-# bench gets a Redis database number of its own and the default NATS subjects.
+# The bench gets a Redis database number of its own and the default NATS subjects (its
+# order-tracking tap listens on them). One load generator on one address would exhaust a
+# caller's query-cost budget at once: the bench measures with the cost rate limit off
+# (the per-operation limits stay on).
+export QUERY_COST_RATE=0
 export REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}
 export CLICKHOUSE_URL=${BENCH_CLICKHOUSE_URL:-clickhouse://default:@127.0.0.1:9000/shopgraph_bench}
 export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
