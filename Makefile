@@ -29,6 +29,26 @@ test: services test-chdb ## bring up the servers and run every test (race detect
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
+# Plain `go test` (and so `make test`) runs every fuzz target on its seed corpus and on the
+# failing inputs saved under its package's testdata/fuzz/. `make fuzz` explores: each
+# target for FUZZTIME, one after the other, against the real servers; a failing input is
+# saved under testdata/fuzz/ (commit it with the fix, as a regression case). It goes on
+# after a failure and lists the failed targets at the end.
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: services ## run every fuzz target for FUZZTIME (default 30s), one after the other
+	@failed=""; \
+	for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		grep -qs '^func Fuzz' $$dir/*_test.go || continue; \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || failed="$$failed $$pkg.$$target"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi; echo "fuzz: every target passed"
+
 .PHONY: test-chdb
 test-chdb: ## run the ClickHouse migrations and dashboard queries on a current ClickHouse (chdb, npm; cached outside the checkout)
 	node scripts/chdb-check.mjs

@@ -27,10 +27,11 @@ import (
 // ("deadletter.analytics" under the subject prefix). That subject is deliberately outside
 // the events stream's filters: the ingester must never read back what it parked (it would
 // park it again, for ever), and a parked message is not a shop event. It is stored in a
-// small stream of the ingester's own (IngesterConfig.DeadLetterStream), which the ingester
-// creates when it first parks a message, so that an operator can inspect it and publish it again once fixed. Parked
-// messages carry the same headers as parked shipping messages (HeaderDeadReason and
-// the others), and the Nats-* headers of the original are dropped.
+// small stream of the ingester's own (IngesterConfig.DeadLetterStream), which the
+// ingester creates when it first parks a message, so that an operator can inspect it and
+// publish it again once fixed. Parked messages carry the same headers as parked shipping
+// messages (HeaderDeadReason and the others), and the Nats-* headers of the original are
+// dropped.
 const (
 	// AnalyticsDeadLetter is where messages the ingester cannot use are parked.
 	AnalyticsDeadLetter = "deadletter.analytics"
@@ -154,7 +155,8 @@ func (cfg IngesterConfig) validate() error {
 	}
 	for _, f := range cfg.Subjects.Filters() {
 		if filterMatches(f, cfg.DeadLetterSubject) {
-			return fmt.Errorf("analytics ingester: dead-letter subject %s is captured by the events stream (%s): the ingester would read back what it parks", cfg.DeadLetterSubject, f)
+			return fmt.Errorf("analytics ingester: dead-letter subject %s is captured by the events stream (%s): "+
+				"the ingester would read back what it parks", cfg.DeadLetterSubject, f)
 		}
 	}
 	return nil
@@ -264,11 +266,12 @@ func (in *Ingester) Lag(ctx context.Context) (int64, error) {
 }
 
 // Run ingests until ctx ends, then returns nil once everything it started has stopped.
-// It creates or updates the durable consumer, retrying with a back-off
-// (100 ms doubling up to 5 s) while NATS does not answer or the events stream does not
-// exist yet, and sets them up again when pulling fails. When ctx ends, Run stops at once:
-// it neither stores nor acknowledges what it holds, and those messages are delivered
-// again after AckWait, to be checked against the store.
+// It creates or updates the durable consumer, retrying with a back-off (100 ms doubling
+// up to 5 s) while NATS does not answer or the events stream does not exist yet, and sets
+// it up again when pulling fails. When ctx ends, Run cancels the insert in progress,
+// waits for its open pull request to end (within a second), and returns: it neither
+// stores nor acknowledges what it holds, and those messages are delivered again after
+// AckWait, to be checked against the store.
 //
 // Run returns an error at once for a configuration that cannot work: an invalid durable
 // name, or a dead-letter subject that the events stream captures. Run must not be called

@@ -17,8 +17,10 @@ const (
 	// (the analytics ingester) to come back from a long outage.
 	DefaultMaxAge = 7 * 24 * time.Hour
 	// DuplicateWindow is how long the stream remembers message ids, so that the relay's
-	// retries of one event within it are stored once.
-	DuplicateWindow = 2 * time.Minute
+	// retries of one event within it are stored once. The analytics table counts each
+	// event once only if its duplicates arrive within the window (or as redeliveries), so
+	// it is generous; its cost is the server's memory for one id per event published in it.
+	DuplicateWindow = 15 * time.Minute
 )
 
 // StreamConfig describes the events stream.
