@@ -136,6 +136,11 @@ func (cfg IngesterConfig) withDefaults() IngesterConfig {
 	if cfg.InsertTimeout <= 0 {
 		cfg.InsertTimeout = DefaultIngestInsertTimeout
 	}
+	// An insert must end before its messages can be delivered again: a redelivery checked
+	// against the store while the first insert is still running would be stored twice.
+	if cfg.InsertTimeout >= cfg.AckWait {
+		cfg.InsertTimeout = cfg.AckWait / 2
+	}
 	if cfg.DeadLetterSubject == "" {
 		cfg.DeadLetterSubject = cfg.Subjects.For(AnalyticsDeadLetter)
 	}

@@ -213,7 +213,9 @@ func runIngester(t *testing.T, in *events.Ingester) (stop func()) {
 func TestIngesterClickHouseCrashBetweenInsertAndAck(t *testing.T) {
 	checkGoroutines(t)
 	f := newCHIngestFixture(t)
-	f.cfg.BatchSize, f.cfg.FlushInterval, f.cfg.AckWait = 100, 500*time.Millisecond, time.Second
+	// AckWait must outlast an insert, as in production (2 min against a 1 min insert
+	// budget): on a machine loaded by the race detector an insert can take a second.
+	f.cfg.BatchSize, f.cfg.FlushInterval, f.cfg.AckWait = 100, 500*time.Millisecond, 5*time.Second
 	store := clickhouse.NewAnalyticsStore(f.db)
 	f.publish(250)
 

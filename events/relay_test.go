@@ -565,7 +565,7 @@ func TestEnsureStream(t *testing.T) {
 		}
 		cfg := st.CachedInfo().Config
 		if cfg.Name != name || cfg.Storage != jetstream.FileStorage || cfg.MaxAge != events.DefaultMaxAge ||
-			cfg.Duplicates != 2*time.Minute || cfg.Replicas != 1 || !reflect.DeepEqual(cfg.Subjects, subjects.Filters()) {
+			cfg.Duplicates != events.DuplicateWindow || cfg.Replicas != 1 || !reflect.DeepEqual(cfg.Subjects, subjects.Filters()) {
 			t.Errorf("stream config %+v", cfg)
 		}
 	}

@@ -341,8 +341,13 @@ func (s *CartStore) CreateCart(ctx context.Context, userID int64) (domain.Cart, 
 		return domain.Cart{}, err
 	}
 	if status(res) == "taken" {
-		// 128 random bits do not collide; a collision means broken randomness.
-		return domain.Cart{}, fmt.Errorf("creating cart: the new cart id is already in use")
+		// 128 random bits do not collide: the cart is this call's own, created by an
+		// attempt whose answer was lost. It is returned as made.
+		c, err := s.Cart(ctx, id)
+		if err != nil || c.UserID != userID {
+			return domain.Cart{}, fmt.Errorf("creating cart: the new cart id is already in use")
+		}
+		return c, nil
 	}
 	return cartReply("creating cart", res)
 }

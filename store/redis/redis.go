@@ -34,10 +34,12 @@ func Open(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("parsing redis url: %w", err)
 	}
 	opts.DialTimeout = time.Second
-	opts.ReadTimeout = 500 * time.Millisecond
-	opts.WriteTimeout = 500 * time.Millisecond
+	opts.ReadTimeout = time.Second
+	opts.WriteTimeout = time.Second
 	opts.PoolTimeout = time.Second
-	opts.MaxRetries = 1
+	// No automatic retries: a command whose answer timed out may have run, and the cart
+	// and session scripts must not run twice (a retried add would add twice).
+	opts.MaxRetries = -1
 	// One dial attempt per try: a dead server should fail a request in well under a
 	// second, not after the client's own backoff loop.
 	opts.DialerRetries = 1
