@@ -211,6 +211,11 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 func streaming(drain context.Context, next http.Handler) http.Handler {
 	plain := statusForJSON(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBodyBytes {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{
+				"message": "the request body is too large", "extensions": map[string]any{"code": "REQUEST_TOO_LARGE"}}}})
+			return
+		}
 		if r.Header.Get("Upgrade") == "" && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			plain.ServeHTTP(w, r)
 			return

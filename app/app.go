@@ -456,7 +456,9 @@ type limit struct {
 func (l limit) Allow(ctx context.Context, key string) error {
 	d, err := l.l.Take(ctx, key, 1, l.lim)
 	if err != nil {
-		return err
+		// A limit that cannot be checked refuses rather than lets an attacker through
+		// unmetered: what it guards (sign-in, checkout, tracking) needs Redis anyway.
+		return fmt.Errorf("%w: %w", domain.Errorf(domain.CodeServiceUnavailable, "this action is unavailable right now; try again shortly"), err)
 	}
 	if !d.Allowed {
 		return redis.RateLimited(d)

@@ -71,22 +71,32 @@ func (k ProductSortKey) Valid() bool {
 // number for RELEVANCE, and any text for NAME. Stores produce values in these forms.
 func (k ProductSortKey) ValidCursorValue(v string) bool {
 	switch k {
-	case SortPrice, SortBestSelling, SortID, SortStock:
+	case SortPrice, SortBestSelling, SortID:
 		_, err := strconv.ParseInt(v, 10, 64)
 		return err == nil
+	case SortStock:
+		_, err := strconv.ParseInt(v, 10, 32)
+		return err == nil
 	case SortCreatedAt:
-		t, err := time.Parse(time.RFC3339Nano, v)
-		return err == nil && t.Year() >= 1
+		// Exactly the form stores write: UTC, microseconds. Anything looser (a comma
+		// before the fraction, an offset) is read differently by the database.
+		t, err := time.Parse(CursorTimeLayout, v)
+		return err == nil && t.Year() >= 1 && t.Format(CursorTimeLayout) == v
 	case SortRelevance:
-		// Plain decimal notation only: Go also parses hex floats and "inf", which the
-		// database does not.
-		f, err := strconv.ParseFloat(v, 32)
-		return err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && strings.Trim(v, "0123456789.eE+-") == ""
+		// Plain decimal notation only, within the range of a 4-byte float: Go also
+		// parses hex floats and "inf", and the database refuses underflows.
+		f, err := strconv.ParseFloat(v, 64)
+		return err == nil && strings.Trim(v, "0123456789.eE+-") == "" &&
+			(f == 0 || (math.Abs(f) >= 1e-30 && math.Abs(f) <= 1e30))
 	case SortName:
 		return utf8.ValidString(v) && !strings.ContainsRune(v, 0)
 	}
 	return false
 }
+
+// CursorTimeLayout is the form of time values in cursors: UTC with microseconds, as the
+// database keeps them.
+const CursorTimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // MaxSearchQueryLength caps the full-text query a client may send.
 const MaxSearchQueryLength = 200
@@ -108,8 +118,8 @@ type ProductFilter struct {
 
 // Validate returns a BAD_USER_INPUT error naming the offending field of filter.
 func (f ProductFilter) Validate() error {
-	if len(f.Query) > MaxSearchQueryLength {
-		return FieldError([]string{"filter", "query"}, "query is longer than %d characters", MaxSearchQueryLength)
+	if len(f.Query) > MaxSearchQueryLength || !validText(f.Query) {
+		return FieldError([]string{"filter", "query"}, "query must be at most %d characters of text", MaxSearchQueryLength)
 	}
 	if f.MinPrice != nil && *f.MinPrice < 0 {
 		return FieldError([]string{"filter", "minPrice"}, "minPrice must not be negative")

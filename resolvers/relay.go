@@ -32,7 +32,9 @@ func decodeAnyID(gid string) (typ string, id int64, ok bool) {
 		return "", 0, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(gid)
-	if err != nil {
+	// One spelling per id: base64 ignores line breaks and the unused bits of the last
+	// character, so an id is accepted only as it would be encoded.
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != gid {
 		return "", 0, false
 	}
 	typ, num, found := strings.Cut(string(raw), ":")

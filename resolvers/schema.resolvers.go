@@ -320,6 +320,9 @@ func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID string, l
 	if err != nil {
 		return cartPayload(c, err)
 	}
+	if len(lines) > domain.MaxCartLines {
+		return cartFailure([]string{"lines"}, "BAD_USER_INPUT", "too many lines at once"), nil
+	}
 	ids := make([]string, len(lines))
 	for i, l := range lines {
 		ids[i] = l.ID
@@ -343,6 +346,9 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 	c, err := r.visibleCart(ctx, cartID)
 	if err != nil {
 		return cartPayload(c, err)
+	}
+	if len(lineIds) > domain.MaxCartLines {
+		return cartFailure([]string{"lineIds"}, "BAD_USER_INPUT", "too many lines at once"), nil
 	}
 	pids, uerrs := lineProductIDs(lineIds, "lineIds")
 	if len(uerrs) > 0 {
@@ -725,6 +731,9 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 		}
 		f.From, f.To = filter.From, filter.To
 		if filter.CustomerEmail != nil {
+			if len(*filter.CustomerEmail) > domain.MaxEmailLength || !validText(*filter.CustomerEmail) {
+				return nil, domain.FieldError([]string{"filter", "customerEmail"}, "customerEmail must be an email address")
+			}
 			f.Email = domain.NormalizeEmail(*filter.CustomerEmail)
 		}
 	}

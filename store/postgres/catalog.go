@@ -102,6 +102,9 @@ func productSort(key domain.ProductSortKey, hasQuery bool) sortSpec {
 		if hasQuery {
 			return sortSpec{expr: "ts_rank(p.search, websearch_to_tsquery('english', @query))", cast: "real", desc: true}
 		}
+		// Without a query every rank is equal: the order is by id, and cursors still
+		// carry a rank that reads back as one.
+		return sortSpec{expr: "0::real", cast: "real"}
 	}
 	return sortSpec{expr: "0::bigint", cast: "bigint"}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/shopgraph/shopgraph/domain"
 )
@@ -204,8 +205,13 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		created := orderEvent(order, domain.StatusEvent{Sequence: 1, Status: domain.StatusPending, At: order.CreatedAt})
 		return WriteOutbox(ctx, tx, stamp(append([]domain.Event{created}, evs...), order.CreatedAt)...)
 	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == "orders_user_id_fkey" {
+		// A valid token of an account that no longer exists.
+		return domain.Order{}, false, domain.Errorf(domain.CodeUnauthenticated, "the account behind this token no longer exists")
+	}
 	if err != nil {
-		return domain.Order{}, false, err
+		return domain.Order{}, false, translateTx(err, "placing order")
 	}
 	return order, existing, nil
 }
@@ -400,7 +406,7 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		return WriteOutbox(ctx, tx, stamp(evs, ev.At)...)
 	})
 	if err != nil {
-		return domain.Order{}, domain.StatusEvent{}, err
+		return domain.Order{}, domain.StatusEvent{}, translateTx(err, "changing order status")
 	}
 	return order, ev, nil
 }

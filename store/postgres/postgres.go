@@ -3,6 +3,8 @@
 package postgres
 
 import (
+	"io"
+	"net"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -122,7 +124,38 @@ func translate(err error, what string) error {
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return domain.Errorf(domain.CodeConflict, "%s already exists", what)
 	}
+	if unreachable(err) {
+		return fmt.Errorf("%w: %s: %w", domain.Errorf(domain.CodeServiceUnavailable, "the database is unavailable right now; try again shortly"), what, err)
+	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// translateTx passes business and domain errors from a transaction through and
+// translates the driver's (a failed begin or commit) as translate does.
+func translateTx(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var de *domain.Error
+	var be *domain.BusinessError
+	if errors.As(err, &de) || errors.As(err, &be) {
+		return err
+	}
+	return translate(err, what)
+}
+
+// unreachable reports whether err says the database could not be reached or the
+// connection broke, rather than that a statement failed.
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Admin shutdown, crash recovery, too many connections: the server is going away.
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" || pgErr.Code == "53300"
+	}
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err)
 }
 
 // SchemaVersion returns a digest of the embedded migrations: it changes whenever a

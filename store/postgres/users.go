@@ -53,7 +53,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u domain.NewUser, passwordHa
 		})
 	})
 	if err != nil {
-		return domain.User{}, err
+		return domain.User{}, translateTx(err, "creating user")
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -163,7 +164,7 @@ func (s *Sessions) Issue(ctx context.Context, userID int64) (token string, err e
 	uid := strconv.FormatInt(userID, 10)
 	keys := []string{s.c.Key("rt", hash), s.c.Key("rtfam", fam), s.c.Key("rtuser", uid)}
 	if err := issueScript.Run(ctx, s.c.RDB, keys, hash, fam, uid, s.ttl.Milliseconds(), s.c.prefix).Err(); err != nil {
-		return "", fmt.Errorf("issuing refresh token: %w", err)
+		return "", sessionsUnavailable(ctx, "issuing refresh token", err)
 	}
 	return token, nil
 }
@@ -188,7 +189,7 @@ func (s *Sessions) Rotate(ctx context.Context, token string) (userID int64, newT
 	keys := []string{s.c.Key("rt", hash), s.c.Key("rt", newHash)}
 	res, err := rotateScript.Run(ctx, s.c.RDB, keys, newHash, s.ttl.Milliseconds(), s.c.prefix).Slice()
 	if err != nil {
-		return 0, "", fmt.Errorf("rotating refresh token: %w", err)
+		return 0, "", sessionsUnavailable(ctx, "rotating refresh token", err)
 	}
 	status, _ := res[0].(int64)
 	if status != 1 {
@@ -225,7 +226,7 @@ func (s *Sessions) Revoke(ctx context.Context, token string) error {
 func (s *Sessions) RevokeUser(ctx context.Context, userID int64) error {
 	key := s.c.Key("rtuser", strconv.FormatInt(userID, 10))
 	if err := revokeUserScript.Run(ctx, s.c.RDB, []string{key}, s.c.prefix).Err(); err != nil {
-		return fmt.Errorf("revoking sessions of user %d: %w", userID, err)
+		return sessionsUnavailable(ctx, fmt.Sprintf("revoking sessions of user %d", userID), err)
 	}
 	return nil
 }
@@ -260,4 +261,15 @@ func randomHex(n int) (string, error) {
 		return "", fmt.Errorf("reading random bytes: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// sessionsUnavailable reports a Redis that cannot be reached as SERVICE_UNAVAILABLE (sign-in
+// cannot complete without it), keeping the cause for the logs; other failures stay
+// internal.
+func sessionsUnavailable(ctx context.Context, op string, err error) error {
+	var reply goredis.Error
+	if ctx.Err() != nil || (errors.As(err, &reply) && !refusesService(err)) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return fmt.Errorf("%w: %s: %w", domain.Errorf(domain.CodeServiceUnavailable, "sign-in is unavailable right now; try again shortly"), op, err)
 }
