@@ -3,16 +3,16 @@
 package postgres
 
 import (
-	"io"
-	"net"
 	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
