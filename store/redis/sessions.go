@@ -216,7 +216,7 @@ func (s *Sessions) Revoke(ctx context.Context, token string) error {
 		return nil
 	}
 	if err := revokeScript.Run(ctx, s.c.RDB, []string{s.c.Key("rt", hash)}, s.c.prefix).Err(); err != nil {
-		return fmt.Errorf("revoking refresh token: %w", err)
+		return sessionsUnavailable(ctx, "revoking refresh token", err)
 	}
 	return nil
 }
