@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/events"
 	"github.com/shopgraph/shopgraph/store/clickhouse"
 	"github.com/shopgraph/shopgraph/store/postgres"
 	"github.com/shopgraph/shopgraph/testkit"
@@ -17,13 +18,68 @@ import (
 // ingester and a ClickHouse database of the test's own, with a short dashboard cache.
 func newAnalyticsHarness(t *testing.T) (*harness, *clickhouse.DB) {
 	t.Helper()
+	h, ch, _ := newAnalyticsHarnessSubjects(t)
+	return h, ch
+}
+
+// newAnalyticsHarnessSubjects is newAnalyticsHarness, also returning the NATS subjects the
+// instance uses.
+func newAnalyticsHarnessSubjects(t *testing.T) (*harness, *clickhouse.DB, events.Subjects) {
+	t.Helper()
 	url, subjects, stream := testkit.NATS(t)
 	counter := &testkit.StatementCounter{}
 	db, _ := testkit.Postgres(t, testkit.WithTracer(counter))
 	ch := testkit.ClickHouse(t)
 	h := buildHarness(t, app.Deps{Postgres: db, Redis: testkit.Redis(t), ClickHouse: ch}, counter, url,
 		withStream(subjects, stream), func(c *app.Config) { c.Ingest = true; c.DashboardCacheTTL = time.Millisecond })
-	return h, ch
+	return h, ch, subjects
+}
+
+// TestVerifyAfterSeed: the demo backfill (orders in every status and their clickstream)
+// flows through the pipeline, and the reconciliation finds the dashboard and the order
+// database in exact agreement.
+func TestVerifyAfterSeed(t *testing.T) {
+	h, ch, subjects := newAnalyticsHarnessSubjects(t)
+	ctx := context.Background()
+	now := time.Now()
+	counts, clicks, err := app.SeedDemo(ctx, h.db, events.NewTrackPublisher(h.bus.JS, subjects), nil, 60, 40, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clicks == 0 || counts[domain.StatusReturned] == 0 || counts[domain.StatusCancelled] == 0 {
+		t.Fatalf("seeded %v orders and %d events", counts, clicks)
+	}
+	r := domain.DateRange{From: now.Add(-91 * 24 * time.Hour), To: now.Add(time.Hour)}
+	db, dash := postgres.NewOrderStore(h.db), clickhouse.NewAnalyticsStore(ch)
+	var rep app.Report
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if rep, err = app.Verify(ctx, db, dash, r); err == nil && rep.Match() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dashboard never matched the order database: %v %v", rep, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if rep.DBOrders == 0 || rep.DBRevenue == 0 {
+		t.Fatalf("nothing to reconcile: %v", rep)
+	}
+	// Once nothing is left to ingest, the figures must still agree: no event counted twice.
+	for {
+		lag, err := h.app.Ingester.Lag(ctx)
+		if err == nil && lag == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ingester never caught up: lag %d, %v", lag, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if rep, err = app.Verify(ctx, db, dash, r); err != nil || !rep.Match() {
+		t.Fatalf("after the backlog drained: %v %v", rep, err)
+	}
+	t.Log(rep)
 }
 
 const dashboardQuery = `query($from: DateTime!, $to: DateTime!, $tz: String) { dashboard(range: {from: $from, to: $to}, timezone: $tz) {
