@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -119,40 +118,7 @@ func (h *harness) withTimeout(d time.Duration) *harness {
 // proxy, a ClickHouse database); Log is filled in.
 func newHarnessFrom(t *testing.T, deps app.Deps, natsURL string, opts ...harnessOption) *harness {
 	t.Helper()
-	cfg := app.Config{
-		JWTSecret:         []byte("test-secret-0123456789abcdef"),
-		Introspection:     true,
-		LoaderWait:        20 * time.Millisecond,
-		CostPerCaller:     redis.Limit{Rate: 1e6, Burst: 1e9},
-		CheckoutPerCaller: redis.Limit{Rate: 1e6, Burst: 1e6},
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	deps.Log = testkit.Logger(t)
-	if natsURL != "" {
-		bus, err := events.Connect(events.Config{URL: natsURL, Name: t.Name()}, deps.Log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		deps.Bus = bus
-	}
-	a, err := app.New(cfg, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if deps.Bus != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		wait := a.Start(ctx)
-		t.Cleanup(func() {
-			cancel()
-			wait()
-			_ = deps.Bus.Close()
-		})
-	}
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, db: deps.Postgres, counter: &testkit.StatementCounter{}, app: a, bus: deps.Bus, rdb: deps.Redis}
+	return buildHarness(t, deps, &testkit.StatementCounter{}, natsURL, opts...)
 }
 
 // proxiedRedis returns a Redis client whose every connection goes through a proxy of the

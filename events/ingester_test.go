@@ -43,7 +43,8 @@ func SetAfterInsertHook(t testing.TB, f func()) {
 }
 
 // leakCheck records the number of goroutines and, when the test ends (after every other
-// cleanup, since it is registered first), waits until it is back to that number.
+// cleanup, since it is registered first), waits until it is back to that number. The
+// external tests of the package use it too, as LeakCheckForTests.
 func leakCheck(t *testing.T) {
 	t.Helper()
 	start := runtime.NumGoroutine()
@@ -61,7 +62,8 @@ func leakCheck(t *testing.T) {
 	})
 }
 
-// eventually polls cond until it holds, failing the test after timeout.
+// eventually polls cond until it holds, failing the test after timeout. The external tests
+// of the package use it too, as EventuallyForTests.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -71,6 +73,15 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(10 * time.Millisecond) // poll interval, bounded by the deadline
 	}
+}
+
+// LeakCheckForTests is leakCheck, for the package's external tests.
+func LeakCheckForTests(t *testing.T) { t.Helper(); leakCheck(t) }
+
+// EventuallyForTests is eventually, for the package's external tests.
+func EventuallyForTests(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	eventually(t, timeout, what, cond)
 }
 
 // throughout checks cond repeatedly for d, failing the test the first time it does not

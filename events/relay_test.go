@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,36 +27,13 @@ var _ events.Outbox = (*postgres.OutboxStore)(nil)
 // goroutines went back to where it started, which only holds when no other test runs in
 // the process meanwhile. (Parallel tests run only after all sequential ones.)
 
-// checkGoroutines records the number of goroutines and, when the test ends (after every
-// other cleanup, since it is registered first), waits until it is back to that number,
-// failing with every goroutine's stack if it is not within a few seconds.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	start := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for runtime.NumGoroutine() > start {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d at the start, %d after cleanup:\n%s", start, runtime.NumGoroutine(), buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond) // poll interval, bounded by the deadline
-		}
-	})
-}
+// checkGoroutines fails the test when goroutines it started outlive it.
+func checkGoroutines(t *testing.T) { t.Helper(); events.LeakCheckForTests(t) }
 
 // waitFor polls cond until it holds, failing the test after timeout.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond) // poll interval, bounded by the deadline
-	}
+	events.EventuallyForTests(t, timeout, what, cond)
 }
 
 // testContext returns a context that ends with the test, or after a minute.
