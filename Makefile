@@ -70,7 +70,7 @@ BENCH := $(BENCH_ULIMIT) BENCH_SKIP_SERVICES=1 bench/run.sh
 bench: services ## run every bench/ workload against a fresh shopgraph on a seeded shopgraph_bench database (table in bench/results.md)
 	@$(BENCH) all
 
-.PHONY: bench-product-page bench-product-list bench-mixed bench-checkout bench-order-tracking bench-abuse
+.PHONY: bench-product-page bench-product-list bench-mixed bench-checkout bench-order-tracking bench-abuse bench-analytics-ingest bench-dashboard
 bench-product-page: services ## bench: product(slug:) against a plain pgx baseline
 	@$(BENCH) product-page
 bench-product-list: services ## bench: products(first: 50) with categories and parents, SQL statements per request
@@ -83,6 +83,10 @@ bench-order-tracking: services ## bench: WebSocket order tracking: delivery late
 	@$(BENCH) order-tracking
 bench-abuse: services ## bench: an over-priced nested query must be refused fast
 	@$(BENCH) abuse
+bench-analytics-ingest: services ## bench: 10M events through JetStream and the ingester into ClickHouse vs a raw insert; lag
+	@$(BENCH) analytics-ingest
+bench-dashboard: services ## bench: each dashboard field over the loaded events, cold and cached
+	@$(BENCH) dashboard
 
 .PHONY: clean
 clean: ## remove build output

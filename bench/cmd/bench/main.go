@@ -56,6 +56,8 @@ var workloads = []workload{
 	{"checkout", "concurrent checkouts spread over 1,000 products and on one hot product; oversell checks", checkout},
 	{"order-tracking", "graphql-transport-ws watchers of orderStatusChanged: delivery latency, loss, memory", orderTracking},
 	{"abuse", "a deeply nested, over-priced query must be refused fast", abuse},
+	{"analytics-ingest", "events through JetStream and the ingester into ClickHouse, vs a raw clickhouse-go insert; publish-to-visible lag", analyticsIngest},
+	{"dashboard", "each dashboard field through GraphQL over the loaded events: cold (ClickHouse) and cached p95", dashboard},
 }
 
 // env is what the workloads share.
@@ -74,12 +76,16 @@ type env struct {
 	checkoutC   int
 	watchers    int
 	orders      int
-	baselineURL string
-	adminURL    string // shopgraph's admin listener (pprof), for -profile
-	profileDir  string
-	log         io.Writer
-	db          *pgxpool.Pool
-	stopBase    func()
+	// analytics-ingest and dashboard
+	analyticsEvents int
+	ingestBatch     int
+	clickhouseURL   string
+	baselineURL     string
+	adminURL        string // shopgraph's admin listener (pprof), for -profile
+	profileDir      string
+	log             io.Writer
+	db              *pgxpool.Pool
+	stopBase        func()
 }
 
 func (e *env) graphqlURL() string { return e.url + "/graphql" }
@@ -143,6 +149,9 @@ func run(ctx context.Context) error {
 	flag.IntVar(&e.checkoutC, "checkout-clients", 32, "concurrent checkouts")
 	flag.IntVar(&e.watchers, "watchers", 1000, "order-tracking watchers")
 	flag.IntVar(&e.orders, "orders", 100, "order-tracking orders")
+	flag.IntVar(&e.analyticsEvents, "analytics-events", 10_000_000, "events analytics-ingest loads (and dashboard reads)")
+	flag.IntVar(&e.ingestBatch, "ingest-batch", 10_000, "events per batch of the raw baseline: the ingester's batch size")
+	flag.StringVar(&e.clickhouseURL, "clickhouse", getenv("CLICKHOUSE_URL", "clickhouse://default:@127.0.0.1:9000/shopgraph_bench"), "the ClickHouse database shopgraph writes (analytics-ingest, dashboard)")
 	flag.StringVar(&e.adminURL, "admin-url", getenv("SHOPGRAPH_ADMIN_URL", ""), "shopgraph's admin listener (ADMIN_ADDR), for -profile")
 	var profile bool
 	flag.BoolVar(&profile, "profile", false, "after the measured rounds, run one more shopgraph round under pprof (needs -admin-url); profiles go to .out/profiles/")
