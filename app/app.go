@@ -167,6 +167,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 	}
 	r := &resolvers.Resolver{
 		Catalog:       reads,
+		Categories:    resolvers.NewCategoryTree(catalog, 0, deps.Log),
 		CatalogAdmin:  catalog,
 		Users:         users,
 		Accounts:      accounts,

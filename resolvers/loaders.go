@@ -36,6 +36,8 @@ type Readers struct {
 	Catalog domain.CatalogReader
 	Orders  domain.OrderStore
 	Users   domain.UserStore
+	// Categories, when set, answers the category reads from memory.
+	Categories *CategoryTree
 	// Observe, when set, is told the size of every batch (metrics).
 	Observe BatchObserver
 }
@@ -53,10 +55,19 @@ func NewLoaders(r Readers, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultLoaderWait
 	}
+	categoriesByID, categoryChildren := r.Catalog.CategoriesByID, r.Catalog.CategoryChildren
+	if t := r.Categories; t != nil {
+		categoriesByID = func(ctx context.Context, ids []int64) (map[int64]domain.Category, error) {
+			return t.categoriesByID(ctx, r.Catalog, ids)
+		}
+		categoryChildren = func(ctx context.Context, ids []int64) (map[int64][]domain.Category, error) {
+			return t.categoryChildren(ctx, r.Catalog, ids)
+		}
+	}
 	l := &Loaders{
 		ProductByID:       newLoader(wait, r.Observe, "productByID", byID("product", r.Catalog.ProductsByID)),
-		CategoryByID:      newLoader(wait, r.Observe, "categoryByID", byID("category", r.Catalog.CategoriesByID)),
-		CategoryChildren:  newLoader(wait, r.Observe, "categoryChildren", byID("category", r.Catalog.CategoryChildren)),
+		CategoryByID:      newLoader(wait, r.Observe, "categoryByID", byID("category", categoriesByID)),
+		CategoryChildren:  newLoader(wait, r.Observe, "categoryChildren", byID("category", categoryChildren)),
 		CategoryProducts:  newLoader(wait, r.Observe, "categoryProducts", byQuery(r.Catalog.ListCategoryProducts)),
 		CategoryProdCount: newLoader(wait, r.Observe, "categoryProductCount", byFilter(r.Catalog.CountCategoryProducts)),
 	}
@@ -167,5 +178,5 @@ func loadersFrom(ctx context.Context) *Loaders {
 
 // NewLoaders returns a fresh set of loaders over the resolver's stores.
 func (r *Resolver) NewLoaders() *Loaders {
-	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Observe: r.LoaderBatches}, r.LoaderWait)
+	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Categories: r.Categories, Observe: r.LoaderBatches}, r.LoaderWait)
 }

@@ -14,6 +14,9 @@ import (
 type Resolver struct {
 	// Catalog reads products and categories.
 	Catalog domain.CatalogReader
+	// Categories, when set, keeps the category tree in memory for Catalog's category
+	// reads (see CategoryTree).
+	Categories *CategoryTree
 	// CatalogAdmin changes the catalog.
 	CatalogAdmin domain.CatalogWriter
 	// Users reads accounts.

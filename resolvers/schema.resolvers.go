@@ -107,7 +107,7 @@ func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, fi
 	if err != nil {
 		return nil, err
 	}
-	return toProductConnection(page, func(ctx context.Context) (int, error) {
+	return r.productConnection(ctx, page, func(ctx context.Context) (int, error) {
 		return l.CategoryProdCount.Load(ctx, categoryQueryKey{obj.DBID, string(fs)})()
 	}), nil
 }
@@ -624,6 +624,9 @@ func (r *queryResolver) Product(ctx context.Context, id *string, slug *string) (
 			return nil, nil
 		}
 		p, err := r.Catalog.ProductBySlug(ctx, *slug)
+		if err == nil {
+			r.primeCategories(ctx, func(yield func(int64) bool) { yield(p.CategoryID) })
+		}
 		return productOrNil(p, err)
 	default:
 		dbID, err := decodeID(*id, typeProduct, "id")
@@ -644,14 +647,14 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	return toProductConnection(page, func(ctx context.Context) (int, error) {
+	return r.productConnection(ctx, page, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	}), nil
 }
 
 // Categories is the resolver for the categories field.
 func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
-	cs, err := r.Catalog.RootCategories(ctx)
+	cs, err := r.rootCategories(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -667,7 +670,7 @@ func (r *queryResolver) Category(ctx context.Context, id *string, slug *string) 
 		if !validText(*slug) {
 			return nil, nil
 		}
-		c, err := r.Catalog.CategoryBySlug(ctx, *slug)
+		c, err := r.categoryBySlug(ctx, *slug)
 		if domain.IsNotFound(err) {
 			return nil, nil
 		}
@@ -774,7 +777,7 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	if err != nil {
 		return nil, err
 	}
-	return toProductConnection(conn, func(ctx context.Context) (int, error) {
+	return r.productConnection(ctx, conn, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	}), nil
 }

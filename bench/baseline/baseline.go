@@ -1,8 +1,10 @@
 // Package baseline is the yardstick of the bench: a plain net/http and pgx server that
 // answers the bench's catalog requests with the very SQL statements shopgraph's store
 // runs for them (copied from store/postgres/catalog.go) and writes the very bytes
-// shopgraph writes, without GraphQL, dataloaders or caches. Comparing shopgraph with it
-// measures what the GraphQL layer costs on top of the unavoidable database work.
+// shopgraph writes, without GraphQL, dataloaders or caches, except the one shopgraph
+// keeps in each process: the category tree in memory (resolvers.CategoryTree), loaded
+// with the same statement and reloaded as often. Comparing shopgraph with it measures
+// what the GraphQL layer costs on top of the unavoidable database work.
 //
 // It takes the same POST /graphql bodies as shopgraph and routes them by operationName;
 // the query text is not parsed.
@@ -17,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,8 +33,9 @@ const (
 )
 
 // The statements, as store/postgres/catalog.go builds them for these requests:
-// CatalogStore.ProductBySlug, CatalogStore.ListProducts (sort ID, no filter, no cursor)
-// and CatalogStore.CategoriesByID.
+// CatalogStore.ProductBySlug, CatalogStore.ListProducts (sort ID, no filter, no cursor),
+// CatalogStore.AllCategories (the tree) and CatalogStore.CategoriesByID (a category the
+// tree lacks).
 const (
 	productColumns = `p.id, p.slug, p.name, p.description, p.price_minor, p.currency,
 	p.category_id, p.stock, p.units_sold, p.created_at, p.updated_at, p.deleted_at IS NOT NULL`
@@ -40,7 +44,12 @@ const (
 	productBySlugSQL = `SELECT ` + productColumns + ` FROM products p
 		WHERE p.slug = $1 AND p.deleted_at IS NULL`
 	categoriesByIDSQL = `SELECT ` + categoryColumns + ` FROM categories c WHERE c.id = ANY($1)`
+	allCategoriesSQL  = `SELECT ` + categoryColumns + ` FROM categories c ORDER BY c.position, c.name, c.id`
 )
+
+// categoryTreeTTL is how often the tree is reloaded: shopgraph's
+// resolvers.DefaultCategoryTreeTTL.
+const categoryTreeTTL = 30 * time.Second
 
 // listProductsSQL is productListSQL's text for sort ID, no filter and no cursor.
 func listProductsSQL(limit int) string {
@@ -54,6 +63,8 @@ const maxBodyBytes = 1 << 20
 // Server is the baseline's handler over a pool.
 type Server struct {
 	pool *pgxpool.Pool
+	tree atomic.Pointer[map[int64]category]
+	stop context.CancelFunc
 }
 
 // Open connects to the database at url with pgx's default pool, as shopgraph does.
@@ -71,11 +82,51 @@ func Open(ctx context.Context, url string) (*Server, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Server{pool: pool}, nil
+	s := &Server{pool: pool}
+	if err := s.loadTree(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	reloads, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go func() {
+		t := time.NewTicker(categoryTreeTTL)
+		defer t.Stop()
+		for {
+			select {
+			case <-reloads.Done():
+				return
+			case <-t.C:
+				s.loadTree(reloads) // a failed reload keeps the tree, as shopgraph's does
+			}
+		}
+	}()
+	return s, nil
 }
 
-// Close closes the pool.
-func (s *Server) Close() { s.pool.Close() }
+// loadTree reads every category into memory.
+func (s *Server) loadTree(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, allCategoriesSQL)
+	if err != nil {
+		return err
+	}
+	tree := map[int64]category{}
+	var c category
+	if _, err := pgx.ForEachRow(rows, []any{&c.id, &c.parentID, &c.slug, &c.name, &c.descr, &c.position}, func() error {
+		tree[c.id] = c
+		return nil
+	}); err != nil {
+		return err
+	}
+	s.tree.Store(&tree)
+	return nil
+}
+
+// Close stops the reloads and closes the pool.
+func (s *Server) Close() {
+	s.stop()
+	s.pool.Close()
+}
 
 type request struct {
 	OperationName string          `json:"operationName"`
@@ -156,12 +207,25 @@ type category struct {
 	position          int
 }
 
+// categoriesByID answers from the tree, and reads what it lacks from the database.
 func (s *Server) categoriesByID(ctx context.Context, ids []int64) (map[int64]category, error) {
-	rows, err := s.pool.Query(ctx, categoriesByIDSQL, ids)
+	tree := *s.tree.Load()
+	out := make(map[int64]category, len(ids))
+	var missing []int64
+	for _, id := range ids {
+		if c, ok := tree[id]; ok {
+			out[id] = c
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, categoriesByIDSQL, missing)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]category, len(ids))
 	var c category
 	_, err = pgx.ForEachRow(rows, []any{&c.id, &c.parentID, &c.slug, &c.name, &c.descr, &c.position}, func() error {
 		out[c.id] = c
@@ -223,8 +287,8 @@ func (s *Server) productPage(ctx context.Context, slug string) ([]byte, error) {
 //	products(first: $first) { nodes { id slug name price { amount currencyCode } inStock
 //	  category { id name parent { id name } } } pageInfo { hasNextPage endCursor } }
 //
-// with the three statements shopgraph's loaders make of it: the page, its categories,
-// their parents.
+// with the statement shopgraph makes of it: the page; the categories and their parents
+// come from the tree in memory.
 func (s *Server) productList(ctx context.Context, first int) ([]byte, error) {
 	if first <= 0 || first > 100 {
 		return nil, fmt.Errorf("first must be 1 to 100")

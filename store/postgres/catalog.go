@@ -335,6 +335,20 @@ func (s *CatalogStore) CategoryChildren(ctx context.Context, parentIDs []int64) 
 	return out, nil
 }
 
+// AllCategories returns every category, each parent's children in display order (by
+// position, then name): the whole tree in one statement, for the resolvers' in-memory copy.
+func (s *CatalogStore) AllCategories(ctx context.Context) ([]domain.Category, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories c ORDER BY c.position, c.name, c.id`)
+	if err != nil {
+		return nil, translate(err, "categories")
+	}
+	out := []domain.Category{}
+	if err := scanCategories(rows, func(c domain.Category) { out = append(out, c) }); err != nil {
+		return nil, translate(err, "categories")
+	}
+	return out, nil
+}
+
 // RootCategories returns the categories without a parent, in display order.
 func (s *CatalogStore) RootCategories(ctx context.Context) ([]domain.Category, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories c

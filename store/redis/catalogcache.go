@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -73,6 +74,11 @@ type CatalogCache struct {
 	c     *Client
 	inner domain.CatalogReader
 	ttl   time.Duration
+
+	// slugs remembers, in this process, which product id each slug led to: a hint that
+	// saves the slug key's round trip, checked like the slug key itself (the product is
+	// served for the slug only when it is live and still has it).
+	slugs slugHints
 
 	// pausedUntil is when reads may use Redis again, in Unix nanoseconds.
 	pausedUntil atomic.Int64
@@ -265,6 +271,16 @@ func (c *CatalogCache) ProductBySlug(ctx context.Context, slug string) (domain.P
 	if !c.usable() {
 		return c.inner.ProductBySlug(ctx, slug)
 	}
+	if id, ok := c.slugs.get(slug); ok {
+		ps, err := c.ProductsByID(ctx, []int64{id})
+		if err != nil {
+			return domain.Product{}, err
+		}
+		if p, ok := ps[id]; ok && !p.Deleted && p.Slug == slug {
+			return p, nil
+		}
+		c.slugs.forget(slug)
+	}
 	pointed := false
 	id, err := c.c.RDB.Get(ctx, c.slugKey(slug)).Int64()
 	switch {
@@ -275,6 +291,7 @@ func (c *CatalogCache) ProductBySlug(ctx context.Context, slug string) (domain.P
 			return domain.Product{}, err
 		}
 		if p, ok := ps[id]; ok && !p.Deleted && p.Slug == slug {
+			c.slugs.put(slug, id)
 			return p, nil
 		}
 	case errors.Is(err, goredis.Nil):
@@ -286,6 +303,7 @@ func (c *CatalogCache) ProductBySlug(ctx context.Context, slug string) (domain.P
 	switch {
 	case !c.usable():
 	case err == nil:
+		c.slugs.put(slug, p.ID)
 		if err := c.c.RDB.Set(ctx, c.slugKey(slug), p.ID, c.ttl).Err(); err != nil {
 			c.fail(ctx)
 		}
@@ -295,6 +313,38 @@ func (c *CatalogCache) ProductBySlug(ctx context.Context, slug string) (domain.P
 		}
 	}
 	return p, err
+}
+
+// maxSlugHints bounds the slug hints of one process; when full they are dropped and
+// learnt again (a scan of random slugs must not grow the map for ever).
+const maxSlugHints = 1 << 16
+
+// slugHints maps slugs to the product ids they last led to. It is safe for concurrent use.
+type slugHints struct {
+	mu  sync.RWMutex
+	ids map[string]int64
+}
+
+func (h *slugHints) get(slug string) (int64, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	id, ok := h.ids[slug]
+	return id, ok
+}
+
+func (h *slugHints) put(slug string, id int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ids == nil || len(h.ids) >= maxSlugHints {
+		h.ids = make(map[string]int64)
+	}
+	h.ids[slug] = id
+}
+
+func (h *slugHints) forget(slug string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.ids, slug)
 }
 
 // Invalidate removes the cached products with the given ids and bumps their generations,

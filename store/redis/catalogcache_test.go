@@ -540,3 +540,43 @@ func TestCatalogCacheAfterScriptFlush(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// TestCatalogCacheSlugHint: a process remembers where a slug led, so a product page costs
+// the product's MGET alone; the hint is checked like the slug key, so a product that lost
+// the slug is not served for it.
+func TestCatalogCacheSlugHint(t *testing.T) {
+	t.Parallel()
+	f := newFakeCatalog(product(1, "lamp", 100), product(2, "desk", 200))
+	client := testkit.Redis(t)
+	c := redis.NewCatalogCache(client, f, time.Minute)
+	bySlug(t, c, "lamp")
+	bySlug(t, c, "lamp") // the product is cached by id now
+
+	// Remove every slug key: only the hint can lead to the product without the inner store.
+	ctx := context.Background()
+	keys, err := client.RDB.Keys(ctx, client.Key("cat", "s", "*")).Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("slug keys %v: %v", keys, err)
+	}
+	if err := client.RDB.Del(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, before := f.calls()
+	if p, err := bySlug(t, c, "lamp"); err != nil || !reflect.DeepEqual(p, product(1, "lamp", 100)) {
+		t.Fatalf("lookup through the hint: %+v %v", p, err)
+	}
+	if _, after := f.calls(); len(after) != len(before) {
+		t.Errorf("the inner store was asked for the slug (%v): the hint was not used", after[len(before):])
+	}
+
+	// The lamp gives its slug to the desk: the hint leads to the lamp, which no longer has
+	// it, and the lookup falls back to the inner store.
+	f.set(product(1, "desk-lamp", 120))
+	f.set(product(2, "lamp", 200))
+	invalidate(t, c, 1, 2)
+	for i := range 2 {
+		if p, err := bySlug(t, c, "lamp"); err != nil || p.ID != 2 {
+			t.Fatalf("lookup %d of the slug now the desk's: %+v %v", i, p, err)
+		}
+	}
+}

@@ -202,7 +202,7 @@ func productPage(ctx context.Context, e *env) (report.Run, error) {
 		failureRow(w, sg, base)}
 	return report.Run{Rows: rows, Notes: append([]string{
 		fmt.Sprintf("random slugs over all %d live products; %s; %d rounds of %s per server after %s of warm-up", len(slugs), sameness(identical), e.rounds, e.duration, e.warmup),
-		"shopgraph reads the product through its Redis catalog cache (GET slug, MGET product+generation) and the category from PostgreSQL after the loader's 1 ms window; the baseline runs the store's two statements (ProductBySlug, CategoriesByID) on PostgreSQL",
+		"shopgraph reads the product through its Redis catalog cache (one MGET of product+generation, the slug's product id remembered in the process) and the category from its in-memory category tree, primed into the request's loader; the baseline runs the store's statement (ProductBySlug) on PostgreSQL and takes the category from the same in-memory tree",
 	}, limitedNotes(sg)...)}, nil
 }
 
@@ -234,11 +234,11 @@ func productList(ctx context.Context, e *env) (report.Run, error) {
 		latencyRow(w, "p99 latency", 0.99, sg, base, 0),
 		cpuRow(w, sg, base),
 		failureRow(w, sg, base)}
-	notes := []string{"the first page of 50 products (sort ID) with category and parent; " + sameness(identical) + "; the baseline runs the store's three statements (ListProducts, CategoriesByID twice)"}
+	notes := []string{"the first page of 50 products (sort ID) with category and parent; " + sameness(identical) + "; both read categories and parents from an in-memory category tree (reloaded every 30 s), so both run the store's one statement (ListProducts)"}
 	notes = append(notes, limitedNotes(sg)...)
 	if e.shopgraph == "" {
-		rows = append(rows, report.Row{Workload: w, Metric: "SQL statements/request", Shopgraph: "not counted", Baseline: "3",
-			Ratio: "—", Target: "≤ 3 (1 per level)", Verdict: report.NotMeasurable})
+		rows = append(rows, report.Row{Workload: w, Metric: "SQL statements/request", Shopgraph: "not counted", Baseline: "1",
+			Ratio: "—", Target: statementsTarget, Verdict: report.NotMeasurable})
 		notes = append(notes, "statements not counted: pass -shopgraph-bin (make bench does)")
 		return report.Run{Rows: rows, Notes: notes}, nil
 	}
@@ -249,8 +249,8 @@ func productList(ctx context.Context, e *env) (report.Run, error) {
 	for _, c := range counts {
 		rows = append(rows, report.Row{Workload: w, Metric: "SQL statements/request, " + c.mode,
 			Shopgraph: fmt.Sprintf("%.2f", c.sg.Statements), Baseline: fmt.Sprintf("%.2f", c.base.Statements),
-			Ratio: report.Ratio(c.sg.Statements, c.base.Statements), Target: "≤ 3 (1 per level)",
-			Verdict: report.Check(c.sg.Statements <= 3.05)})
+			Ratio: report.Ratio(c.sg.Statements, c.base.Statements), Target: statementsTarget,
+			Verdict: report.Check(c.sg.Statements <= 1.05)})
 		rows = append(rows, report.Row{Workload: w, Metric: "DB round trips/request, " + c.mode,
 			Shopgraph: fmt.Sprintf("%.2f", c.sg.RoundTrips), Baseline: fmt.Sprintf("%.2f", c.base.RoundTrips),
 			Ratio: report.Ratio(c.sg.RoundTrips, c.base.RoundTrips), Target: "—", Verdict: report.Info})
@@ -258,6 +258,10 @@ func productList(ctx context.Context, e *env) (report.Run, error) {
 	notes = append(notes, "statements counted exactly by a PostgreSQL wire-protocol proxy (Execute and Query messages; round trips are Sync and Query messages) in front of a second shopgraph process and a second baseline, minus their idle background rate; pg_stat_statements is not loaded on this server")
 	return report.Run{Rows: rows, Notes: notes}, nil
 }
+
+// statementsTarget: the listing is one statement at any concurrency (the categories come
+// from memory); the measure allows for the proxy's rounding of idle background traffic.
+const statementsTarget = "1 at any concurrency"
 
 type perRequest struct{ Statements, RoundTrips float64 }
 
