@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -187,12 +188,12 @@ func New(cfg Config, deps Deps) (*App, error) {
 	var hub *events.Hub
 	if deps.Bus != nil {
 		hub = events.NewHub(deps.Bus.NC, cfg.Subjects, events.HubConfig{Log: deps.Log})
-		r.Follow = func(ctx context.Context, orderID int64, after *int) (<-chan domain.StatusEvent, func() error, error) {
+		r.Follow = func(ctx context.Context, orderID int64, after *int) (iter.Seq[domain.StatusEvent], func() error, error) {
 			f, err := events.Follow(ctx, hub, orders, orderID, after)
 			if err != nil {
 				return nil, nil, followError(err)
 			}
-			return f.Events(), func() error { return followError(f.Err()) }, nil
+			return f.All(), func() error { return followError(f.Err()) }, nil
 		}
 		r.Tracker = events.NewTrackPublisher(deps.Bus.JS, cfg.Subjects)
 	}

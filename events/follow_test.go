@@ -494,3 +494,67 @@ func TestFollowAcrossNATSRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowAll reads following through All, on the test's goroutine, as the live
+// tracking subscription does: replay, gap filling and completion as with Events; and a
+// reader that stops early ends following.
+func TestFollowAll(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	hub, publish := bareHub(t, events.HubConfig{})
+
+	t.Run("to completion", func(t *testing.T) {
+		const id = 51
+		life := lifeOf(id)
+		h := &memHistory{}
+		h.add(life[:2]...)
+		f := startFollow(t, ctx, hub, h, id, intp(0))
+		var got []domain.StatusEvent
+		for ev := range f.All() {
+			got = append(got, ev)
+			switch ev.Sequence {
+			case 2: // the replay is over: the rest comes live, #3 only through the history
+				h.add(life[2:]...)
+				publish(life[3])
+				publish(life[1]) // a repeat
+			}
+		}
+		checkEvents(t, "events", got, life[:4]) // DELIVERED completes tracking
+		select {
+		case <-f.Done():
+		default:
+			t.Fatal("Done not closed after the iteration")
+		}
+		if err := f.Err(); err != nil {
+			t.Errorf("Err() = %v after tracking completed", err)
+		}
+		for range f.All() {
+			t.Fatal("a second iteration yielded an event")
+		}
+		if _, ok := <-f.Events(); ok {
+			t.Error("Events not closed after All")
+		}
+	})
+	t.Run("reader stops early", func(t *testing.T) {
+		const id = 52
+		life := lifeOf(id)
+		h := &memHistory{}
+		h.add(life[:3]...)
+		f := startFollow(t, ctx, hub, h, id, intp(0))
+		var got []domain.StatusEvent
+		for ev := range f.All() {
+			got = append(got, ev)
+			if len(got) == 2 {
+				break
+			}
+		}
+		checkEvents(t, "events", got, life[:2])
+		<-f.Done()
+		if f.Err() == nil {
+			t.Error("Err() = nil after the reader stopped before completion")
+		}
+	})
+	if n := hub.Watchers(); n != 0 {
+		t.Errorf("Watchers() = %d after following, want 0", n)
+	}
+}

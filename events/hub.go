@@ -266,11 +266,12 @@ func (h *Hub) deliver(m *nats.Msg) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ws := s.orders[ev.OrderID]
+	shared := &ev // one copy for every watcher of the order
 	// Backwards, since dropping a watcher moves the last one into its place.
 	for i := len(ws) - 1; i >= 0; i-- {
 		w := ws[i]
 		select {
-		case w.c <- ev:
+		case w.c <- shared:
 		default:
 			s.remove(h, w)
 			w.end(ErrSlowWatcher)
@@ -330,11 +331,11 @@ func (h *Hub) Watch(orderID int64) *Watcher {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		w.c = make(chan domain.StatusEvent) // never sent on
+		w.c = make(chan *domain.StatusEvent) // never sent on
 		w.end(ErrHubClosed)
 		return w
 	}
-	w.c = make(chan domain.StatusEvent, h.buffer)
+	w.c = make(chan *domain.StatusEvent, h.buffer)
 	w.idx = len(s.orders[orderID])
 	s.orders[orderID] = append(s.orders[orderID], w)
 	h.watchers.Add(1)
@@ -362,7 +363,7 @@ func (s *hubShard) remove(h *Hub, w *Watcher) {
 type Watcher struct {
 	hub     *Hub
 	orderID int64
-	c       chan domain.StatusEvent
+	c       chan *domain.StatusEvent
 	resync  chan struct{}
 	done    chan struct{}
 	err     error // set before done is closed
@@ -372,9 +373,9 @@ type Watcher struct {
 
 // C returns the channel of the order's events, in the order NATS delivered them. Events
 // may arrive twice or with gaps (see Follow, which handles both). The channel is never
-// closed: select on Done as well. Events may be left in it after Done is closed. An
-// event's Shipment is shared with the other watchers: treat events as read-only.
-func (w *Watcher) C() <-chan domain.StatusEvent { return w.c }
+// closed: select on Done as well. Events may be left in it after Done is closed. An event
+// is shared with the other watchers of the order: treat it as read-only.
+func (w *Watcher) C() <-chan *domain.StatusEvent { return w.c }
 
 // Resync returns a channel that receives a value when events may have been missed (after
 // NATS reconnected, or the hub fell behind): the receiver should read the order's history

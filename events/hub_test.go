@@ -103,7 +103,7 @@ func receive(t *testing.T, w *events.Watcher) domain.StatusEvent {
 	t.Helper()
 	select {
 	case ev := <-w.C():
-		return ev
+		return *ev
 	case <-w.Done():
 		t.Fatalf("the watcher ended: %v", w.Err())
 	case <-time.After(eventWait):
@@ -280,7 +280,7 @@ func TestHubFansOutByOrder(t *testing.T) {
 		}
 		var got []domain.StatusEvent
 		for len(w.C()) > 0 {
-			got = append(got, <-w.C())
+			got = append(got, *<-w.C())
 		}
 		checkEvents(t, fmt.Sprintf("watcher %d of the first order", i), got, s.history(t, o1, 1))
 	}
@@ -337,7 +337,7 @@ func TestHubOneSubscriptionForManyWatchers(t *testing.T) {
 				t.Fatalf("a watcher of order %d holds %d events, want 1", id, n)
 			}
 			want := statusEvent(id, 2, domain.StatusPaid, domain.StatusPending)
-			if ev := <-w.C(); !sameEvent(ev, want) {
+			if ev := *<-w.C(); !sameEvent(ev, want) {
 				t.Fatalf("a watcher of order %d got %s, want %s", id, fmtEvents([]domain.StatusEvent{ev}), fmtEvents([]domain.StatusEvent{want}))
 			}
 			w.Close()

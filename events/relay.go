@@ -36,7 +36,8 @@ const (
 	DefaultPollInterval = time.Second
 	// DefaultBatchSize is how many events the relay reads at a time.
 	DefaultBatchSize = 500
-	// DefaultPublishTimeout bounds the wait for one publish acknowledgement.
+	// DefaultPublishTimeout bounds the wait for one publish acknowledgement, from the
+	// moment the event is sent.
 	DefaultPublishTimeout = 5 * time.Second
 )
 
@@ -47,10 +48,11 @@ const (
 	relayBackoffMax = 5 * time.Second
 )
 
-// markEvery is how many acknowledged publishes the relay lets pile up before marking them
-// published: fewer round trips to the database, and at most this many events published
-// again (and dropped by the stream as duplicates) after a crash.
-const markEvery = 50
+// publishWindow is how many publishes the relay lets await their acknowledgement at once.
+// The events it acknowledged are marked published once per batch read (one round trip that
+// does not wait for a WAL flush): after a crash, at most a batch is published again, and
+// dropped by the stream as duplicates.
+const publishWindow = 256
 
 // RelayConfig adjusts a Relay. The zero value is usable.
 type RelayConfig struct {
@@ -210,8 +212,8 @@ func (r *Relay) lead(ctx context.Context) error {
 }
 
 // publishPending publishes the unpublished events in order until none is left, marking
-// them published as it goes. It stops at the first failure, after marking the events
-// published before it, so that the next round starts with the event that failed.
+// them published batch by batch. It stops at the first failure, after marking the events
+// the stream acknowledged, so that the next round starts with the event that failed.
 func (r *Relay) publishPending(ctx context.Context) error {
 	for {
 		batch, err := r.outbox.UnpublishedEvents(ctx, r.cfg.BatchSize)
@@ -221,23 +223,14 @@ func (r *Relay) publishPending(ctx context.Context) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		done := make([]int64, 0, markEvery)
-		for _, e := range batch {
-			if err := r.publish(ctx, e); err != nil {
-				if merr := r.mark(ctx, done); merr != nil {
-					r.log.Warn("marking events published failed", "err", merr)
-				}
-				return fmt.Errorf("publishing %s event %s at position %d: %w", e.Type, e.ID, e.Position, err)
+		done, err := r.publishBatch(ctx, batch)
+		if merr := r.mark(ctx, done); merr != nil {
+			if err == nil {
+				return merr
 			}
-			done = append(done, e.Position)
-			if len(done) == markEvery {
-				if err := r.mark(ctx, done); err != nil {
-					return err
-				}
-				done = done[:0]
-			}
+			r.log.Warn("marking events published failed", "err", merr)
 		}
-		if err := r.mark(ctx, done); err != nil {
+		if err != nil {
 			return err
 		}
 		if len(batch) < r.cfg.BatchSize {
@@ -246,24 +239,92 @@ func (r *Relay) publishPending(ctx context.Context) error {
 	}
 }
 
-// publish publishes e and waits for the stream's acknowledgement.
-func (r *Relay) publish(ctx context.Context, e domain.OutboxEntry) error {
+// inFlight is a publish awaiting the stream's acknowledgement.
+type inFlight struct {
+	e        domain.OutboxEntry
+	ack      jetstream.PubAckFuture
+	deadline time.Time
+}
+
+// publishBatch publishes the events of batch in order without waiting for each
+// acknowledgement: up to publishWindow are outstanding at a time, on the one NATS
+// connection, which keeps their order. Two events with the same key (one entity's) are
+// never outstanding together: an event is sent only once every earlier event of its
+// entity is stored, so that whatever fails and is published again later, the stream holds
+// each entity's events in the order of its changes. It returns the positions of the events
+// the stream acknowledged, and the first failure, after which it sends nothing more (it
+// still collects the acknowledgements of what it sent). When ctx ends it sends nothing
+// more either, and returns once what it sent is acknowledged or timed out.
+func (r *Relay) publishBatch(ctx context.Context, batch []domain.OutboxEntry) ([]int64, error) {
+	done := make([]int64, 0, len(batch))
+	window := make([]inFlight, 0, min(len(batch), publishWindow))
+	keys := make(map[string]struct{}, min(len(batch), publishWindow))
+	var failed error
+	// settle waits for every outstanding acknowledgement, in publish order.
+	settle := func() {
+		for _, p := range window {
+			if err := r.awaitAck(p); err != nil {
+				if failed == nil {
+					failed = fmt.Errorf("publishing %s event %s at position %d: %w", p.e.Type, p.e.ID, p.e.Position, err)
+				}
+				continue
+			}
+			done = append(done, p.e.Position)
+		}
+		window = window[:0]
+		clear(keys)
+	}
+	for _, e := range batch {
+		if err := ctx.Err(); err != nil {
+			failed = err
+			break
+		}
+		if _, busy := keys[e.Key]; busy || len(window) == publishWindow {
+			settle()
+			if failed != nil {
+				break
+			}
+		}
+		ack, err := r.js.PublishMsgAsync(r.message(e), jetstream.WithMsgID(e.ID))
+		if err != nil {
+			failed = fmt.Errorf("publishing %s event %s at position %d: %w", e.Type, e.ID, e.Position, err)
+			break
+		}
+		window = append(window, inFlight{e: e, ack: ack, deadline: time.Now().Add(r.cfg.PublishTimeout)})
+		keys[e.Key] = struct{}{}
+	}
+	settle()
+	return done, failed
+}
+
+// awaitAck waits for the acknowledgement of p until its deadline, even when leadership
+// or the process is ending: what was sent is then recorded, and a relay that stops leading
+// has nothing in flight any more.
+func (r *Relay) awaitAck(p inFlight) error {
+	t := time.NewTimer(time.Until(p.deadline))
+	defer t.Stop()
+	select {
+	case ack := <-p.ack.Ok():
+		r.published.Add(1)
+		if ack.Duplicate {
+			r.duplicates.Add(1)
+		}
+		return nil
+	case err := <-p.ack.Err():
+		return err
+	case <-t.C:
+		return context.DeadlineExceeded
+	}
+}
+
+// message returns the NATS message of e.
+func (r *Relay) message(e domain.OutboxEntry) *nats.Msg {
 	msg := nats.NewMsg(r.cfg.Subjects.For(e.Type))
 	msg.Data = e.Payload
 	msg.Header.Set(HeaderEventType, e.Type)
 	msg.Header.Set(HeaderEventKey, e.Key)
 	msg.Header.Set(HeaderEventAt, e.At.UTC().Format(time.RFC3339Nano))
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
-	defer cancel()
-	ack, err := r.js.PublishMsg(ctx, msg, jetstream.WithMsgID(e.ID))
-	if err != nil {
-		return err
-	}
-	r.published.Add(1)
-	if ack.Duplicate {
-		r.duplicates.Add(1)
-	}
-	return nil
+	return msg
 }
 
 // mark records the positions as published. It goes on when ctx ends (shutdown, lost

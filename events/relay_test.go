@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -379,29 +378,85 @@ func TestRelayKeepsEventsWhileNATSIsDown(t *testing.T) {
 	checkStream(t, ctx, st, subjects, src.made)
 }
 
-// exclusiveJS is a JetStream whose publishes record whether two relays ever publish at
-// the same time.
+// publishTracker records whether two relays ever have publishes awaiting acknowledgement
+// at the same time.
+type publishTracker struct {
+	mu      sync.Mutex
+	pending map[int]int // by relay
+	overlap bool
+	stop    chan struct{} // closed when the test ends
+}
+
+func (p *publishTracker) start(relay int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for other, n := range p.pending {
+		if other != relay && n > 0 {
+			p.overlap = true
+		}
+	}
+	p.pending[relay]++
+}
+
+func (p *publishTracker) end(relay int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pending[relay]--
+}
+
+// exclusiveJS is the JetStream of one relay, whose publishes count as pending in the
+// tracker from the moment they are sent until their acknowledgement (or error) arrives.
 type exclusiveJS struct {
 	jetstream.JetStream
-	inFlight *atomic.Int32
-	overlap  *atomic.Bool
+	relay   int
+	tracker *publishTracker
 }
 
 func (j exclusiveJS) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
-	if j.inFlight.Add(1) > 1 {
-		j.overlap.Store(true)
-	}
-	defer j.inFlight.Add(-1)
+	j.tracker.start(j.relay)
+	defer j.tracker.end(j.relay)
 	return j.JetStream.PublishMsg(ctx, m, opts...)
 }
+
+func (j exclusiveJS) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	j.tracker.start(j.relay)
+	f, err := j.JetStream.PublishMsgAsync(m, opts...)
+	if err != nil {
+		j.tracker.end(j.relay)
+		return nil, err
+	}
+	w := &trackedAck{PubAckFuture: f, ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+	go func() {
+		select {
+		case a := <-f.Ok():
+			j.tracker.end(j.relay)
+			w.ok <- a
+		case e := <-f.Err():
+			j.tracker.end(j.relay)
+			w.err <- e
+		case <-j.tracker.stop:
+		}
+	}()
+	return w, nil
+}
+
+// trackedAck is a PubAckFuture whose result passes through exclusiveJS first.
+type trackedAck struct {
+	jetstream.PubAckFuture
+	ok  chan *jetstream.PubAck
+	err chan error
+}
+
+func (a *trackedAck) Ok() <-chan *jetstream.PubAck { return a.ok }
+func (a *trackedAck) Err() <-chan error            { return a.err }
 
 func TestTwoRelaysPublishOneAtATime(t *testing.T) {
 	checkGoroutines(t)
 	ctx := testContext(t)
 	db, store := newOutbox(t, ctx)
 	url, subjects, name := testkit.NATS(t)
-	var inFlight atomic.Int32
-	var overlap atomic.Bool
+	tracker := &publishTracker{pending: map[int]int{}, stop: make(chan struct{})}
+	t.Cleanup(func() { close(tracker.stop) })
 	relays := make([]*events.Relay, 2)
 	stops := make([]func(), 2)
 	var st jetstream.Stream
@@ -415,7 +470,7 @@ func TestTwoRelaysPublishOneAtATime(t *testing.T) {
 			}
 		}
 		// Each replica its own store, as each has its own pool.
-		relays[i] = events.NewRelay(postgres.NewOutboxStore(db), exclusiveJS{bus.JS, &inFlight, &overlap},
+		relays[i] = events.NewRelay(postgres.NewOutboxStore(db), exclusiveJS{bus.JS, i, tracker},
 			events.RelayConfig{Subjects: subjects, Log: testkit.Logger(t).With("replica", i), BatchSize: 3})
 		stops[i] = runRelay(t, relays[i])
 	}
@@ -462,7 +517,10 @@ func TestTwoRelaysPublishOneAtATime(t *testing.T) {
 	stops[1-first]()
 
 	checkStream(t, ctx, st, subjects, src.made)
-	if overlap.Load() {
+	tracker.mu.Lock()
+	overlap := tracker.overlap
+	tracker.mu.Unlock()
+	if overlap {
 		t.Error("two relays published at the same time")
 	}
 	if relays[1-first].Published() == 0 {

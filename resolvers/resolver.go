@@ -5,6 +5,7 @@ package resolvers
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -40,10 +41,11 @@ type Resolver struct {
 	// TrackLimit limits clickstream events per session.
 	TrackLimit domain.RateLimiter
 	// Follow streams an order's status events from after (nil: the current status), in
-	// sequence order with no gap and no repeat, until tracking ends or ctx does. The
-	// returned function reports why the stream ended once it is closed (nil when tracking
+	// sequence order with no gap and no repeat, until tracking ends or ctx does: an
+	// iterator, ranged over once, on the subscription's goroutine. The returned function
+	// reports why the stream ended once the iteration is over (nil when tracking
 	// completed).
-	Follow func(ctx context.Context, orderID int64, after *int) (<-chan domain.StatusEvent, func() error, error)
+	Follow func(ctx context.Context, orderID int64, after *int) (iter.Seq[domain.StatusEvent], func() error, error)
 	// LoaderWait is the dataloaders' batching window; zero means DefaultLoaderWait.
 	LoaderWait time.Duration
 	// LoaderBatches, when set, is told the size of every batch the loaders send.

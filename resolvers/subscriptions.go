@@ -76,6 +76,8 @@ func (r *Resolver) orderStatusChanged(ctx context.Context, orderGID string, afte
 		release()
 		return nil, err
 	}
+	// One goroutine per subscription, gqlgen's reader of out aside: following runs on it
+	// (evs is an iterator), and hands each event over already converted.
 	out := make(chan *model.OrderStatusEvent)
 	go func() {
 		defer close(out)

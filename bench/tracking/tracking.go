@@ -60,6 +60,11 @@ type Config struct {
 	Dialers, Mutators int
 	// Log receives progress lines.
 	Log io.Writer
+	// AdminURL (shopgraph's ADMIN_ADDR listener, net/http/pprof) and ProfileDir, when
+	// both are set, profile the server: heap and goroutines once the watchers are
+	// connected, CPU while the status changes are made, into ProfileDir as
+	// order-tracking-{heap,goroutine,cpu}.pprof.
+	AdminURL, ProfileDir string
 }
 
 // Result is what a run measured.
@@ -281,6 +286,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.RSSAfter, _ = rss(res.PID)
 	}
 	res.HeapAfter, res.GoroutinesAfter, _ = goMetrics(ctx, metricsURL)
+	profiling := cfg.AdminURL != "" && cfg.ProfileDir != ""
+	var cpuDone chan error
+	if profiling {
+		for _, p := range []string{"heap", "goroutine"} {
+			if err := fetchProfile(ctx, cfg.AdminURL+"/debug/pprof/"+p, filepath.Join(cfg.ProfileDir, "order-tracking-"+p+".pprof")); err != nil {
+				logf("profile %s: %v", p, err)
+			}
+		}
+		// A guess at the mutations' length: about 150 status changes a second.
+		secs := max(2, min(30, 2*len(orders)/150))
+		cpuDone = make(chan error, 1)
+		go func() {
+			cpuDone <- fetchProfile(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", cfg.AdminURL, secs), filepath.Join(cfg.ProfileDir, "order-tracking-cpu.pprof"))
+		}()
+	}
 
 	// Drive the changes: each order SHIPPED, then DELIVERED.
 	logf("shipping and delivering %d orders", len(orders))
@@ -325,6 +345,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	mut.Wait()
 	res.MutationTime = time.Since(mstart)
 	res.Mutations = int(mutations.Load())
+	if cpuDone != nil {
+		if err := <-cpuDone; err != nil {
+			logf("cpu profile: %v", err)
+		} else {
+			logf("profiles in %s", cfg.ProfileDir)
+		}
+	}
 
 	// Wait for every watcher to complete, or ten seconds.
 	deadline = time.Now().Add(10 * time.Second)
@@ -613,6 +640,34 @@ func (w *watcher) read(ctx context.Context, c *websocket.Conn) {
 			watcherMu.Unlock()
 		}
 	}
+}
+
+// fetchProfile saves the pprof profile at url into file.
+func fetchProfile(ctx context.Context, url, file string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %d", url, resp.StatusCode)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // rss returns the resident set size of a process, in bytes.

@@ -11,6 +11,7 @@ func orderTracking(ctx context.Context, e *env) (report.Run, error) {
 	r, err := tracking.Run(ctx, tracking.Config{
 		URL: e.graphqlURL(), Watchers: e.watchers, Orders: e.orders,
 		AdminEmail: e.adminEmail, AdminPassword: e.adminPass, NATSURL: e.natsURL, Log: e.log,
+		AdminURL: e.adminURL, ProfileDir: e.profileDir,
 	})
 	if err != nil {
 		return report.Run{}, err
