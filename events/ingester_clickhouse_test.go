@@ -307,3 +307,83 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 	t.Logf("rows %d, batches %d, failures %d, duplicates %d, last batch %v, last insert %v",
 		in.Rows(), in.Batches(), in.Failures(), in.Duplicates(), in.LastBatchLatency(), in.LastInsertDuration())
 }
+
+// BenchmarkIngesterClickHouse measures how fast the ingester drains a backlog of events
+// into ClickHouse: each iteration publishes drainEvents events (a paid order with two
+// lines every third, sign-ups otherwise) with the timer stopped, then times a new durable
+// consumer reading them all into the table. rows/s is the figure to watch.
+//
+//	go test -run '^$' -bench IngesterClickHouse -benchtime 3x ./events/
+func BenchmarkIngesterClickHouse(b *testing.B) {
+	const drainEvents = 200_000
+	ctx := context.Background()
+	db := testkit.ClickHouse(b)
+	url, subjects, name := testkit.NATS(b)
+	bus, err := events.Connect(events.Config{URL: url, Name: "ingester-bench"}, testkit.Logger(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = bus.Close() })
+	if _, err := events.EnsureStream(ctx, bus.JS, events.StreamConfig{Name: name, Subjects: subjects, MaxAge: time.Hour}); err != nil {
+		b.Fatal(err)
+	}
+	w := clickhouse.NewAnalyticsStore(db)
+	var rows, n int64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s, err := bus.JS.Stream(ctx, name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Purge(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Conn.Exec(ctx, "TRUNCATE TABLE events"); err != nil {
+			b.Fatal(err)
+		}
+		var want int64
+		for range drainEvents {
+			n++
+			typ, data := domain.EventUserRegistered, any(domain.UserEventData{UserID: n, Email: fmt.Sprintf("u%d@example.com", n), Role: domain.RoleCustomer})
+			want++
+			if n%3 == 0 {
+				typ, data = domain.EventOrderPaid, domain.OrderEventData{OrderID: n, UserID: 7, Status: domain.StatusPaid,
+					Previous: domain.StatusPending, TotalMinor: 2500, Currency: "EUR", PaymentMethod: domain.PaymentCard,
+					Lines: []domain.OrderLineData{{ProductID: 1, Quantity: 1, UnitPriceMinor: 500}, {ProductID: 2, Quantity: 2, UnitPriceMinor: 1000}}}
+				want += 2
+			}
+			payload, _ := json.Marshal(data)
+			m := nats.NewMsg(subjects.For(typ))
+			m.Data = payload
+			m.Header.Set(events.HeaderEventType, typ)
+			m.Header.Set(events.HeaderEventKey, fmt.Sprint(n))
+			m.Header.Set(events.HeaderEventAt, time.Now().UTC().Format(time.RFC3339Nano))
+			if _, err := bus.JS.PublishMsgAsync(m, jetstream.WithMsgID(uuid.NewString()), jetstream.WithStallWait(time.Minute)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-bus.JS.PublishAsyncComplete()
+		in := events.NewIngester(bus.JS, w, events.IngesterConfig{Stream: name, Subjects: subjects, Durable: fmt.Sprintf("bench-%d", i)})
+		b.StartTimer()
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- in.Run(rctx) }()
+		for {
+			var got uint64
+			if err := db.Conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&got); err != nil {
+				b.Fatal(err)
+			}
+			if int64(got) >= want {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.StopTimer()
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		rows += want
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -40,15 +40,17 @@ import (
 // What shopgraph's events package names (events/subjects.go, events/stream.go,
 // events/ingester.go), under the default (empty) subject prefix the bench runs with.
 const (
-	headerEventType  = "Shopgraph-Event-Type"
-	headerEventKey   = "Shopgraph-Event-Key"
-	headerEventAt    = "Shopgraph-Event-At"
-	eventsStream     = "SHOPGRAPH"
-	ingesterDurable  = "shopgraph-analytics"
-	rawDatabase      = "shopgraph_bench_raw"
-	analyticsSeed    = 2026
-	publishInFlight  = 4096
-	visibleStall     = 90 * time.Second
+	headerEventType = "Shopgraph-Event-Type"
+	headerEventKey  = "Shopgraph-Event-Key"
+	headerEventAt   = "Shopgraph-Event-At"
+	eventsStream    = "SHOPGRAPH"
+	ingesterDurable = "shopgraph-analytics"
+	rawDatabase     = "shopgraph_bench_raw"
+	analyticsSeed   = 2026
+	publishInFlight = 4096
+	// visibleStall is longer than the ingester's AckWait (2 minutes): messages a pull
+	// request lost on their way come back after it.
+	visibleStall     = 150 * time.Second
 	probeBucketWidth = 15 * time.Minute
 )
 
@@ -518,7 +520,7 @@ func (p *publisher) publish(ev *genEvent) error {
 	m.Header.Set(headerEventType, ev.typ)
 	m.Header.Set(headerEventKey, ev.key())
 	m.Header.Set(headerEventAt, ev.at.UTC().Format(time.RFC3339Nano))
-	_, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(ev.id.String()))
+	_, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(ev.id.String()), jetstream.WithStallWait(time.Minute))
 	return err
 }
 

@@ -150,7 +150,7 @@ func run(ctx context.Context) error {
 	flag.IntVar(&e.watchers, "watchers", 1000, "order-tracking watchers")
 	flag.IntVar(&e.orders, "orders", 100, "order-tracking orders")
 	flag.IntVar(&e.analyticsEvents, "analytics-events", 10_000_000, "events analytics-ingest loads (and dashboard reads)")
-	flag.IntVar(&e.ingestBatch, "ingest-batch", 10_000, "events per batch of the raw baseline: the ingester's batch size")
+	flag.IntVar(&e.ingestBatch, "ingest-batch", 50_000, "events per batch of the raw baseline: the ingester's batch size")
 	flag.StringVar(&e.clickhouseURL, "clickhouse", getenv("CLICKHOUSE_URL", "clickhouse://default:@127.0.0.1:9000/shopgraph_bench"), "the ClickHouse database shopgraph writes (analytics-ingest, dashboard)")
 	flag.StringVar(&e.adminURL, "admin-url", getenv("SHOPGRAPH_ADMIN_URL", ""), "shopgraph's admin listener (ADMIN_ADDR), for -profile")
 	var profile bool
