@@ -217,15 +217,22 @@ order("order.paid", "2024-03-10 18:40:00", 5,
   { amount: 2000, revenue: 2000, delta: 1, method: "COD" }, [sold(5, 2, 1000)]);
 event("user.registered", "accounts", "2024-03-10 08:00:00", { user: "100" });
 // Sessions: s1 reaches all four steps, s2 adds to cart (pays without a checkout
-// event), s4 only views.
-const track = (type, session, at, product = 0) =>
-  event(`analytics.${type}`, "storefront", at, { session, product });
+// event), s4 only views; s5 views, adds and starts checking out within one second, in
+// that order by the millisecond; s6 adds to the cart 400 ms before it views, in the same
+// second, so it only viewed.
+const track = (type, session, at, product = 0, ms = 0) =>
+  event(`analytics.${type}`, "storefront", at, { session, product, ms });
 track("product_viewed", "s1", "2024-03-10 09:30:00", 1);
 track("added_to_cart", "s1", "2024-03-10 09:40:00", 1);
 track("checkout_started", "s1", "2024-03-10 09:50:00");
 track("product_viewed", "s2", "2024-03-10 10:30:00", 3);
 track("added_to_cart", "s2", "2024-03-10 10:40:00", 3);
 track("product_viewed", "s4", "2024-03-10 12:00:00", 2);
+track("product_viewed", "s5", "2024-03-10 12:30:00", 2, 100);
+track("added_to_cart", "s5", "2024-03-10 12:30:00", 2, 200);
+track("checkout_started", "s5", "2024-03-10 12:30:00", 0, 300);
+track("added_to_cart", "s6", "2024-03-10 13:00:00", 1, 100);
+track("product_viewed", "s6", "2024-03-10 13:00:00", 1, 500);
 
 const DAY = { from: dt("2024-03-10 00:00:00"), to: dt("2024-03-11 00:00:00") };
 
@@ -259,7 +266,7 @@ const EXPECT = {
     { params: { ...DAY, by: str("REVENUE"), limit: "2" }, rows: ["4\t1\t8000", "1\t2\t6000"] },
   ],
   conversion_funnel: [
-    { params: { ...DAY, until: dt("2024-03-12 00:00:00") }, rows: ["1\t1", "2\t1", "4\t1"] },
+    { params: { ...DAY, until: dt("2024-03-12 00:00:00") }, rows: ["1\t2", "2\t1", "3\t1", "4\t1"] },
   ],
   event_counts: [
     {
@@ -272,9 +279,9 @@ const EXPECT = {
         "orders\torder.paid\t5",
         "orders\torder.returned\t1",
         "orders\torder.shipped\t1",
-        "storefront\tanalytics.added_to_cart\t2",
-        "storefront\tanalytics.checkout_started\t1",
-        "storefront\tanalytics.product_viewed\t3",
+        "storefront\tanalytics.added_to_cart\t4",
+        "storefront\tanalytics.checkout_started\t2",
+        "storefront\tanalytics.product_viewed\t5",
       ],
     },
   ],

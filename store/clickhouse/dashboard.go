@@ -16,7 +16,7 @@ import (
 const quarterHour = 15 * time.Minute
 
 // funnelWindow is how long after its product view a session's later funnel steps count;
-// conversion_funnel.sql holds the same figure in seconds.
+// conversion_funnel.sql holds the same figure in milliseconds.
 const funnelWindow = 24 * time.Hour
 
 // alignRange widens r to whole quarter hours of UTC, the rollups' buckets.
@@ -269,8 +269,9 @@ func (s *AnalyticsStore) TopProducts(ctx context.Context, r domain.DateRange, li
 }
 
 // ConversionFunnel counts the sessions with a product view in the range (widened to
-// quarter hours) that reached each of domain.FunnelSteps, in order, each step within a
-// day of the product view that started the session's chain: a session that viewed on
+// quarter hours) that reached each of domain.FunnelSteps, in order to the millisecond
+// (steps within one second count when they came in order), each step within a day of the
+// product view that started the session's chain: a session that viewed on
 // the range's last evening and paid the next morning counts as purchased.
 func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, error) {
 	if err := r.Validate(); err != nil {

@@ -326,3 +326,45 @@ func TestOrdersByStatusFollowsTheStateMachine(t *testing.T) {
 		}
 	}
 }
+
+// TestConversionFunnelOrdersStepsWithinASecond: the funnel orders a session's steps by the
+// millisecond, so steps taken within one second count when they came in order and not
+// when they did not.
+func TestConversionFunnelOrdersStepsWithinASecond(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	s, _ := newStore(t)
+	sec := utc(t, "2024-03-10 12:00:00")
+	ms := func(n int) time.Time { return sec.Add(time.Duration(n) * time.Millisecond) }
+	view, cart, checkout := domain.TrackProductViewed, domain.TrackAddedToCart, domain.TrackCheckoutStarted
+	ev := &events{t: t}
+	// a: all four steps, in order, within one second.
+	ev.track(view, "a", 1, ms(100))
+	ev.track(cart, "a", 1, ms(200))
+	ev.track(checkout, "a", 0, ms(300))
+	ev.status(order{id: 1, total: 500, method: domain.PaymentCard, session: "a"}, domain.StatusPending, domain.StatusPaid, ms(400), 0)
+	// b: added to the cart 400 ms before viewing: viewed only.
+	ev.track(cart, "b", 1, ms(100))
+	ev.track(view, "b", 1, ms(500))
+	// c: checkout started before the cart: viewed and added.
+	ev.track(view, "c", 1, ms(100))
+	ev.track(checkout, "c", 0, ms(200))
+	ev.track(cart, "c", 1, ms(300))
+	// d: viewed and added in the same millisecond: both count.
+	ev.track(view, "d", 1, ms(500))
+	ev.track(cart, "d", 1, ms(500))
+	ev.insert(ctx, s)
+	got, err := s.ConversionFunnel(ctx, domain.DateRange{From: sec.Add(-time.Hour), To: sec.Add(time.Hour)})
+	if err != nil {
+		t.Fatalf("ConversionFunnel: %v", err)
+	}
+	want := []int64{4, 3, 1, 1}
+	if len(got) != len(want) {
+		t.Fatalf("ConversionFunnel returned %d steps, want %d", len(got), len(want))
+	}
+	for i, st := range got {
+		if st.Name != domain.FunnelSteps[i] || st.Sessions != want[i] {
+			t.Errorf("step %d = %s: %d sessions, want %s: %d", i, st.Name, st.Sessions, domain.FunnelSteps[i], want[i])
+		}
+	}
+}
