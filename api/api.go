@@ -84,7 +84,7 @@ func NewHandler(o Options) http.Handler {
 	o.Log = RequestLogger(o.Log)
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: o.Resolver, Directives: resolvers.Directives()}))
 	limit := int64(wsMessageLimit)
-	srv.AddTransport(transport.Websocket{
+	srv.AddTransport(detachedWebsocket{drain: o.Drain, Websocket: transport.Websocket{
 		KeepAlivePingInterval: wsKeepAlive,
 		InitTimeout:           wsInitTimeout,
 		PayloadReadLimit:      &limit,
@@ -99,7 +99,7 @@ func NewHandler(o Options) http.Handler {
 			}
 			return ctx, nil, nil
 		},
-	})
+	}})
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
