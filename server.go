@@ -296,7 +296,7 @@ func createUser(ctx context.Context, pg *postgres.DB, nu domain.NewUser) (domain
 	if err != nil {
 		return domain.User{}, err
 	}
-	u, err := postgres.NewUserStore(pg).CreateUser(ctx, nu, hash)
+	u, err := postgres.NewUserStore(pg).CreateUser(ctx, nu, hash, nil)
 	if domain.ErrorCode(err) == domain.CodeConflict {
 		return domain.User{}, fmt.Errorf("an account with email %s already exists", nu.Email)
 	}

@@ -66,7 +66,7 @@ func (h *harness) signedIn(role domain.Role) (*harness, string) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.app.Accounts.Users.CreateUser(context.Background(), domain.NewUser{Email: email, Name: "Test " + string(role), Role: role}, hash); err != nil {
+	if _, err := h.app.Accounts.Users.CreateUser(context.Background(), domain.NewUser{Email: email, Name: "Test " + string(role), Role: role}, hash, nil); err != nil {
 		h.t.Fatal(err)
 	}
 	p := h.login(email, "correct horse battery")

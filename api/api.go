@@ -147,7 +147,7 @@ func NewHandler(o Options) http.Handler {
 	if o.Authenticate != nil {
 		gql = o.Authenticate(gql)
 	}
-	mux.Handle("/graphql", streaming(o.Drain, http.MaxBytesHandler(gql, maxBodyBytes)))
+	mux.Handle("/graphql", streaming(o.Drain, http.MaxBytesHandler(oneJSONValue(gql), maxBodyBytes)))
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("GET /{$}", gi)
 	mux.Handle("GET "+graphiql.AssetPrefix, gi)
@@ -212,8 +212,7 @@ func streaming(drain context.Context, next http.Handler) http.Handler {
 	plain := statusForJSON(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBodyBytes {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{
-				"message": "the request body is too large", "extensions": map[string]any{"code": "REQUEST_TOO_LARGE"}}}})
+			refuseBody(w, http.StatusRequestEntityTooLarge, "the request body is too large", "REQUEST_TOO_LARGE")
 			return
 		}
 		if r.Header.Get("Upgrade") == "" && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {

@@ -309,8 +309,7 @@ func TestRedisDown(t *testing.T) {
 			}
 			checkNoLeak(t, name+" checkout", r)
 			if r.code() != "SERVICE_UNAVAILABLE" {
-				gap(t, "%s checkout with Redis down answers %v, want SERVICE_UNAVAILABLE: the checkout rate limit "+
-					"(resolvers/schema.resolvers.go, CheckoutLimit.Allow) turns the Redis failure into an internal error", name, r.codes())
+				t.Errorf("%s checkout with Redis down answers %v, want SERVICE_UNAVAILABLE", name, r.codes())
 			}
 		}
 		if n := h.countRows(`SELECT count(*) FROM orders`); n != orders {
@@ -333,8 +332,7 @@ func TestRedisDown(t *testing.T) {
 		}
 		checkNoLeak(t, "login", r)
 		if r.code() != "SERVICE_UNAVAILABLE" {
-			gap(t, "login with Redis down fails closed with %v, want SERVICE_UNAVAILABLE: the login rate limiter's "+
-				"Redis error is returned as it is (app/app.go limit.Allow, domain/accounts.go Login)", r.codes())
+			t.Errorf("login with Redis down fails closed with %v, want SERVICE_UNAVAILABLE", r.codes())
 		}
 		reg := promptly(t, "register", 3*time.Second, func() gqlResponse {
 			return h.post(registerMutation, map[string]any{"in": map[string]any{"email": "during-outage@example.com", "password": "outage-password", "name": "Out Age"}})
@@ -344,11 +342,10 @@ func TestRedisDown(t *testing.T) {
 		}
 		checkNoLeak(t, "register", reg)
 		if reg.code() != "SERVICE_UNAVAILABLE" {
-			gap(t, "register with Redis down answers %v, want SERVICE_UNAVAILABLE", reg.codes())
+			t.Errorf("register with Redis down answers %v, want SERVICE_UNAVAILABLE", reg.codes())
 		}
 		if n := h.countRows(`SELECT count(*) FROM users WHERE email = 'during-outage@example.com'`); n != 0 {
-			gap(t, "register with Redis down answered an error but created the account (domain/accounts.go Register: "+
-				"CreateUser commits before Sessions.Issue fails); the client's retry will get EMAIL_TAKEN")
+			t.Errorf("register with Redis down answered an error but created the account: the client's retry would get EMAIL_TAKEN")
 		}
 	})
 
@@ -656,7 +653,6 @@ func TestPostgresRestart(t *testing.T) {
 	}{
 		{"products", h, listQuery, map[string]any{"first": 5}},
 		{"product by slug", h, productBySlugQuery, map[string]any{"s": slug}},
-		{"categories", h, `{ categories { slug } }`, nil},
 		{"me", customer, `{ me { email orders { totalCount } } }`, nil},
 		{"checkout", h, checkoutMutation, checkoutVars(guest.Cart.ID, "pg-down-1", true)},
 	}
@@ -675,6 +671,11 @@ func TestPostgresRestart(t *testing.T) {
 		default:
 			t.Errorf("%s with Postgres down: codes %v", q.name, r.codes())
 		}
+	}
+	// The category tree is kept in memory (resolvers.CategoryTree), loaded by the listing
+	// above: the storefront's navigation keeps working while Postgres is away.
+	if r := h.post(`{ categories { slug } }`, nil); len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"slug":"`) {
+		t.Errorf("categories with Postgres down: %s %+v, want the tree from memory", r.Data, r.Errors)
 	}
 	// Adding to a cart needs the product from Postgres: a clean user error.
 	var add struct{ CartLinesAdd cartPayload }
@@ -695,7 +696,7 @@ func TestPostgresRestart(t *testing.T) {
 	t.Logf("queries succeeded again %v after the proxy came back", took.Round(time.Millisecond))
 	// The pool recovered for good, not for one lucky connection.
 	for i := range 10 {
-		for _, q := range queries[:4] {
+		for _, q := range queries[:len(queries)-1] { // all but the checkout, which comes next
 			if r := q.who.post(q.q, q.vars); len(r.Errors) > 0 {
 				t.Fatalf("%s, round %d after the outage: %+v", q.name, i, r.Errors)
 			}

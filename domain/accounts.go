@@ -97,15 +97,23 @@ func (a *Accounts) Register(ctx context.Context, u NewUser) (Session, []UserErro
 	if err != nil {
 		return Session{}, nil, err
 	}
-	user, err := a.Users.CreateUser(ctx, u, hash)
+	// The session is issued before the account commits: when it cannot be (Redis down),
+	// no account is left behind, and the client's retry is a new registration rather than
+	// EMAIL_TAKEN. A session whose account then fails to commit refers to no user and
+	// expires unused.
+	var s Session
+	_, err = a.Users.CreateUser(ctx, u, hash, func(user User) error {
+		var err error
+		s, err = a.start(ctx, user)
+		return err
+	})
 	if ErrorCode(err) == CodeConflict {
 		return Session{}, []UserError{{Field: []string{"input", "email"}, Message: "an account with this email already exists", Code: "EMAIL_TAKEN"}}, nil
 	}
 	if err != nil {
 		return Session{}, nil, err
 	}
-	s, err := a.start(ctx, user)
-	return s, nil, err
+	return s, nil, nil
 }
 
 // Login checks the credentials and signs the user in. Too many attempts for the account

@@ -117,8 +117,10 @@ func ValidateEmail(email string) *Error {
 type UserStore interface {
 	// CreateUser stores a new account with an already hashed password and writes the
 	// user.registered event in the same transaction. It returns a CONFLICT error when the
-	// email is taken.
-	CreateUser(ctx context.Context, u NewUser, passwordHash string) (User, error)
+	// email is taken. When beforeCommit is not nil it is called with the new account
+	// inside the transaction, and an error from it rolls the account back: what must
+	// succeed for the account to exist (its first session) runs there.
+	CreateUser(ctx context.Context, u NewUser, passwordHash string, beforeCommit func(User) error) (User, error)
 	// UserByEmail returns the account with the (normalized) email, or a NOT_FOUND error.
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// UsersByID returns the accounts with the given ids; unknown ids are absent.

@@ -36,8 +36,9 @@ func toDomainUser(r userRow) domain.User {
 	return domain.User{ID: r.id, Email: r.email, Name: r.name, Role: domain.Role(r.role), PasswordHash: r.password, CreatedAt: r.createdAt}
 }
 
-// CreateUser stores the account and its user.registered event in one transaction.
-func (s *UserStore) CreateUser(ctx context.Context, u domain.NewUser, passwordHash string) (domain.User, error) {
+// CreateUser stores the account and its user.registered event in one transaction, and
+// runs beforeCommit (when not nil) in it, last.
+func (s *UserStore) CreateUser(ctx context.Context, u domain.NewUser, passwordHash string, beforeCommit func(domain.User) error) (domain.User, error) {
 	var out domain.User
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
 		var r userRow
@@ -47,12 +48,18 @@ func (s *UserStore) CreateUser(ctx context.Context, u domain.NewUser, passwordHa
 			return translate(err, "user")
 		}
 		out = toDomainUser(r)
-		return WriteOutbox(ctx, tx, domain.Event{
+		if err := WriteOutbox(ctx, tx, domain.Event{
 			Type: domain.EventUserRegistered, Key: strconv.FormatInt(out.ID, 10), At: out.CreatedAt,
 			Data: domain.UserEventData{UserID: out.ID, Email: out.Email, Role: out.Role},
-		})
+		}); err != nil {
+			return err
+		}
+		if beforeCommit != nil {
+			return beforeCommit(out)
+		}
+		return nil
 	})
-	if err != nil {
+	if err != nil { // beforeCommit's domain errors pass through translateTx as they are
 		return domain.User{}, translateTx(err, "creating user")
 	}
 	return out, nil
