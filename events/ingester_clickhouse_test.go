@@ -19,9 +19,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/events"
 	"github.com/shopgraph/shopgraph/store/clickhouse"
+	"github.com/shopgraph/shopgraph/store/postgres"
 	"github.com/shopgraph/shopgraph/testkit"
 )
 
@@ -185,6 +187,71 @@ func (f *chIngestFixture) waitDrained() {
 	})
 }
 
+// orderShop is an order database of the test's own whose outbox flows into the fixture's
+// stream, for reconciling the dashboard with it (app.Verify, as `shopgraph analytics
+// verify` does).
+type orderShop struct {
+	db *postgres.DB
+	// until is after every seeded order event and before every event f.publish makes.
+	until time.Time
+}
+
+// seedShop places n demo orders (every status, over the 90 days before three hours ago)
+// through the order store, records the rows their outbox events must have, and starts an
+// outbox relay to the fixture's stream. The events f.publish makes afterwards lie outside
+// the range verify reconciles, so the two agree only when every order event is in
+// ClickHouse once.
+func (f *chIngestFixture) seedShop(n int) *orderShop {
+	f.t.Helper()
+	db, _ := testkit.Postgres(f.t)
+	seeded := time.Now().Add(-3 * time.Hour)
+	counts, _, err := app.SeedDemo(f.ctx, db, nil, nil, n, 0, seeded)
+	if err != nil {
+		f.t.Fatalf("seeding orders: %v", err)
+	}
+	if counts[domain.StatusPaid]+counts[domain.StatusDelivered]+counts[domain.StatusShipped] == 0 {
+		f.t.Fatalf("seeded %v: no paid order to reconcile", counts)
+	}
+	rows, err := db.Pool.Query(f.ctx, `SELECT event_id::text, type, key, occurred_at, payload FROM outbox WHERE published_at IS NULL`)
+	if err != nil {
+		f.t.Fatalf("reading the outbox: %v", err)
+	}
+	for rows.Next() {
+		var id, typ, key string
+		var at time.Time
+		var payload []byte
+		if err := rows.Scan(&id, &typ, &key, &at, &payload); err != nil {
+			f.t.Fatalf("reading the outbox: %v", err)
+		}
+		out, err := domain.ToAnalytics(id, typ, key, at, payload)
+		if err != nil {
+			f.t.Fatalf("outbox event %s (%s): %v", id, typ, err)
+		}
+		for _, r := range out {
+			f.published[rowKey{r.EventID, r.Seq}] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		f.t.Fatalf("reading the outbox: %v", err)
+	}
+	runRelay(f.t, events.NewRelay(postgres.NewOutboxStore(db), f.bus.JS, events.RelayConfig{Subjects: f.subjects, Log: testkit.Logger(f.t)}))
+	return &orderShop{db: db, until: seeded.Add(time.Hour).Truncate(15 * time.Minute)}
+}
+
+// verify reconciles the dashboard with the order database over every seeded order, by
+// the function `shopgraph analytics verify` runs, and expects exact agreement.
+func (f *chIngestFixture) verify(s *orderShop) {
+	f.t.Helper()
+	r := domain.DateRange{From: s.until.Add(-100 * 24 * time.Hour), To: s.until}
+	rep, err := app.Verify(f.ctx, postgres.NewOrderStore(s.db), clickhouse.NewAnalyticsStore(f.db), r)
+	if err != nil {
+		f.t.Fatalf("Verify: %v", err)
+	}
+	if !rep.Match() || rep.DBOrders == 0 || rep.DBRevenue == 0 {
+		f.t.Errorf("Verify: %v", rep)
+	}
+}
+
 // runIngester runs in until the returned stop function is called or the test ends; stop
 // returns once Run has.
 func runIngester(t *testing.T, in *events.Ingester) (stop func()) {
@@ -217,6 +284,7 @@ func TestIngesterClickHouseCrashBetweenInsertAndAck(t *testing.T) {
 	// budget): on a machine loaded by the race detector an insert can take a second.
 	f.cfg.BatchSize, f.cfg.FlushInterval, f.cfg.AckWait = 100, 500*time.Millisecond, 5*time.Second
 	store := clickhouse.NewAnalyticsStore(f.db)
+	sh := f.seedShop(40)
 	f.publish(250)
 
 	ctx, crash := context.WithCancel(context.Background())
@@ -260,6 +328,7 @@ func TestIngesterClickHouseCrashBetweenInsertAndAck(t *testing.T) {
 	if second.Duplicates() != int64(len(firstEvents)) {
 		t.Errorf("the second ingester left out %d events as stored, want the first batch's %d", second.Duplicates(), len(firstEvents))
 	}
+	f.verify(sh)
 }
 
 func TestIngesterClickHouseDownAndBack(t *testing.T) {
@@ -282,8 +351,10 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 	f.publish(500)
 	waitFor(t, 30*time.Second, "some rows are stored", func() bool { return len(f.stored()) > 0 })
 
-	// ClickHouse goes away while events flow; some batch may be in flight.
+	// ClickHouse goes away while events flow, orders among them; some batch may be in
+	// flight.
 	proxy.Down()
+	sh := f.seedShop(40)
 	f.publish(700)
 	failures := in.Failures()
 	waitFor(t, 30*time.Second, "inserts fail", func() bool { return in.Failures() >= failures+3 })
@@ -304,6 +375,7 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 	if lag, err := in.Lag(f.ctx); err != nil || lag != 0 {
 		t.Errorf("Lag = %d, %v; want 0", lag, err)
 	}
+	f.verify(sh)
 	t.Logf("rows %d, batches %d, failures %d, duplicates %d, last batch %v, last insert %v",
 		in.Rows(), in.Batches(), in.Failures(), in.Duplicates(), in.LastBatchLatency(), in.LastInsertDuration())
 }
