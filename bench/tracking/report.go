@@ -39,8 +39,8 @@ func (r *Result) Report() report.Run {
 		fmt.Sprintf("%d watchers (one WebSocket each, half as the order's customer, half as an admin) over %d orders, connected in %s; %d status changes (SHIPPED, DELIVERED) by %s of admin mutations, 4 at a time",
 			r.Watchers, r.Orders, r.ConnectTime.Round(time.Millisecond), r.Mutations, r.MutationTime.Round(time.Millisecond)),
 		"'from the change' is receipt minus the event's `at`, which the transition takes inside its transaction a little before the commit: an upper bound of the delay from the commit. 'from NATS publish' starts when a NATS subscriber in the load process saw the relay's message: a lower bound",
-		fmt.Sprintf("RSS %0.1f → %0.1f MiB, heap in use %0.1f → %0.1f MiB, goroutines %.0f → %.0f; lost %d, repeated %d, out of order %d, failed watchers %d, incomplete %d",
-			float64(r.RSSBefore)/(1<<20), float64(r.RSSAfter)/(1<<20), r.HeapBefore/(1<<20), r.HeapAfter/(1<<20), r.GoroutinesBefore, r.GoroutinesAfter,
+		fmt.Sprintf("RSS %0.1f → %0.1f MiB, heap in use %0.1f → %0.1f MiB, goroutine stacks %0.1f → %0.1f MiB, goroutines %.0f → %.0f; lost %d, repeated %d, out of order %d, failed watchers %d, incomplete %d",
+			float64(r.RSSBefore)/(1<<20), float64(r.RSSAfter)/(1<<20), r.HeapBefore/(1<<20), r.HeapAfter/(1<<20), r.StackBefore/(1<<20), r.StackAfter/(1<<20), r.GoroutinesBefore, r.GoroutinesAfter,
 			r.Lost, r.Repeated, r.OutOfOrder, r.Failed, r.Incomplete),
 	}
 	if len(r.FromResponse) > 0 {

@@ -86,6 +86,7 @@ type Result struct {
 	PID                               int
 	RSSBefore, RSSAfter               int64
 	HeapBefore, HeapAfter             float64
+	StackBefore, StackAfter           float64
 	GoroutinesBefore, GoroutinesAfter float64
 	// Mutations is how many status changes were made, in MutationTime.
 	Mutations    int
@@ -178,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if res.PID != 0 {
 		res.RSSBefore, _ = rss(res.PID)
 	}
-	res.HeapBefore, res.GoroutinesBefore, _ = goMetrics(ctx, metricsURL)
+	res.HeapBefore, res.StackBefore, res.GoroutinesBefore, _ = goMetrics(ctx, metricsURL)
 
 	// The NATS tap: when the relay published each event.
 	var published sync.Map // key -> time.Time
@@ -285,7 +286,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if res.PID != 0 {
 		res.RSSAfter, _ = rss(res.PID)
 	}
-	res.HeapAfter, res.GoroutinesAfter, _ = goMetrics(ctx, metricsURL)
+	res.HeapAfter, res.StackAfter, res.GoroutinesAfter, _ = goMetrics(ctx, metricsURL)
 	profiling := cfg.AdminURL != "" && cfg.ProfileDir != ""
 	var cpuDone chan error
 	if profiling {
@@ -687,13 +688,13 @@ func rss(pid int) (int64, error) {
 	return 0, errors.New("no VmRSS")
 }
 
-// goMetrics reads the in-use heap and the goroutine count from the server's Prometheus
-// endpoint (the Go collector of client_golang).
-func goMetrics(ctx context.Context, url string) (heap, goroutines float64, err error) {
+// goMetrics reads the in-use heap, the goroutine stacks and the goroutine count from the
+// server's Prometheus endpoint (the Go collector of client_golang).
+func goMetrics(ctx context.Context, url string) (heap, stack, goroutines float64, err error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer resp.Body.Close()
 	s := bufio.NewScanner(resp.Body)
@@ -705,11 +706,13 @@ func goMetrics(ctx context.Context, url string) (heap, goroutines float64, err e
 		switch name {
 		case "go_memstats_heap_inuse_bytes":
 			heap, _ = strconv.ParseFloat(value, 64)
+		case "go_memstats_stack_inuse_bytes":
+			stack, _ = strconv.ParseFloat(value, 64)
 		case "go_goroutines":
 			goroutines, _ = strconv.ParseFloat(value, 64)
 		}
 	}
-	return heap, goroutines, s.Err()
+	return heap, stack, goroutines, s.Err()
 }
 
 // pidListening finds the process that listens on the port of rawURL, through /proc.

@@ -35,8 +35,8 @@ func getenv(name, def string) string {
 func main() {
 	cfg := tracking.Config{Log: os.Stderr}
 	url := flag.String("url", getenv("SHOPGRAPH_URL", "http://127.0.0.1:8080"), "shopgraph's base URL")
-	flag.IntVar(&cfg.Watchers, "watchers", 1000, "WebSocket watchers (one subscription each)")
-	flag.IntVar(&cfg.Orders, "orders", 100, "orders they watch")
+	flag.IntVar(&cfg.Watchers, "watchers", 10000, "WebSocket watchers (one subscription each)")
+	flag.IntVar(&cfg.Orders, "orders", 2000, "orders they watch")
 	flag.StringVar(&cfg.AdminEmail, "admin-email", getenv("BENCH_ADMIN_EMAIL", "bench-admin@shopgraph.example"), "an admin account")
 	flag.StringVar(&cfg.AdminPassword, "admin-password", getenv("BENCH_ADMIN_PASSWORD", "bench-admin-password"), "its password")
 	flag.StringVar(&cfg.NATSURL, "nats", getenv("NATS_URL", "nats://127.0.0.1:4222"), "NATS to tap for publish times (empty: no tap)")
