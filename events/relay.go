@@ -70,8 +70,9 @@ type RelayConfig struct {
 	PublishTimeout time.Duration
 }
 
-// Relay publishes the events of the outbox to JetStream, in outbox order, each with its
-// event id as the message id, so that a publish repeated after a failure (or after a crash
+// Relay publishes the events of the outbox to JetStream, in outbox order (one entity's
+// always; unrelated events may be overtaken by a neighbour when a publish fails and is
+// retried), each with its event id as the message id, so that a publish repeated after a failure (or after a crash
 // between publishing and marking) is stored once by the stream's duplicate window. Any
 // number of replicas may run a relay: one leads and publishes, the others wait to take
 // over. The counters may be read at any time, from any goroutine.
@@ -125,8 +126,8 @@ func (r *Relay) Leading() bool { return r.leading.Load() }
 // waits for leadership (for as long as another replica leads), then publishes the
 // unpublished events by outbox position, waking on each commit notification and every
 // PollInterval. A failed publish stops the round; after a back-off (100 ms doubling up to
-// 5 s, reset by a success) the relay retries from the same event, so nothing is lost or
-// reordered. When leadership is lost, the relay stops publishing and waits for it again.
+// 5 s, reset by a success) the relay retries from the same event, so nothing is lost and
+// no entity's events are reordered. When leadership is lost, the relay stops publishing and waits for it again.
 // Failures are logged and counted, never returned. Run must not be called concurrently on
 // one Relay.
 func (r *Relay) Run(ctx context.Context) error {
