@@ -739,14 +739,15 @@ func analyticsIngest(ctx context.Context, e *env) (report.Run, error) {
 			Target: "≤ 2 s", Verdict: report.Check(len(lags) > 0 && quantile(lags, 0.95) <= 2*time.Second)},
 	}
 	run.Notes = []string{
-		fmt.Sprintf("analytics-ingest: a deterministic mix of storefront sessions over the last 90 days (page and product views, searches, add to cart, checkout started, "+
-			"orders created and paid with 1-3 lines and a payment method, sign-ups); %d events make %d rows (a paid order has a row per line).", n, want),
-		"analytics-ingest baseline: the same rows appended with clickhouse-go into " + rawDatabase + " (shopgraph's migrations, rollup views included), " +
+		fmt.Sprintf("a deterministic mix of storefront sessions over the last 90 days (page and product views, searches, add to cart, checkout started, "+
+			"orders created and paid with 1-3 lines and a payment method, sign-ups); %d events make %d rows (a paid order has a row per line). "+
+			"With 10M events this workload takes about 6 minutes here; -analytics-events sets the number.", n, want),
+		"baseline: the same rows appended with clickhouse-go into " + rawDatabase + " (shopgraph's migrations, rollup views included), " +
 			"one INSERT per batch of the same number of events, the next batch generated while one is sent; rows/s from the first INSERT to the last one's end.",
-		"analytics-ingest shopgraph: the same events published asynchronously to JetStream on their subjects with shopgraph's headers and the event id as message id, " +
+		"shopgraph: the same events published asynchronously to JetStream on their subjects with shopgraph's headers and the event id as message id, " +
 			"read by the ingester inside the bench's shopgraph (durable pull consumer, dedup, insert, ack); rows/s from the first publish to the moment " +
 			"a count() of shopgraph's events table showed every row (polled every 50 ms). Publishing, NATS, shopgraph and ClickHouse share the 2 cores.",
-		"analytics-ingest lag: after the load, a steady stream of events with a probe event every 250 ms, each probe alone in a quarter hour of 2001; the lag is from the probe's " +
+		"lag: after the load, a steady stream of events with a probe event every 250 ms, each probe alone in a quarter hour of 2001; the lag is from the probe's " +
 			"publish to the first poll (every 10 ms) of the dashboard's event-counts query (store/clickhouse/queries/event_counts.sql, on the rollup) that counts it. " +
 			"The dashboard's Redis cache (5 s, asOf) comes on top of it for a dashboard reader.",
 	}
@@ -982,7 +983,7 @@ func dashboard(ctx context.Context, e *env) (report.Run, error) {
 			report.Row{Workload: w, Metric: f.name + " warm p95", Shopgraph: msString(w95), Baseline: "—", Ratio: "—",
 				Target: "≤ 5 ms", Verdict: report.Check(w95 <= 5*time.Millisecond)})
 	}
-	run.Notes = []string{fmt.Sprintf("dashboard: over %s (%d rows in ClickHouse), range the last 90 days in UTC; each field alone in a query "+
+	run.Notes = []string{fmt.Sprintf("over %s (%d rows in ClickHouse), range the last 90 days in UTC; each field alone in a query "+
 		"through shopgraph's GraphQL as the bench admin, one client, round trip over loopback. Cold: %d requests, each with a range a few ms "+
 		"different (a new Redis key; the rollups' quarter hours are the same), so ClickHouse answers; warm: %d repeats of one range, "+
 		"answered from Redis (a 5 s window turning over makes an occasional miss).", loaded, total, cold, warm)}
