@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/domain"
@@ -96,11 +95,7 @@ func (fh *fuzzHarness) post(t *testing.T, accept string, body []byte) fuzzRespon
 		req.Header.Set("Accept", accept)
 	}
 	rec := httptest.NewRecorder()
-	start := time.Now()
 	fh.handler.ServeHTTP(rec, req)
-	if d := time.Since(start); d > budget(5*time.Second) {
-		t.Errorf("took %v", d)
-	}
 	out := fuzzResponse{status: rec.Code, raw: rec.Body.Bytes()}
 	if out.status >= 500 {
 		t.Fatalf("status %d: %s", out.status, out.raw)

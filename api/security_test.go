@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -27,43 +26,11 @@ import (
 // testSecret is the JWT secret of every harness.
 var testSecret = []byte("test-secret-0123456789abcdef")
 
-// raceEnabled reports whether the test binary was built with -race, which slows the
-// server's CPU-bound work (argon2, decoding large inputs) several times over.
-var raceEnabled = func() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}()
-
-// budget returns d, doubled under the race detector.
-func budget(d time.Duration) time.Duration {
-	if raceEnabled {
-		return 2 * d
-	}
-	return d
-}
-
-// clean checks an answer to hostile input: prompt (well under the 5 s an injected
-// pg_sleep would take), no INTERNAL error (an input the server did not expect), nothing of
-// the server's insides in the messages.
-func clean(t *testing.T, what string, elapsed time.Duration, r gqlResponse) {
+// clean checks an answer to hostile input: no INTERNAL error (an input the server did
+// not expect), nothing of the server's insides in the messages. (That an injection ran no
+// SQL of its own is checked on the statements the database saw: see noInjectedSQL.)
+func clean(t *testing.T, what string, r gqlResponse) {
 	t.Helper()
-	cleanWithin(t, what, budget(2*time.Second), elapsed, r)
-}
-
-// cleanWithin is clean with a time limit of its own.
-func cleanWithin(t *testing.T, what string, limit, elapsed time.Duration, r gqlResponse) {
-	t.Helper()
-	if elapsed > limit {
-		t.Errorf("%s took %v, want under %v", what, elapsed.Round(time.Millisecond), limit)
-	}
 	if r.status >= 500 {
 		t.Errorf("%s: status %d", what, r.status)
 	}
@@ -73,12 +40,14 @@ func cleanWithin(t *testing.T, what string, limit, elapsed time.Duration, r gqlR
 	checkNoLeak(t, what, r)
 }
 
-// timedPost posts a query and returns the answer and how long it took.
-func (h *harness) timedPost(q string, vars map[string]any) (gqlResponse, time.Duration) {
-	h.t.Helper()
-	start := time.Now()
-	r := h.post(q, vars)
-	return r, time.Since(start)
+// noInjectedSQL fails the test when a statement the harness's database ran contains
+// pg_sleep: the injections' payload. Bound as parameters, as they must be, the payloads
+// never reach a statement's text.
+func noInjectedSQL(t *testing.T, h *harness) {
+	t.Helper()
+	if sql, ok := h.counter.Ran("pg_sleep"); ok {
+		t.Errorf("an injected payload became SQL: %s", sql)
+	}
 }
 
 // TestSecurityIDOR: another customer, or a guest, holding the ids of a customer's order,
@@ -400,15 +369,16 @@ func TestSecurityInjection(t *testing.T) {
 	for inName, in := range inputs {
 		t.Run(inName, func(t *testing.T) {
 			for name, s := range injections {
-				r, took := in.who.timedPost(in.q, in.vars(s))
+				r := in.who.post(in.q, in.vars(s))
 				if bug, ok := injectionKnownBugs[inName+"/"+name]; ok && r.code() == "INTERNAL" {
 					gap(t, "%s with %s answers INTERNAL: %s", inName, name, bug)
 					continue
 				}
-				clean(t, inName+" with "+name, took, r)
+				clean(t, inName+" with "+name, r)
 			}
 		})
 	}
+	noInjectedSQL(t, h)
 
 	// What is stored is stored verbatim: names, addresses and reasons come back as sent.
 	t.Run("stored verbatim", func(t *testing.T) {
@@ -484,9 +454,8 @@ func TestSecurityOversized(t *testing.T) {
 
 	t.Run("2 MB body", func(t *testing.T) {
 		body := `{"query":"{ products { totalCount } }","variables":{"x":"` + strings.Repeat("a", 2<<20) + `"}}`
-		start := time.Now()
 		r := h.do(http.MethodPost, "/graphql", strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
-		refused(t, "a 2 MB body", time.Since(start), r)
+		refused(t, "a 2 MB body", r)
 		if r.status != http.StatusRequestEntityTooLarge {
 			gap(t, "a 2 MB body is answered %d, want 413: api.NewHandler's http.MaxBytesHandler cuts the body, and gqlgen reports the read error as a GraphQL error", r.status)
 		}
@@ -534,10 +503,8 @@ func TestSecurityOversized(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, took := h.timedPost(tc.q, tc.vars)
-			// Decoding 10,000 input objects is the slowest part, several times slower
-			// under the race detector: the point is that nothing hangs.
-			cleanWithin(t, tc.name, budget(5*time.Second), took, r)
+			r := h.post(tc.q, tc.vars)
+			clean(t, tc.name, r)
 			code := r.code()
 			if code == "" {
 				code = userErrorCode(r.Data)
@@ -582,9 +549,8 @@ func TestSecurityDeepNesting(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h.counter.Reset()
-			start := time.Now()
 			r := h.do(http.MethodPost, "/graphql", strings.NewReader(tc.body), map[string]string{"Content-Type": "application/json"})
-			refused(t, tc.name, time.Since(start), r)
+			refused(t, tc.name, r)
 			if n := h.counter.Count(); n != 0 {
 				t.Errorf("ran %d statements", n)
 			}
@@ -598,13 +564,10 @@ func TestSecurityDeepNesting(t *testing.T) {
 func mustJSONString(v any) string { return string(mustJSON(v)) }
 
 // refused checks the answer to a request that must not run: a 4xx (or 200 for
-// application/json) with errors and no data, promptly, nothing leaked, and not an
-// internal error (gqlgen's own refusals of a request are BAD_USER_INPUT).
-func refused(t *testing.T, what string, took time.Duration, r gqlResponse) {
+// application/json) with errors and no data, nothing leaked, and not an internal error
+// (gqlgen's own refusals of a request are BAD_USER_INPUT).
+func refused(t *testing.T, what string, r gqlResponse) {
 	t.Helper()
-	if took > budget(2*time.Second) {
-		t.Errorf("%s took %v", what, took.Round(time.Millisecond))
-	}
 	if r.status >= 500 || len(r.Errors) == 0 || (len(r.Data) > 0 && string(r.Data) != "null") {
 		t.Errorf("%s: status %d data %s errors %+v", what, r.status, r.Data, r.Errors)
 	}
@@ -652,9 +615,8 @@ func TestSecurityBatching(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
 			r := h.do(tc.method, tc.path, strings.NewReader(tc.body), tc.headers)
-			refused(t, tc.name, time.Since(start), r)
+			refused(t, tc.name, r)
 		})
 	}
 	if n := h.countRows(`SELECT count(*) FROM users WHERE email LIKE 'batch-%'`); n != 0 {
@@ -663,7 +625,7 @@ func TestSecurityBatching(t *testing.T) {
 
 	// Two JSON objects one after the other: refused whole, neither runs.
 	r := h.do(http.MethodPost, "/graphql", strings.NewReader(mustJSONString(ops[0])+mustJSONString(ops[1])), map[string]string{"Content-Type": "application/json"})
-	refused(t, "concatenated JSON objects", 0, r)
+	refused(t, "concatenated JSON objects", r)
 	if r.status != http.StatusBadRequest || r.code() != "BAD_REQUEST" {
 		t.Errorf("concatenated JSON objects: status %d, codes %v; want 400 BAD_REQUEST", r.status, r.codes())
 	}

@@ -217,20 +217,49 @@ func Redis(t testing.TB) *redis.Client {
 	return c
 }
 
-// StatementCounter is a pgx tracer that counts the statements a pool runs.
-type StatementCounter struct{ n atomic.Int64 }
+// StatementCounter is a pgx tracer that counts the statements a pool runs, and keeps
+// the distinct texts of the first maxStatementTexts of them (Ran).
+type StatementCounter struct {
+	n     atomic.Int64
+	mu    sync.Mutex
+	texts map[string]bool
+}
+
+// maxStatementTexts bounds the texts a StatementCounter keeps.
+const maxStatementTexts = 10000
 
 // TraceQueryStart counts one statement.
-func (c *StatementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (c *StatementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
 	c.n.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.texts == nil {
+		c.texts = map[string]bool{}
+	}
+	if len(c.texts) < maxStatementTexts {
+		c.texts[data.SQL] = true
+	}
 	return ctx
 }
 
 // TraceQueryEnd does nothing.
 func (c *StatementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-// Reset sets the count to zero and returns what it was.
+// Reset sets the count to zero and returns what it was; the texts stay.
 func (c *StatementCounter) Reset() int64 { return c.n.Swap(0) }
 
 // Count returns the statements counted since the last Reset.
 func (c *StatementCounter) Count() int64 { return c.n.Load() }
+
+// Ran returns a statement text run through the pool (since it was made) that contains
+// substr, if there is one.
+func (c *StatementCounter) Ran(substr string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for sql := range c.texts {
+		if strings.Contains(sql, substr) {
+			return sql, true
+		}
+	}
+	return "", false
+}

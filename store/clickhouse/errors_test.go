@@ -113,15 +113,13 @@ func TestUnavailableWhenClickHouseIsDown(t *testing.T) {
 			t.Errorf("%s: clients see %q", name, de.Message)
 		}
 	}
-	// Fast: a refused connection must not wait for a deadline.
-	started := time.Now()
+	// A refused connection is reported as such, not by waiting for the deadline.
 	_, err := s.Summary(ctx, domain.DateRange{From: time.Unix(0, 0), To: time.Unix(3600, 0)})
 	wantCode(t, "Summary with ClickHouse down", err, domain.CodeServiceUnavailable)
-	took := time.Since(started)
-	if took > time.Second {
-		t.Errorf("Summary took %s to report ClickHouse down, want well under a second", took)
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		t.Errorf("Summary with ClickHouse down waited for the deadline: %v", err)
 	}
-	t.Logf("after %s: %v", took, err)
+	t.Log(err)
 
 	proxy.Up()
 	// The pool dials again on demand.
@@ -167,11 +165,12 @@ func TestTimeouts(t *testing.T) {
 		// 500 ms left: max_execution_time is its minimum, 1 s, so the deadline ends it.
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
-		started := time.Now()
 		err := s.RunForTest(ctx, endless)
 		wantCode(t, "endless query", err, domain.CodeTimeout)
-		if took := time.Since(started); took > 900*time.Millisecond {
-			t.Errorf("the query ran %s past a 500 ms deadline", took)
+		// The context's deadline ended it, not ClickHouse's own limit.
+		var ex *ch.Exception
+		if errors.As(err, &ex) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("error %q: want the context's deadline, not a ClickHouse exception", err)
 		}
 		t.Log(err)
 	})
@@ -182,8 +181,13 @@ func TestTimeouts(t *testing.T) {
 		started := time.Now()
 		err := s.RunForTest(context.Background(), endless)
 		wantCode(t, "endless query", err, domain.CodeTimeout)
-		if took := time.Since(started); took < 3500*time.Millisecond || took > 5500*time.Millisecond {
-			t.Errorf("the query ran %s, want 4 to 5 s", took)
+		// ClickHouse's own limit ended it, and not before the default budget.
+		var ex *ch.Exception
+		if !errors.As(err, &ex) || ex.Code != 159 {
+			t.Errorf("error %q does not wrap ClickHouse's TIMEOUT_EXCEEDED (159)", err)
+		}
+		if took := time.Since(started); took < 3500*time.Millisecond {
+			t.Errorf("the query was stopped after %s, before the 4 s default budget", took)
 		}
 	})
 }

@@ -789,11 +789,7 @@ func TestCartRedisDownIsServiceUnavailable(t *testing.T) {
 	for _, op := range ops {
 		t.Run(op.name, func(t *testing.T) {
 			t.Parallel()
-			start := time.Now()
 			err := op.call()
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("failing took %s, want under 2s", d)
-			}
 			de := requireError(t, err, domain.CodeServiceUnavailable, nil)
 			if de.Message != "carts are unavailable right now; try again shortly" {
 				t.Fatalf("message = %q", de.Message)

@@ -479,7 +479,8 @@ func TestCatalogCachePassesListingsThrough(t *testing.T) {
 }
 
 // TestCatalogCacheRedisDown points the cache at a port where nothing listens: every read
-// must still be answered, correctly and fast, by the inner store.
+// must still be answered, correctly, by the inner store, and after a failure the cache
+// leaves Redis alone (redisPause) rather than trying it on every read.
 func TestCatalogCacheRedisDown(t *testing.T) {
 	t.Parallel()
 	client, err := redis.Open(redis.Config{URL: "redis://127.0.0.1:1/0", Prefix: testkit.UniqueName("down") + ":"})
@@ -490,7 +491,6 @@ func TestCatalogCacheRedisDown(t *testing.T) {
 	f := newFakeCatalog(product(1, "lamp", 100), product(2, "desk", 200))
 	c := redis.NewCatalogCache(client, f, time.Minute)
 
-	start := time.Now()
 	const rounds = 50
 	for i := range rounds {
 		if got := byID(t, c, 1, 2, 3); len(got) != 2 || !reflect.DeepEqual(got[2], product(2, "desk", 200)) {
@@ -503,17 +503,14 @@ func TestCatalogCacheRedisDown(t *testing.T) {
 			t.Fatalf("round %d unknown slug: %v", i, err)
 		}
 	}
-	elapsed := time.Since(start)
-	t.Logf("%d rounds of 3 reads with Redis down: %v", rounds, elapsed)
-	if elapsed > 2*time.Second {
-		t.Errorf("reads with Redis down took %v", elapsed)
-	}
 	calls, slugs := f.calls()
 	if len(calls) != rounds || len(slugs) != 2*rounds {
 		t.Errorf("inner calls: %d by id, %d by slug; want %d and %d", len(calls), len(slugs), rounds, 2*rounds)
 	}
-	if s := c.Stats(); s.Failures == 0 || s.Hits != 0 {
-		t.Errorf("stats %+v: want failures counted and no hits", s)
+	// 150 reads, of which only those after a pause ends try Redis: one per second of
+	// the loop, however slow the machine, is far below one per read.
+	if s := c.Stats(); s.Failures == 0 || s.Failures > rounds/2 || s.Hits != 0 {
+		t.Errorf("stats %+v: want failures counted, Redis tried once per pause (not on every read), no hits", s)
 	}
 	if err := c.Invalidate(context.Background(), 1); err == nil {
 		t.Error("Invalidate with Redis down returned nil")
