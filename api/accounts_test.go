@@ -147,7 +147,8 @@ func TestRegisterValidation(t *testing.T) {
 
 func TestRefreshTokenRotationAndReuse(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	const grace = 300 * time.Millisecond
+	h := newHarness(t, func(c *app.Config) { c.RefreshReuseGrace = grace })
 	reg := h.register("rotate@example.com", "rotate-me-please", "Rota")
 	refresh := func(tok string) authPayload {
 		var out struct{ RefreshToken authPayload }
@@ -158,7 +159,17 @@ func TestRefreshTokenRotationAndReuse(t *testing.T) {
 	if first.Token == nil || first.RefreshToken == nil || *first.RefreshToken == *reg.RefreshToken {
 		t.Fatalf("rotation: %+v", first)
 	}
-	// Replaying the rotated token is theft: the whole family dies, the new token too.
+	// A second tab refreshing with the same token at once stays signed in, with a token
+	// of its own.
+	tab := refresh(*reg.RefreshToken)
+	if tab.Token == nil || tab.RefreshToken == nil || *tab.RefreshToken == *first.RefreshToken {
+		t.Fatalf("the second tab's refresh within the grace: %+v", tab)
+	}
+	// Replaying the rotated token later is theft: the whole family dies, the new tokens too.
+	time.Sleep(grace + 100*time.Millisecond)
+	if after := refresh(*tab.RefreshToken); after.Token == nil {
+		t.Fatalf("the second tab's token: %+v", after)
+	}
 	replay := refresh(*reg.RefreshToken)
 	if replay.Token != nil || len(replay.UserErrors) != 1 || replay.UserErrors[0].Code != "INVALID_REFRESH_TOKEN" {
 		t.Fatalf("replay: %+v", replay)

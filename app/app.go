@@ -50,6 +50,9 @@ type Config struct {
 	CostPerCaller redis.Limit
 	// CostLimitOff switches the cost rate limit off (the per-operation limits stay).
 	CostLimitOff bool
+	// RefreshReuseGrace is how long a rotated refresh token may be exchanged again (two
+	// tabs refreshing at once); zero means redis.DefaultReuseGrace, negative none.
+	RefreshReuseGrace time.Duration
 	// CheckoutPerCaller limits checkouts of each customer (or guest cart).
 	CheckoutPerCaller redis.Limit
 	// AllowListOnly runs only operations an operator registered (persisted queries).
@@ -150,7 +153,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Users:          users,
 		Hasher:         argon2id{},
 		Tokens:         tokens,
-		Sessions:       redis.NewSessions(deps.Redis, 0),
+		Sessions:       sessions(deps.Redis, cfg.RefreshReuseGrace),
 		LoginByAccount: limit{limiter, cfg.LoginPerAccount},
 		LoginByAddress: limit{limiter, cfg.LoginPerAddress},
 	}
@@ -466,4 +469,13 @@ func (l limit) Allow(ctx context.Context, key string) error {
 		return redis.RateLimited(d)
 	}
 	return nil
+}
+
+// sessions returns the refresh-token sessions with the configured reuse grace.
+func sessions(c *redis.Client, grace time.Duration) *redis.Sessions {
+	s := redis.NewSessions(c, 0)
+	if grace != 0 {
+		s = s.WithReuseGrace(grace)
+	}
+	return s
 }

@@ -19,6 +19,14 @@ import (
 // DefaultSessionTTL is how long a refresh token lives when NewSessions is given zero.
 const DefaultSessionTTL = 30 * 24 * time.Hour
 
+// DefaultReuseGrace is how long a rotated refresh token may still be exchanged when
+// NewSessions is used as it is: two tabs of one browser that refresh at the same moment
+// both present the same token, and the second must not log the user out. Within the
+// grace a second exchange gets a token of its own in the same family; after it, the
+// exchange is a replay and revokes the family. (Okta calls it the grace period for token
+// rotation, Auth0 the reuse interval.)
+const DefaultReuseGrace = 10 * time.Second
+
 // refreshTokenBytes is the entropy of a refresh token.
 const refreshTokenBytes = 32
 
@@ -28,12 +36,14 @@ const msgInvalidRefresh = "invalid or expired refresh token"
 
 // Sessions keeps refresh tokens in Redis, in families: logging in starts a family, and
 // each refresh replaces the family's token with a new one. Presenting a token that was
-// already replaced means it was copied, so the whole family is revoked, which logs out
-// the thief and the user alike (the user logs in again).
+// already replaced, after the reuse grace (DefaultReuseGrace), means it was copied, so
+// the whole family is revoked, which logs out the thief and the user alike (the user
+// logs in again). Within the grace it is taken for the same client refreshing twice at
+// once, and exchanged for a token of its own in the family.
 //
 // Redis holds only the SHA-256 of each token, never the token itself:
 //
-//	rt:<sha256 hex>   hash {uid, fam, state: active|used}
+//	rt:<sha256 hex>   hash {uid, fam, state: active|used, used: ms since the epoch}
 //	rtfam:<family>    set of the family's token hashes
 //	rtuser:<user id>  set of the user's families
 //
@@ -43,8 +53,9 @@ const msgInvalidRefresh = "invalid or expired refresh token"
 //
 // A Sessions is safe for concurrent use.
 type Sessions struct {
-	c   *Client
-	ttl time.Duration
+	c     *Client
+	ttl   time.Duration
+	grace time.Duration
 }
 
 // NewSessions returns refresh-token sessions on c whose tokens live for ttl
@@ -53,7 +64,15 @@ func NewSessions(c *Client, ttl time.Duration) *Sessions {
 	if ttl <= 0 {
 		ttl = DefaultSessionTTL
 	}
-	return &Sessions{c: c, ttl: ttl}
+	return &Sessions{c: c, ttl: ttl, grace: DefaultReuseGrace}
+}
+
+// WithReuseGrace returns a copy of s whose rotated tokens may be exchanged again for d
+// (none when d is zero or negative) before an exchange counts as a replay.
+func (s *Sessions) WithReuseGrace(d time.Duration) *Sessions {
+	c := *s
+	c.grace = max(d, 0)
+	return &c
 }
 
 // TTL returns how long a refresh token lives.
@@ -97,24 +116,29 @@ redis.call('PEXPIRE', KEYS[3], ttl)
 return 1
 `)
 
-// rotateScript replaces an active token by a new one of its family, or revokes the
-// family of a token already replaced.
-// KEYS[1] rt:<old hash>, KEYS[2] rt:<new hash>. ARGV: new hash, ttl in ms, prefix.
-// It returns {1, uid} on success, {0} for an unknown token, {-1} for a replay.
+// rotateScript replaces an active token by a new one of its family; a token replaced
+// less than the grace ago gets a new one of the family too (it stays used, its grace
+// running from its first exchange); one replaced earlier revokes its family.
+// KEYS[1] rt:<old hash>, KEYS[2] rt:<new hash>. ARGV: new hash, ttl in ms, prefix, grace
+// in ms. It returns {1, uid} on success, {0} for an unknown token, {-1} for a replay.
 var rotateScript = goredis.NewScript(revokeFamilyLua + `
-local newHash, ttl, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local t = redis.call('HMGET', KEYS[1], 'uid', 'fam', 'state')
-local uid, fam, state = t[1], t[2], t[3]
+local newHash, ttl, prefix, grace = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local t = redis.call('HMGET', KEYS[1], 'uid', 'fam', 'state', 'used')
+local uid, fam, state, used = t[1], t[2], t[3], tonumber(t[4])
 if not uid or not fam then
   return {0}
 end
-if state ~= 'active' then
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+if state ~= 'active' and not (used and now - used < grace) then
   revoke_family(prefix, fam, uid)
   return {-1}
 end
 local famKey = prefix .. 'rtfam:' .. fam
 local userKey = prefix .. 'rtuser:' .. uid
-redis.call('HSET', KEYS[1], 'state', 'used')
+if state == 'active' then
+  redis.call('HSET', KEYS[1], 'state', 'used', 'used', now)
+end
 redis.call('HSET', KEYS[2], 'uid', uid, 'fam', fam, 'state', 'active')
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('SADD', famKey, newHash)
@@ -170,12 +194,14 @@ func (s *Sessions) Issue(ctx context.Context, userID int64) (token string, err e
 }
 
 // Rotate exchanges an active refresh token for a new one of the same family and returns
-// the token's user. The check and the exchange are one atomic step: of concurrent
-// Rotate calls with one token, exactly one succeeds.
+// the token's user. The check and the exchange are one atomic step. Within the reuse
+// grace of its first exchange a token is exchanged again, for another new token of the
+// family (concurrent Rotate calls with one token all succeed, each with a token of its
+// own); without a grace exactly one of them succeeds.
 //
-// A token that was already rotated is a replay: Rotate revokes its whole family (the
-// token the first Rotate returned stops working too) and returns an UNAUTHENTICATED
-// error. An unknown, malformed, expired or revoked token is UNAUTHENTICATED as well,
+// A token that was rotated longer ago than the grace is a replay: Rotate revokes its
+// whole family (the tokens its exchanges returned stop working too) and returns an
+// UNAUTHENTICATED error. An unknown, malformed, expired or revoked token is UNAUTHENTICATED as well,
 // with the same message. Redis failures are internal errors, never UNAUTHENTICATED.
 func (s *Sessions) Rotate(ctx context.Context, token string) (userID int64, newToken string, err error) {
 	hash, ok := hashRefreshToken(token)
@@ -187,7 +213,7 @@ func (s *Sessions) Rotate(ctx context.Context, token string) (userID int64, newT
 		return 0, "", fmt.Errorf("rotating refresh token: %w", err)
 	}
 	keys := []string{s.c.Key("rt", hash), s.c.Key("rt", newHash)}
-	res, err := rotateScript.Run(ctx, s.c.RDB, keys, newHash, s.ttl.Milliseconds(), s.c.prefix).Slice()
+	res, err := rotateScript.Run(ctx, s.c.RDB, keys, newHash, s.ttl.Milliseconds(), s.c.prefix, s.grace.Milliseconds()).Slice()
 	if err != nil {
 		return 0, "", sessionsUnavailable(ctx, "rotating refresh token", err)
 	}

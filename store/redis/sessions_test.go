@@ -110,7 +110,7 @@ func TestSessionsRotate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := testkit.Redis(t)
-	s := redis.NewSessions(c, time.Hour)
+	s := redis.NewSessions(c, time.Hour).WithReuseGrace(0)
 	t1 := issueToken(t, s, 7)
 	t2 := rotate(t, s, t1, 7)
 	t3 := rotate(t, s, t2, 7)
@@ -162,7 +162,7 @@ func TestSessionsRotateRefusesUnknown(t *testing.T) {
 
 func TestSessionsConcurrentRotateHasOneWinner(t *testing.T) {
 	t.Parallel()
-	s := redis.NewSessions(testkit.Redis(t), time.Hour)
+	s := redis.NewSessions(testkit.Redis(t), time.Hour).WithReuseGrace(0)
 	tok := issueToken(t, s, 99)
 
 	const n = 25
@@ -365,5 +365,50 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %s", timeout)
 		}
 		<-tick.C
+	}
+}
+
+// TestSessionsReuseGrace: two tabs that refresh with the same token at once both stay
+// signed in, each with a token of its own; the same token presented after the grace is a
+// replay, and the family dies.
+func TestSessionsReuseGrace(t *testing.T) {
+	t.Parallel()
+	const grace = 500 * time.Millisecond
+	s := redis.NewSessions(testkit.Redis(t), time.Hour).WithReuseGrace(grace)
+	t1 := issueToken(t, s, 11)
+
+	const tabs = 5
+	var wg sync.WaitGroup
+	got := make([]string, tabs)
+	for i := range tabs {
+		wg.Go(func() {
+			uid, next, err := s.Rotate(context.Background(), t1)
+			if err != nil || uid != 11 {
+				t.Errorf("tab %d: user %d, %v", i, uid, err)
+				return
+			}
+			got[i] = next
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i, tok := range got {
+		if tok == "" || seen[tok] {
+			t.Fatalf("tab %d got %q: want a token of its own", i, tok)
+		}
+		seen[tok] = true
+	}
+	// Each tab's token works, and is rotated like any other.
+	next := make([]string, tabs)
+	for i, tok := range got {
+		next[i] = rotate(t, s, tok, 11)
+	}
+
+	// The first token, long after its first exchange: a replay. The family is revoked,
+	// the tabs' tokens with it.
+	time.Sleep(grace + 100*time.Millisecond)
+	requireRefused(t, s, t1)
+	for _, tok := range next {
+		requireRefused(t, s, tok)
 	}
 }
