@@ -39,7 +39,24 @@ const (
 	// DefaultPublishTimeout bounds the wait for one publish acknowledgement, from the
 	// moment the event is sent.
 	DefaultPublishTimeout = 5 * time.Second
+	// DefaultOutboxRetention is how long a published event stays in the outbox before
+	// the leading relay deletes it (when the outbox can prune: OutboxPruner).
+	DefaultOutboxRetention = 7 * 24 * time.Hour
+	// DefaultPruneInterval is how often the leading relay prunes the outbox.
+	DefaultPruneInterval = time.Hour
 )
+
+// pruneChunk is how many outbox rows one delete removes: a long backlog is pruned in
+// short transactions, one after the other.
+const pruneChunk = 10000
+
+// OutboxPruner is implemented by outboxes whose published events can be deleted.
+// postgres.OutboxStore implements it.
+type OutboxPruner interface {
+	// PruneOutbox deletes up to limit events published before publishedBefore and
+	// returns how many it deleted.
+	PruneOutbox(ctx context.Context, publishedBefore time.Time, limit int) (int, error)
+}
 
 // How the relay waits after a failure: doubling from relayBackoffMin up to relayBackoffMax,
 // back to the start after a success.
@@ -68,6 +85,11 @@ type RelayConfig struct {
 	// PublishTimeout bounds the wait for one acknowledgement; zero means
 	// DefaultPublishTimeout.
 	PublishTimeout time.Duration
+	// Retention is how long published events stay in the outbox; zero means
+	// DefaultOutboxRetention, negative keeps them for ever.
+	Retention time.Duration
+	// PruneInterval is how often the leader prunes; zero means DefaultPruneInterval.
+	PruneInterval time.Duration
 }
 
 // Relay publishes the events of the outbox to JetStream, in outbox order (one entity's
@@ -83,6 +105,7 @@ type Relay struct {
 	log    *slog.Logger
 
 	published  atomic.Int64
+	pruned     atomic.Int64
 	duplicates atomic.Int64
 	failures   atomic.Int64
 	leading    atomic.Bool
@@ -99,6 +122,12 @@ func NewRelay(outbox Outbox, js jetstream.JetStream, cfg RelayConfig) *Relay {
 	if cfg.PublishTimeout <= 0 {
 		cfg.PublishTimeout = DefaultPublishTimeout
 	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultOutboxRetention
+	}
+	if cfg.PruneInterval <= 0 {
+		cfg.PruneInterval = DefaultPruneInterval
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -110,6 +139,10 @@ func NewRelay(outbox Outbox, js jetstream.JetStream, cfg RelayConfig) *Relay {
 // duplicates included. A publish interrupted by shutdown or lost leadership is not counted,
 // though the stream may have stored it.
 func (r *Relay) Published() int64 { return r.published.Load() }
+
+// Pruned returns how many published events the relay deleted from the outbox since it
+// was made.
+func (r *Relay) Pruned() int64 { return r.pruned.Load() }
 
 // Duplicates returns how many of the acknowledged events the stream already had: events
 // published again after a failure between publishing and marking them.
@@ -174,10 +207,12 @@ func (r *Relay) lead(ctx context.Context) error {
 		stop()
 		return fmt.Errorf("listening for outbox commits: %w", err)
 	}
+	pruning := r.startPruning(lctx)
 	defer func() {
 		stop()
 		for range notes { // returns once the listener has stopped
 		}
+		<-pruning
 	}()
 	open := notes // nil once closed, which the contract allows only after lctx ends
 	wake := open
@@ -366,5 +401,49 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-t.C:
+	}
+}
+
+// startPruning deletes, every PruneInterval while ctx lasts (the leadership), the events
+// published longer ago than Retention, on a goroutine of its own so that a long prune
+// never holds back a publish. The returned channel is closed once it has stopped.
+func (r *Relay) startPruning(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	pruner, ok := r.outbox.(OutboxPruner)
+	if !ok || r.cfg.Retention < 0 {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.cfg.PruneInterval)
+		defer t.Stop()
+		for {
+			r.prune(ctx, pruner)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return done
+}
+
+// prune deletes the expired events chunk by chunk; a failure waits for the next round.
+func (r *Relay) prune(ctx context.Context, pruner OutboxPruner) {
+	before := time.Now().Add(-r.cfg.Retention)
+	for ctx.Err() == nil {
+		n, err := pruner.PruneOutbox(ctx, before, pruneChunk)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Warn("pruning the outbox failed; trying again next round", "err", err)
+			}
+			return
+		}
+		r.pruned.Add(int64(n))
+		if n < pruneChunk {
+			return
+		}
 	}
 }

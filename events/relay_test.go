@@ -611,3 +611,45 @@ func TestEnsureStream(t *testing.T) {
 		t.Errorf("MaxAge = %v after update, want 1h", got)
 	}
 }
+
+// TestRelayPrunesPublishedEvents: the leader deletes what it published once the retention
+// has passed, and only that.
+func TestRelayPrunesPublishedEvents(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	db, store := newOutbox(t, ctx)
+	bus, subjects, st := natsFixture(t, ctx)
+	var before int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+
+	var src eventSource
+	src.commit(t, ctx, db, 6)
+	relay := events.NewRelay(store, bus.JS, events.RelayConfig{
+		Subjects: subjects, Log: testkit.Logger(t), Retention: time.Nanosecond, PruneInterval: 20 * time.Millisecond,
+	})
+	stop := runRelay(t, relay)
+	waitStreamMsgs(t, ctx, st, 6, 20*time.Second)
+	// Everything, the events the seed left published included, is older than a nanosecond.
+	want := int64(before + 6)
+	waitFor(t, 10*time.Second, "the relay pruning what it published", func() bool { return relay.Pruned() == want })
+	stop()
+	var left int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d outbox rows left (%v), want 0", left, err)
+	}
+	checkStream(t, ctx, st, subjects, src.made)
+
+	// A retention that has not passed deletes nothing.
+	src.commit(t, ctx, db, 2)
+	keep := events.NewRelay(store, bus.JS, events.RelayConfig{Subjects: subjects, Log: testkit.Logger(t), PruneInterval: 20 * time.Millisecond})
+	stop = runRelay(t, keep)
+	waitStreamMsgs(t, ctx, st, 8, 20*time.Second)
+	waitOutboxEmpty(t, ctx, store)
+	time.Sleep(100 * time.Millisecond) // several pruning rounds
+	stop()
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left); err != nil || left != 2 || keep.Pruned() != 0 {
+		t.Errorf("with the default retention: %d rows left, %d pruned (%v); want 2 and 0", left, keep.Pruned(), err)
+	}
+}

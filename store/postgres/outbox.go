@@ -230,6 +230,22 @@ func (s *OutboxStore) MarkPublished(ctx context.Context, positions []int64) erro
 	return nil
 }
 
+// PruneOutbox deletes up to limit events that were published before publishedBefore, the
+// oldest first, and returns how many it deleted. Unpublished events are never touched.
+// Once published, an event lives on in the stream (and its order's status history in
+// the order tables): the outbox row is only the relay's to-do entry.
+func (s *OutboxStore) PruneOutbox(ctx context.Context, publishedBefore time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, fmt.Errorf("pruning the outbox: limit %d is not positive", limit)
+	}
+	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM outbox WHERE position IN (
+		SELECT position FROM outbox WHERE published_at < $1 ORDER BY published_at LIMIT $2)`, publishedBefore, limit)
+	if err != nil {
+		return 0, translate(err, "pruning the outbox")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // OutboxLag returns how many committed events wait to be published and when the oldest of
 // them occurred (the zero time when none waits), for metrics and health checks.
 func (s *OutboxStore) OutboxLag(ctx context.Context) (count int, oldest time.Time, err error) {

@@ -544,3 +544,61 @@ func TestLeadLostWithItsConnection(t *testing.T) {
 	}
 	release2()
 }
+
+// TestPruneOutbox: only events published before the cutoff go, the oldest first, at most
+// limit of them; unpublished events stay whatever their age.
+func TestPruneOutbox(t *testing.T) {
+	t.Parallel()
+	db, s, _, ctx := newOutbox(t)
+	var total int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&total); err != nil {
+		t.Fatal(err)
+	}
+	// The seed's events are published now: inside any retention.
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var evs []domain.Event
+	for i := range 4 {
+		evs = append(evs, domain.Event{Type: domain.EventOrderCreated, Key: "7", At: old.Add(time.Duration(i) * time.Minute)})
+	}
+	if err := s.Append(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	all := unpublished(t, ctx, s)
+	if len(all) != 4 {
+		t.Fatalf("%d unpublished events, want 4", len(all))
+	}
+	// Three published long ago, in the order 2, 0, 1; the fourth never.
+	for i, p := range []int64{all[2].Position, all[0].Position, all[1].Position} {
+		if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET published_at = $1 WHERE position = $2`, old.Add(time.Duration(i)*time.Hour), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cutoff := time.Now().Add(-24 * time.Hour)
+	if n, err := s.PruneOutbox(ctx, cutoff, 2); err != nil || n != 2 {
+		t.Fatalf("PruneOutbox(limit 2) = %d, %v; want 2", n, err)
+	}
+	var left []int64
+	rows, _ := db.Pool.Query(ctx, `SELECT position FROM outbox WHERE position = ANY($1) ORDER BY position`,
+		[]int64{all[0].Position, all[1].Position, all[2].Position, all[3].Position})
+	for rows.Next() {
+		var p int64
+		_ = rows.Scan(&p)
+		left = append(left, p)
+	}
+	if rows.Err() != nil || len(left) != 2 || left[0] != all[1].Position || left[1] != all[3].Position {
+		t.Fatalf("left %v (%v), want the last published (%d) and the unpublished (%d)", left, rows.Err(), all[1].Position, all[3].Position)
+	}
+	if n, err := s.PruneOutbox(ctx, cutoff, 100); err != nil || n != 1 {
+		t.Fatalf("PruneOutbox again = %d, %v; want 1", n, err)
+	}
+	if got := unpublished(t, ctx, s); len(got) != 1 || got[0].Position != all[3].Position {
+		t.Errorf("unpublished after pruning: %+v, want the fourth event", got)
+	}
+	var after int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&after); err != nil || after != total+1 {
+		t.Errorf("%d rows left, want %d: the seed's recent events and the unpublished one (%v)", after, total+1, err)
+	}
+	if _, err := s.PruneOutbox(ctx, cutoff, 0); err == nil {
+		t.Error("PruneOutbox with limit 0 succeeded")
+	}
+}
