@@ -25,7 +25,11 @@ func oneJSONValue(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(r.Body)
+		// Sized from the declared length (which streaming caps), plus what ReadFrom asks
+		// for to see the end: one allocation for the usual body.
+		buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+		_, err := buf.ReadFrom(r.Body)
+		body := buf.Bytes()
 		if err != nil {
 			if errors.As(err, new(*http.MaxBytesError)) {
 				refuseBody(w, http.StatusRequestEntityTooLarge, "the request body is too large", "REQUEST_TOO_LARGE")

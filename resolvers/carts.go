@@ -81,7 +81,7 @@ func (r *Resolver) checkLines(ctx context.Context, cart domain.Cart, lines []*mo
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	products, loadErrs := loadersFrom(ctx).ProductByID.LoadMany(ctx, ids)()
+	products, loadErrs := loadersFrom(ctx).ProductByID().LoadMany(ctx, ids)()
 	wanted := map[int64]int{}
 	for i, l := range out {
 		path := []string{"lines", strconv.Itoa(i), "productId"}
@@ -122,7 +122,7 @@ func lineProductIDs(ids []string, field string) ([]int64, []*model.UserError) {
 
 // cartLineProduct loads the product of a cart or order line through the request's loader.
 func cartLineProduct(ctx context.Context, productID int64) (domain.Product, error) {
-	return loadersFrom(ctx).ProductByID.Load(ctx, productID)()
+	return loadersFrom(ctx).ProductByID().Load(ctx, productID)()
 }
 
 // mergeGuestCart moves a guest cart into a customer's cart after sign-in, capping each line

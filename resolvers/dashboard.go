@@ -88,7 +88,7 @@ func (r *Resolver) trackedEvents(ctx context.Context, in []*model.TrackEventInpu
 	if len(errs) > 0 {
 		return nil, domainUserErrors(errs)
 	}
-	products, loadErrs := loadersFrom(ctx).ProductByID.LoadMany(ctx, productIDs)()
+	products, loadErrs := loadersFrom(ctx).ProductByID().LoadMany(ctx, productIDs)()
 	for i, id := range productIDs {
 		if (loadErrs != nil && loadErrs[i] != nil) || products[i].Deleted {
 			return nil, []*model.UserError{{Field: []string{"events"}, Message: "product " + encodeID(typeProduct, id) + " does not exist", Code: "PRODUCT_UNAVAILABLE"}}

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -18,17 +19,109 @@ const DefaultLoaderWait = time.Millisecond
 
 // Loaders batches the reads of one request (or of one subscription event): every
 // list-to-object edge goes through one of them, so a nested query costs one round trip
-// per level whatever the length of its lists. A Loaders must not outlive its request:
-// its caches would serve stale data.
+// per level whatever the length of its lists. Each loader is made on its first use: a
+// product page needs one of the eight, and making all of them was a tenth of its
+// allocations. A Loaders must not outlive its request: its caches would serve stale data.
 type Loaders struct {
-	ProductByID       *dataloader.Loader[int64, domain.Product]
-	CategoryByID      *dataloader.Loader[int64, domain.Category]
-	CategoryChildren  *dataloader.Loader[int64, []domain.Category]
-	CategoryProducts  *dataloader.Loader[categoryQueryKey, domain.ProductPage]
-	CategoryProdCount *dataloader.Loader[categoryQueryKey, int]
-	OrderByID         *dataloader.Loader[int64, domain.Order]
-	OrderHistory      *dataloader.Loader[int64, []domain.StatusEvent]
-	UserByID          *dataloader.Loader[int64, domain.User]
+	r    Readers
+	wait time.Duration
+
+	productByID       lazy[int64, domain.Product]
+	categoryByID      lazy[int64, domain.Category]
+	categoryChildren  lazy[int64, []domain.Category]
+	categoryProducts  lazy[categoryQueryKey, domain.ProductPage]
+	categoryProdCount lazy[categoryQueryKey, int]
+	orderByID         lazy[int64, domain.Order]
+	orderHistory      lazy[int64, []domain.StatusEvent]
+	userByID          lazy[int64, domain.User]
+}
+
+// lazy is a loader made on first use, once, whichever goroutine of the request asks.
+type lazy[K comparable, V any] struct {
+	once sync.Once
+	l    *dataloader.Loader[K, V]
+}
+
+func (z *lazy[K, V]) get(make func() *dataloader.Loader[K, V]) *dataloader.Loader[K, V] {
+	z.once.Do(func() { z.l = make() })
+	return z.l
+}
+
+// ProductByID loads products, deleted ones included.
+func (l *Loaders) ProductByID() *dataloader.Loader[int64, domain.Product] {
+	return l.productByID.get(func() *dataloader.Loader[int64, domain.Product] {
+		return newLoader(l.wait, l.r.Observe, "productByID", byID("product", l.r.Catalog.ProductsByID))
+	})
+}
+
+// CategoryByID loads categories, from the category tree when there is one.
+func (l *Loaders) CategoryByID() *dataloader.Loader[int64, domain.Category] {
+	return l.categoryByID.get(func() *dataloader.Loader[int64, domain.Category] {
+		read := l.r.Catalog.CategoriesByID
+		if t := l.r.Categories; t != nil {
+			read = func(ctx context.Context, ids []int64) (map[int64]domain.Category, error) {
+				return t.categoriesByID(ctx, l.r.Catalog, ids)
+			}
+		}
+		return newLoader(l.wait, l.r.Observe, "categoryByID", byID("category", read))
+	})
+}
+
+// CategoryChildren loads the children of categories, from the tree when there is one.
+func (l *Loaders) CategoryChildren() *dataloader.Loader[int64, []domain.Category] {
+	return l.categoryChildren.get(func() *dataloader.Loader[int64, []domain.Category] {
+		read := l.r.Catalog.CategoryChildren
+		if t := l.r.Categories; t != nil {
+			read = func(ctx context.Context, ids []int64) (map[int64][]domain.Category, error) {
+				return t.categoryChildren(ctx, l.r.Catalog, ids)
+			}
+		}
+		return newLoader(l.wait, l.r.Observe, "categoryChildren", byID("category", read))
+	})
+}
+
+// CategoryProducts loads one listing per category, one statement per distinct query.
+func (l *Loaders) CategoryProducts() *dataloader.Loader[categoryQueryKey, domain.ProductPage] {
+	return l.categoryProducts.get(func() *dataloader.Loader[categoryQueryKey, domain.ProductPage] {
+		return newLoader(l.wait, l.r.Observe, "categoryProducts", byQuery(l.r.Catalog.ListCategoryProducts))
+	})
+}
+
+// CategoryProdCount loads the product counts of categories.
+func (l *Loaders) CategoryProdCount() *dataloader.Loader[categoryQueryKey, int] {
+	return l.categoryProdCount.get(func() *dataloader.Loader[categoryQueryKey, int] {
+		return newLoader(l.wait, l.r.Observe, "categoryProductCount", byFilter(l.r.Catalog.CountCategoryProducts))
+	})
+}
+
+// OrderByID loads orders; nil without an order store.
+func (l *Loaders) OrderByID() *dataloader.Loader[int64, domain.Order] {
+	if l.r.Orders == nil {
+		return nil
+	}
+	return l.orderByID.get(func() *dataloader.Loader[int64, domain.Order] {
+		return newLoader(l.wait, l.r.Observe, "orderByID", byID("order", l.r.Orders.OrdersByID))
+	})
+}
+
+// OrderHistory loads the status histories of orders; nil without an order store.
+func (l *Loaders) OrderHistory() *dataloader.Loader[int64, []domain.StatusEvent] {
+	if l.r.Orders == nil {
+		return nil
+	}
+	return l.orderHistory.get(func() *dataloader.Loader[int64, []domain.StatusEvent] {
+		return newLoader(l.wait, l.r.Observe, "orderHistory", byID("order", l.r.Orders.StatusHistory))
+	})
+}
+
+// UserByID loads accounts; nil without a user store.
+func (l *Loaders) UserByID() *dataloader.Loader[int64, domain.User] {
+	if l.r.Users == nil {
+		return nil
+	}
+	return l.userByID.get(func() *dataloader.Loader[int64, domain.User] {
+		return newLoader(l.wait, l.r.Observe, "userByID", byID("user", l.r.Users.UsersByID))
+	})
 }
 
 // Readers are the stores the loaders read from; nil ones leave their loaders unset.
@@ -49,36 +142,13 @@ type categoryQueryKey struct {
 	Query      string
 }
 
-// NewLoaders returns fresh loaders over the readers, each collecting keys for wait
-// (DefaultLoaderWait when zero) before it queries.
+// NewLoaders returns loaders over the readers, each collecting keys for wait
+// (DefaultLoaderWait when zero) before it queries, and each made on first use.
 func NewLoaders(r Readers, wait time.Duration) *Loaders {
 	if wait <= 0 {
 		wait = DefaultLoaderWait
 	}
-	categoriesByID, categoryChildren := r.Catalog.CategoriesByID, r.Catalog.CategoryChildren
-	if t := r.Categories; t != nil {
-		categoriesByID = func(ctx context.Context, ids []int64) (map[int64]domain.Category, error) {
-			return t.categoriesByID(ctx, r.Catalog, ids)
-		}
-		categoryChildren = func(ctx context.Context, ids []int64) (map[int64][]domain.Category, error) {
-			return t.categoryChildren(ctx, r.Catalog, ids)
-		}
-	}
-	l := &Loaders{
-		ProductByID:       newLoader(wait, r.Observe, "productByID", byID("product", r.Catalog.ProductsByID)),
-		CategoryByID:      newLoader(wait, r.Observe, "categoryByID", byID("category", categoriesByID)),
-		CategoryChildren:  newLoader(wait, r.Observe, "categoryChildren", byID("category", categoryChildren)),
-		CategoryProducts:  newLoader(wait, r.Observe, "categoryProducts", byQuery(r.Catalog.ListCategoryProducts)),
-		CategoryProdCount: newLoader(wait, r.Observe, "categoryProductCount", byFilter(r.Catalog.CountCategoryProducts)),
-	}
-	if r.Orders != nil {
-		l.OrderByID = newLoader(wait, r.Observe, "orderByID", byID("order", r.Orders.OrdersByID))
-		l.OrderHistory = newLoader(wait, r.Observe, "orderHistory", byID("order", r.Orders.StatusHistory))
-	}
-	if r.Users != nil {
-		l.UserByID = newLoader(wait, r.Observe, "userByID", byID("user", r.Users.UsersByID))
-	}
-	return l
+	return &Loaders{r: r, wait: wait}
 }
 
 func newLoader[K comparable, V any](wait time.Duration, observe BatchObserver, name string, fn dataloader.BatchFunc[K, V]) *dataloader.Loader[K, V] {

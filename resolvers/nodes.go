@@ -40,7 +40,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 		if !ok || (caller.UserID != id && !caller.IsAdmin()) {
 			return nil, nil
 		}
-		u, err := loadersFrom(ctx).UserByID.Load(ctx, id)()
+		u, err := loadersFrom(ctx).UserByID().Load(ctx, id)()
 		if domain.IsNotFound(err) {
 			return nil, nil
 		}
@@ -54,7 +54,7 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 
 // productByID returns the live product with the id through the request's loader, or nil.
 func (r *Resolver) productByID(ctx context.Context, id int64) (*model.Product, error) {
-	p, err := loadersFrom(ctx).ProductByID.Load(ctx, id)()
+	p, err := loadersFrom(ctx).ProductByID().Load(ctx, id)()
 	if err == nil && p.Deleted {
 		return nil, nil
 	}
@@ -63,7 +63,7 @@ func (r *Resolver) productByID(ctx context.Context, id int64) (*model.Product, e
 
 // categoryByID returns the category with the id through the request's loader, or nil.
 func (r *Resolver) categoryByID(ctx context.Context, id int64) (*model.Category, error) {
-	c, err := loadersFrom(ctx).CategoryByID.Load(ctx, id)()
+	c, err := loadersFrom(ctx).CategoryByID().Load(ctx, id)()
 	if domain.IsNotFound(err) {
 		return nil, nil
 	}

@@ -121,7 +121,7 @@ func (r *Resolver) visibleOrder(ctx context.Context, gid string, field ...string
 	if err != nil {
 		return nil, err
 	}
-	o, err := loadersFrom(ctx).OrderByID.Load(ctx, id)()
+	o, err := loadersFrom(ctx).OrderByID().Load(ctx, id)()
 	if domain.IsNotFound(err) {
 		return nil, nil
 	}

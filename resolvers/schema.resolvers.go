@@ -32,7 +32,7 @@ func (r *cartResolver) Subtotal(ctx context.Context, obj *model.Cart) (*model.Mo
 	for i, l := range obj.Lines {
 		ids[i] = l.ProductID
 	}
-	products, errs := loadersFrom(ctx).ProductByID.LoadMany(ctx, ids)()
+	products, errs := loadersFrom(ctx).ProductByID().LoadMany(ctx, ids)()
 	sum := domain.Money{Currency: domain.DefaultCurrency}
 	for i, l := range obj.Lines {
 		if errs != nil && errs[i] != nil {
@@ -75,7 +75,7 @@ func (r *categoryResolver) Parent(ctx context.Context, obj *model.Category) (*mo
 	if obj.ParentID == 0 {
 		return nil, nil
 	}
-	c, err := loadersFrom(ctx).CategoryByID.Load(ctx, obj.ParentID)()
+	c, err := loadersFrom(ctx).CategoryByID().Load(ctx, obj.ParentID)()
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (r *categoryResolver) Parent(ctx context.Context, obj *model.Category) (*mo
 
 // Children is the resolver for the children field.
 func (r *categoryResolver) Children(ctx context.Context, obj *model.Category) ([]*model.Category, error) {
-	cs, err := loadersFrom(ctx).CategoryChildren.Load(ctx, obj.DBID)()
+	cs, err := loadersFrom(ctx).CategoryChildren().Load(ctx, obj.DBID)()
 	if err != nil {
 		return nil, err
 	}
@@ -103,12 +103,12 @@ func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, fi
 	qs, _ := json.Marshal(q)
 	fs, _ := json.Marshal(q.Filter)
 	l := loadersFrom(ctx)
-	page, err := l.CategoryProducts.Load(ctx, categoryQueryKey{obj.DBID, string(qs)})()
+	page, err := l.CategoryProducts().Load(ctx, categoryQueryKey{obj.DBID, string(qs)})()
 	if err != nil {
 		return nil, err
 	}
 	return r.productConnection(ctx, page, func(ctx context.Context) (int, error) {
-		return l.CategoryProdCount.Load(ctx, categoryQueryKey{obj.DBID, string(fs)})()
+		return l.CategoryProdCount().Load(ctx, categoryQueryKey{obj.DBID, string(fs)})()
 	}), nil
 }
 
@@ -515,7 +515,7 @@ func (r *orderResolver) Customer(ctx context.Context, obj *model.Order) (*model.
 	if obj.UserID == 0 {
 		return nil, nil
 	}
-	u, err := loadersFrom(ctx).UserByID.Load(ctx, obj.UserID)()
+	u, err := loadersFrom(ctx).UserByID().Load(ctx, obj.UserID)()
 	if domain.IsNotFound(err) {
 		return nil, nil
 	}
@@ -527,7 +527,7 @@ func (r *orderResolver) Customer(ctx context.Context, obj *model.Order) (*model.
 
 // StatusHistory is the resolver for the statusHistory field.
 func (r *orderResolver) StatusHistory(ctx context.Context, obj *model.Order) ([]*model.OrderStatusEvent, error) {
-	evs, err := loadersFrom(ctx).OrderHistory.Load(ctx, obj.DBID)()
+	evs, err := loadersFrom(ctx).OrderHistory().Load(ctx, obj.DBID)()
 	if err != nil {
 		return nil, err
 	}
@@ -563,7 +563,7 @@ func (r *orderLineResolver) Product(ctx context.Context, obj *model.OrderLine) (
 
 // Order is the resolver for the order field.
 func (r *orderStatusEventResolver) Order(ctx context.Context, obj *model.OrderStatusEvent) (*model.Order, error) {
-	o, err := loadersFrom(ctx).OrderByID.Load(ctx, obj.OrderID)()
+	o, err := loadersFrom(ctx).OrderByID().Load(ctx, obj.OrderID)()
 	if err != nil {
 		return nil, err
 	}
@@ -572,7 +572,7 @@ func (r *orderStatusEventResolver) Order(ctx context.Context, obj *model.OrderSt
 
 // Category is the resolver for the category field.
 func (r *productResolver) Category(ctx context.Context, obj *model.Product) (*model.Category, error) {
-	c, err := loadersFrom(ctx).CategoryByID.Load(ctx, obj.CategoryID)()
+	c, err := loadersFrom(ctx).CategoryByID().Load(ctx, obj.CategoryID)()
 	if err != nil {
 		return nil, err
 	}
