@@ -135,15 +135,35 @@ func (t *CategoryTree) load(ctx context.Context) (*categorySnapshot, error) {
 // categoriesByID answers from the tree, and reads the ids it lacks from the store (and
 // refreshes the tree, which is then behind the database).
 func (t *CategoryTree) categoriesByID(ctx context.Context, store domain.CatalogReader, ids []int64) (map[int64]domain.Category, error) {
+	return fromTree(ctx, t, ids, store.CategoriesByID, func(s *categorySnapshot, id int64) domain.Category {
+		return s.byID[id]
+	})
+}
+
+// categoryChildren answers from the tree for the parents it knows, and reads the others'
+// children from the store.
+func (t *CategoryTree) categoryChildren(ctx context.Context, store domain.CatalogReader, parentIDs []int64) (map[int64][]domain.Category, error) {
+	return fromTree(ctx, t, parentIDs, store.CategoryChildren, func(s *categorySnapshot, id int64) []domain.Category {
+		if cs := s.children[id]; cs != nil {
+			return cs
+		}
+		return []domain.Category{}
+	})
+}
+
+// fromTree answers a batch read by category id with get for the ids the tree knows, and
+// with read, in one call, for the others (refreshing the tree, which is then behind the
+// database); without a tree, read answers all.
+func fromTree[V any](ctx context.Context, t *CategoryTree, ids []int64, read func(context.Context, []int64) (map[int64]V, error), get func(*categorySnapshot, int64) V) (map[int64]V, error) {
 	s, err := t.snapshot(ctx)
 	if err != nil {
-		return store.CategoriesByID(ctx, ids)
+		return read(ctx, ids)
 	}
-	out := make(map[int64]domain.Category, len(ids))
+	out := make(map[int64]V, len(ids))
 	var missing []int64
 	for _, id := range ids {
-		if c, ok := s.byID[id]; ok {
-			out[id] = c
+		if _, ok := s.byID[id]; ok {
+			out[id] = get(s, id)
 		} else {
 			missing = append(missing, id)
 		}
@@ -152,45 +172,12 @@ func (t *CategoryTree) categoriesByID(ctx context.Context, store domain.CatalogR
 		return out, nil
 	}
 	t.refresh()
-	more, err := store.CategoriesByID(ctx, missing)
+	more, err := read(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
-	for id, c := range more {
-		out[id] = c
-	}
-	return out, nil
-}
-
-// categoryChildren answers from the tree for the parents it knows, and reads the others'
-// children from the store.
-func (t *CategoryTree) categoryChildren(ctx context.Context, store domain.CatalogReader, parentIDs []int64) (map[int64][]domain.Category, error) {
-	s, err := t.snapshot(ctx)
-	if err != nil {
-		return store.CategoryChildren(ctx, parentIDs)
-	}
-	out := make(map[int64][]domain.Category, len(parentIDs))
-	var missing []int64
-	for _, id := range parentIDs {
-		if _, ok := s.byID[id]; !ok {
-			missing = append(missing, id)
-			continue
-		}
-		out[id] = s.children[id]
-		if out[id] == nil {
-			out[id] = []domain.Category{}
-		}
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	t.refresh()
-	more, err := store.CategoryChildren(ctx, missing)
-	if err != nil {
-		return nil, err
-	}
-	for id, cs := range more {
-		out[id] = cs
+	for id, v := range more {
+		out[id] = v
 	}
 	return out, nil
 }

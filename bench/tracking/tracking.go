@@ -38,6 +38,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/shopgraph/shopgraph/bench/gql"
+	"github.com/shopgraph/shopgraph/bench/load"
 )
 
 // Config says what to measure.
@@ -291,7 +292,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var cpuDone chan error
 	if profiling {
 		for _, p := range []string{"heap", "goroutine"} {
-			if err := fetchProfile(ctx, cfg.AdminURL+"/debug/pprof/"+p, filepath.Join(cfg.ProfileDir, "order-tracking-"+p+".pprof")); err != nil {
+			if err := load.SaveURL(ctx, cfg.AdminURL+"/debug/pprof/"+p, filepath.Join(cfg.ProfileDir, "order-tracking-"+p+".pprof")); err != nil {
 				logf("profile %s: %v", p, err)
 			}
 		}
@@ -299,7 +300,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		secs := max(2, min(30, 2*len(orders)/150))
 		cpuDone = make(chan error, 1)
 		go func() {
-			cpuDone <- fetchProfile(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", cfg.AdminURL, secs), filepath.Join(cfg.ProfileDir, "order-tracking-cpu.pprof"))
+			cpuDone <- load.SaveURL(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", cfg.AdminURL, secs), filepath.Join(cfg.ProfileDir, "order-tracking-cpu.pprof"))
 		}()
 	}
 
@@ -641,34 +642,6 @@ func (w *watcher) read(ctx context.Context, c *websocket.Conn) {
 			watcherMu.Unlock()
 		}
 	}
-}
-
-// fetchProfile saves the pprof profile at url into file.
-func fetchProfile(ctx context.Context, url, file string) error {
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: status %d", url, resp.StatusCode)
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // rss returns the resident set size of a process, in bytes.

@@ -30,6 +30,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -602,19 +603,11 @@ func (e *env) benchProducts(ctx context.Context) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err == nil && len(ids) == 0 {
+		err = errors.New("the bench database has no products")
 	}
-	if len(ids) == 0 && rows.Err() == nil {
-		return nil, errors.New("the bench database has no products")
-	}
-	return ids, rows.Err()
+	return ids, err
 }
 
 // ---------------------------------------------------------------- analytics-ingest

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -50,30 +48,14 @@ func (e *env) profiled(ctx context.Context, name string, spec load.Spec) error {
 	return nil
 }
 
+// fetchProfile saves the profile at path of shopgraph's admin listener into file.
 func (e *env) fetchProfile(ctx context.Context, path, file string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.adminURL+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	if err := load.SaveURL(ctx, e.adminURL+path, file); err != nil {
 		return fmt.Errorf("profiling: %w", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("profiling: %s: status %d", path, resp.StatusCode)
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 // limitedNotes explains rate-limited answers, when there were any.

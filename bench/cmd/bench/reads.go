@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/shopgraph/shopgraph/bench/baseline"
 	"github.com/shopgraph/shopgraph/bench/gql"
 	"github.com/shopgraph/shopgraph/bench/load"
@@ -30,19 +32,11 @@ func (e *env) liveSlugs(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+	slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err == nil && len(slugs) == 0 {
+		err = errors.New("the database has no products: seed it (bin/shopgraph seed)")
 	}
-	if len(out) == 0 {
-		return nil, errors.New("the database has no products: seed it (bin/shopgraph seed)")
-	}
-	return out, rows.Err()
+	return slugs, err
 }
 
 // sameData fetches each body from shopgraph and from the baseline and fails unless the
