@@ -48,9 +48,25 @@ type Metrics struct {
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
 	resolvers *prometheus.HistogramVec
+	// fields caches resolvers' observer of each field (fieldKey): the schema bounds them,
+	// and a list of fifty products asks for the same few a hundred times.
+	fields sync.Map
 
 	mu    sync.Mutex
 	names map[string]struct{}
+}
+
+// fieldKey names a field with a resolver, without building the "Type.field" label.
+type fieldKey struct{ object, field string }
+
+// resolverObserver returns the resolver-duration observer of the field.
+func (m *Metrics) resolverObserver(object, field string) prometheus.Observer {
+	k := fieldKey{object, field}
+	if o, ok := m.fields.Load(k); ok {
+		return o.(prometheus.Observer)
+	}
+	o, _ := m.fields.LoadOrStore(k, m.resolvers.WithLabelValues(object+"."+field))
+	return o.(prometheus.Observer)
 }
 
 // NewMetrics registers the GraphQL metrics on reg and returns them:
@@ -258,17 +274,16 @@ func (o observer) InterceptField(ctx context.Context, next graphql.Resolver) (an
 	if fc == nil || !fc.IsResolver || fc.Field.Field == nil {
 		return next(ctx)
 	}
-	field := fc.Object + "." + fc.Field.Name
 	var span trace.Span
 	if o.tracer != nil {
-		ctx, span = o.tracer.Start(ctx, field, trace.WithAttributes(
+		ctx, span = o.tracer.Start(ctx, fc.Object+"."+fc.Field.Name, trace.WithAttributes(
 			attribute.String("graphql.field.path", fc.Path().String()),
 		))
 	}
 	start := time.Now()
 	res, err := next(ctx)
 	if o.metrics != nil {
-		o.metrics.resolvers.WithLabelValues(field).Observe(time.Since(start).Seconds())
+		o.metrics.resolverObserver(fc.Object, fc.Field.Name).Observe(time.Since(start).Seconds())
 	}
 	if span != nil {
 		if err != nil {
