@@ -37,9 +37,10 @@ type CategoryLister interface {
 // window to wait for, and a statement count that does not depend on timing. A CategoryTree
 // is safe for concurrent use.
 type CategoryTree struct {
-	lister CategoryLister
-	ttl    time.Duration
-	log    *slog.Logger
+	lister  CategoryLister
+	ttl     time.Duration
+	missAge time.Duration // minRefreshAfterMiss; tests shorten it
+	log     *slog.Logger
 
 	snap       atomic.Pointer[categorySnapshot]
 	mu         sync.Mutex // held by the synchronous first load
@@ -64,7 +65,7 @@ func NewCategoryTree(lister CategoryLister, ttl time.Duration, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &CategoryTree{lister: lister, ttl: ttl, log: log}
+	return &CategoryTree{lister: lister, ttl: ttl, missAge: minRefreshAfterMiss, log: log}
 }
 
 // snapshot returns the current tree, loading it first if there is none yet (concurrent
@@ -106,6 +107,19 @@ func (t *CategoryTree) refresh() {
 		}
 		t.snap.Store(s)
 	}()
+}
+
+// minRefreshAfterMiss is how old the tree must be for an id it lacks to reload it: a
+// category created since is found within a second, and a client asking for ids that do
+// not exist cannot keep the tree reloading.
+const minRefreshAfterMiss = time.Second
+
+// refreshAfterMiss reloads the tree s, which lacked a category the store has or may have,
+// unless s is younger than minRefreshAfterMiss.
+func (t *CategoryTree) refreshAfterMiss(s *categorySnapshot) {
+	if time.Since(s.loaded) >= t.missAge {
+		t.refresh()
+	}
 }
 
 func (t *CategoryTree) load(ctx context.Context) (*categorySnapshot, error) {
@@ -171,7 +185,7 @@ func fromTree[V any](ctx context.Context, t *CategoryTree, ids []int64, read fun
 	if len(missing) == 0 {
 		return out, nil
 	}
-	t.refresh()
+	t.refreshAfterMiss(s)
 	more, err := read(ctx, missing)
 	if err != nil {
 		return nil, err
@@ -199,7 +213,13 @@ func (t *CategoryTree) bySlug(ctx context.Context, store domain.CatalogReader, s
 			return c, nil
 		}
 	}
-	return store.CategoryBySlug(ctx, slug)
+	c, err := store.CategoryBySlug(ctx, slug)
+	if err == nil {
+		if s := t.snap.Load(); s != nil {
+			t.refreshAfterMiss(s)
+		}
+	}
+	return c, err
 }
 
 // primeCategories puts the categories of the products, and all their ancestors, into the

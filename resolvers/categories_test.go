@@ -152,8 +152,17 @@ func TestCategoryTreeFallsBackAndRefreshes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A category created after the load: the store answers, and the tree reloads.
+	// A category created after the load: the store answers. A tree younger than a second
+	// is not reloaded for it (asking for ids that do not exist must not keep the tree
+	// reloading); an older one is.
 	f.set(append(append([]domain.Category(nil), shopCategories...), domain.Category{ID: 9, ParentID: 1, Slug: "lamps", Name: "Lamps"}), nil)
+	if got, err := tree.categoriesByID(ctx, f, []int64{9}); err != nil || got[9].Name != "Lamps" {
+		t.Fatalf("a new category, young tree: %+v %v", got, err)
+	}
+	if l, _ := f.counts(); l != 1 || tree.refreshing.Load() {
+		t.Fatalf("a miss on a tree younger than a second reloaded it (%d loads)", l)
+	}
+	tree.missAge = 0
 	got, err := tree.categoriesByID(ctx, f, []int64{9, 1})
 	if err != nil || got[9].Name != "Lamps" || got[1].Name != "Home" {
 		t.Fatalf("a new category: %+v %v", got, err)
