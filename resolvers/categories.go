@@ -2,8 +2,8 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +51,7 @@ type CategoryTree struct {
 type categorySnapshot struct {
 	loaded   time.Time
 	byID     map[int64]domain.Category
+	models   map[int64]*model.Category // linked to their parents, shared by every request
 	bySlug   map[string]domain.Category
 	children map[int64][]domain.Category // in display order; absent: no children
 	roots    []domain.Category
@@ -133,6 +134,13 @@ func (t *CategoryTree) load(ctx context.Context) (*categorySnapshot, error) {
 		bySlug:   make(map[string]domain.Category, len(all)),
 		children: map[int64][]domain.Category{},
 		roots:    []domain.Category{},
+	}
+	s.models = make(map[int64]*model.Category, len(all))
+	for _, c := range all {
+		s.models[c.ID] = toCategory(c)
+	}
+	for _, m := range s.models {
+		m.Parent = s.models[m.ParentID] // nil for a root, and for a parent not in the tree
 	}
 	for _, c := range all { // in display order, which appending keeps
 		s.byID[c.ID] = c
@@ -222,43 +230,71 @@ func (t *CategoryTree) bySlug(ctx context.Context, store domain.CatalogReader, s
 	return c, err
 }
 
-// primeCategories puts the categories of the products, and all their ancestors, into the
-// request's category loader, so that the products' category and parent fields resolve
-// from the loader's cache. Categories the tree lacks are left to the loader's batch.
-func (r *Resolver) primeCategories(ctx context.Context, categoryIDs func(yield func(int64) bool)) {
-	if r.Categories == nil {
-		return
-	}
-	s, err := r.Categories.snapshot(ctx)
-	if err != nil {
-		return
-	}
-	loader := loadersFrom(ctx).CategoryByID()
-	var primed []int64 // a few distinct categories a page: a slice beats a map
-	for id := range categoryIDs {
-		for !slices.Contains(primed, id) {
-			c, ok := s.byID[id]
-			if !ok {
-				break
-			}
-			primed = append(primed, id)
-			loader.Prime(ctx, id, c)
-			id = c.ParentID
-		}
-	}
+// maxCategoryDepth bounds the walk up a category's parents outside the tree.
+const maxCategoryDepth = 64
+
+// category returns the GraphQL category of c, its parents linked: the tree's shared copy
+// when the tree holds c as it is, else one made for this request, whose parents come from
+// the tree or through the request's category loader.
+func (r *Resolver) category(ctx context.Context, c domain.Category) (*model.Category, error) {
+	return r.linkCategory(ctx, c, 0)
 }
 
-// productConnection converts a page of products, having primed the category loader with
-// their categories.
-func (r *Resolver) productConnection(ctx context.Context, page domain.ProductPage, count func(ctx context.Context) (int, error)) *model.ProductConnection {
-	r.primeCategories(ctx, func(yield func(int64) bool) {
-		for _, e := range page.Edges {
-			if !yield(e.Product.CategoryID) {
-				return
+// categories returns the GraphQL categories of cs, their parents linked.
+func (r *Resolver) categories(ctx context.Context, cs []domain.Category) ([]*model.Category, error) {
+	out := make([]*model.Category, len(cs))
+	for i, c := range cs {
+		m, err := r.category(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// categoryOf returns the GraphQL category with the id, its parents linked: from the tree,
+// or through the request's category loader (which batches the categories the tree lacks).
+func (r *Resolver) categoryOf(ctx context.Context, id int64) (*model.Category, error) {
+	return r.linkCategoryOf(ctx, id, 0)
+}
+
+func (r *Resolver) linkCategoryOf(ctx context.Context, id int64, depth int) (*model.Category, error) {
+	if r.Categories != nil {
+		if s, err := r.Categories.snapshot(ctx); err == nil {
+			if m, ok := s.models[id]; ok {
+				return m, nil
 			}
 		}
-	})
-	return toProductConnection(page, count)
+	}
+	c, err := loadersFrom(ctx).CategoryByID().Load(ctx, id)()
+	if err != nil {
+		return nil, err
+	}
+	return r.linkCategory(ctx, c, depth)
+}
+
+func (r *Resolver) linkCategory(ctx context.Context, c domain.Category, depth int) (*model.Category, error) {
+	if r.Categories != nil {
+		if s, err := r.Categories.snapshot(ctx); err == nil {
+			if m, ok := s.models[c.ID]; ok && s.byID[c.ID] == c && (c.ParentID == 0 || m.Parent != nil) {
+				return m, nil
+			}
+		}
+	}
+	m := toCategory(c)
+	if c.ParentID == 0 {
+		return m, nil
+	}
+	if depth >= maxCategoryDepth {
+		return nil, fmt.Errorf("category %d: more than %d ancestors", c.ID, maxCategoryDepth)
+	}
+	parent, err := r.linkCategoryOf(ctx, c.ParentID, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	m.Parent = parent
+	return m, nil
 }
 
 // rootCategories returns the root categories, from the tree when there is one.

@@ -209,3 +209,44 @@ func TestCategoryTreeWithoutAFirstLoad(t *testing.T) {
 		t.Fatalf("roots through the store: %v %v", names(roots), err)
 	}
 }
+
+// TestCategoriesAreLinked: a category's parent is read from the category itself, linked
+// up to its root: the tree's shared copies, or, for a category the tree lacks, one made
+// for the request whose parents come from the tree.
+func TestCategoriesAreLinked(t *testing.T) {
+	f := &fakeCategories{all: shopCategories}
+	r := &Resolver{Catalog: f, Categories: NewCategoryTree(f, time.Hour, nil)}
+	ctx := WithLoaders(context.Background(), r.NewLoaders())
+
+	inEar, err := r.categoryOf(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inEar.Name != "In-ear" || inEar.Parent == nil || inEar.Parent.Name != "Headphones" ||
+		inEar.Parent.Parent == nil || inEar.Parent.Parent.Name != "Audio" || inEar.Parent.Parent.Parent != nil {
+		t.Fatalf("In-ear's ancestors are not linked: %+v", inEar)
+	}
+	again, _ := r.categoryOf(ctx, 5)
+	if again != inEar {
+		t.Error("the tree's category was copied, not shared")
+	}
+
+	// Created after the tree was loaded: read through the loader, linked to the tree's.
+	f.set(append(append([]domain.Category(nil), shopCategories...), domain.Category{ID: 9, ParentID: 2, Slug: "over-ear", Name: "Over-ear"}), nil)
+	overEar, err := r.categoryOf(ctx, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overEar.Name != "Over-ear" || overEar.Parent != inEar.Parent {
+		t.Errorf("a category the tree lacks: %+v, parent %p, want the tree's Headphones %p", overEar, overEar.Parent, inEar.Parent)
+	}
+
+	// A category that differs from the tree's copy (read from the store after a rename) is
+	// not served the stale copy.
+	renamed := shopCategories[3] // Headphones
+	renamed.Name = "Headsets"
+	m, err := r.category(ctx, renamed)
+	if err != nil || m.Name != "Headsets" || m.Parent == nil || m.Parent.Name != "Audio" {
+		t.Errorf("a renamed category: %+v %v", m, err)
+	}
+}

@@ -37,14 +37,6 @@ func toCategory(c domain.Category) *model.Category {
 	}
 }
 
-func toCategories(cs []domain.Category) []*model.Category {
-	out := make([]*model.Category, len(cs))
-	for i, c := range cs {
-		out[i] = toCategory(c)
-	}
-	return out
-}
-
 // toProductConnection converts a page; count computes totalCount when asked for.
 func toProductConnection(page domain.ProductPage, count func(ctx context.Context) (int, error)) *model.ProductConnection {
 	conn := &model.ProductConnection{

@@ -63,14 +63,11 @@ func (r *Resolver) productByID(ctx context.Context, id int64) (*model.Product, e
 
 // categoryByID returns the category with the id through the request's loader, or nil.
 func (r *Resolver) categoryByID(ctx context.Context, id int64) (*model.Category, error) {
-	c, err := loadersFrom(ctx).CategoryByID().Load(ctx, id)()
+	c, err := r.categoryOf(ctx, id)
 	if domain.IsNotFound(err) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return toCategory(c), nil
+	return c, err
 }
 
 // productOrNil turns a NOT_FOUND into a null product.

@@ -70,25 +70,13 @@ func (r *cartLineResolver) Total(ctx context.Context, obj *model.CartLine) (*mod
 	return toMoney(domain.Money{Amount: p.Price.Amount * int64(obj.Quantity), Currency: p.Price.Currency}), nil
 }
 
-// Parent is the resolver for the parent field.
-func (r *categoryResolver) Parent(ctx context.Context, obj *model.Category) (*model.Category, error) {
-	if obj.ParentID == 0 {
-		return nil, nil
-	}
-	c, err := loadersFrom(ctx).CategoryByID().Load(ctx, obj.ParentID)()
-	if err != nil {
-		return nil, err
-	}
-	return toCategory(c), nil
-}
-
 // Children is the resolver for the children field.
 func (r *categoryResolver) Children(ctx context.Context, obj *model.Category) ([]*model.Category, error) {
 	cs, err := loadersFrom(ctx).CategoryChildren().Load(ctx, obj.DBID)()
 	if err != nil {
 		return nil, err
 	}
-	return toCategories(cs), nil
+	return r.categories(ctx, cs)
 }
 
 // Products is the resolver for the products field.
@@ -107,7 +95,7 @@ func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, fi
 	if err != nil {
 		return nil, err
 	}
-	return r.productConnection(ctx, page, func(ctx context.Context) (int, error) {
+	return toProductConnection(page, func(ctx context.Context) (int, error) {
 		return l.CategoryProdCount().Load(ctx, categoryQueryKey{obj.DBID, string(fs)})()
 	}), nil
 }
@@ -572,11 +560,7 @@ func (r *orderStatusEventResolver) Order(ctx context.Context, obj *model.OrderSt
 
 // Category is the resolver for the category field.
 func (r *productResolver) Category(ctx context.Context, obj *model.Product) (*model.Category, error) {
-	c, err := loadersFrom(ctx).CategoryByID().Load(ctx, obj.CategoryID)()
-	if err != nil {
-		return nil, err
-	}
-	return toCategory(c), nil
+	return r.categoryOf(ctx, obj.CategoryID)
 }
 
 // Nodes is the resolver for the nodes field.
@@ -624,9 +608,6 @@ func (r *queryResolver) Product(ctx context.Context, id *string, slug *string) (
 			return nil, nil
 		}
 		p, err := r.Catalog.ProductBySlug(ctx, *slug)
-		if err == nil {
-			r.primeCategories(ctx, func(yield func(int64) bool) { yield(p.CategoryID) })
-		}
 		return productOrNil(p, err)
 	default:
 		dbID, err := decodeID(*id, typeProduct, "id")
@@ -647,7 +628,7 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	return r.productConnection(ctx, page, func(ctx context.Context) (int, error) {
+	return toProductConnection(page, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	}), nil
 }
@@ -658,7 +639,7 @@ func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, erro
 	if err != nil {
 		return nil, err
 	}
-	return toCategories(cs), nil
+	return r.categories(ctx, cs)
 }
 
 // Category is the resolver for the category field.
@@ -677,7 +658,7 @@ func (r *queryResolver) Category(ctx context.Context, id *string, slug *string) 
 		if err != nil {
 			return nil, err
 		}
-		return toCategory(c), nil
+		return r.category(ctx, c)
 	default:
 		dbID, err := decodeID(*id, typeCategory, "id")
 		if err != nil {
@@ -777,7 +758,7 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	if err != nil {
 		return nil, err
 	}
-	return r.productConnection(ctx, conn, func(ctx context.Context) (int, error) {
+	return toProductConnection(conn, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	}), nil
 }

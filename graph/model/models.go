@@ -64,14 +64,18 @@ type Product struct {
 // IsNode marks Product as a Node.
 func (Product) IsNode() {}
 
-// Category is the GraphQL view of a category; ParentID feeds the parent loader.
+// Category is the GraphQL view of a category. Parent is linked when the category is made
+// (the resolvers' category tree shares one linked copy of every category among all
+// requests), so that a category's parent is read, not resolved: a page of products asks
+// for it once a product. Nothing may change a Category once it is made.
 type Category struct {
-	ID          string `json:"id"`
-	DBID        int64  `json:"-"`
-	Slug        string `json:"slug"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	ParentID    int64  `json:"-"`
+	ID          string    `json:"id"`
+	DBID        int64     `json:"-"`
+	Slug        string    `json:"slug"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	ParentID    int64     `json:"-"`
+	Parent      *Category `json:"parent"`
 }
 
 // IsNode marks Category as a Node.
