@@ -31,11 +31,11 @@ type CategoryLister interface {
 // created since the last refresh) is read from the store by the loaders, and starts a
 // refresh.
 //
-// The loaders answer their category reads from the tree, and the product resolvers prime
-// the request's category loader with each product's category and its ancestors, so that
-// `category { parent { ... } }` under a list resolves from the loader's cache: no batch
-// window to wait for, and a statement count that does not depend on timing. A CategoryTree
-// is safe for concurrent use.
+// The tree also keeps one GraphQL copy of every category, linked to its parent and shared
+// by every request: a product's category is read from it, and `category { parent { ... } }`
+// under a list of products costs no resolver call, no loader and no batch window to wait
+// for, so the statement count does not depend on timing. The loaders answer their
+// category reads from the tree too. A CategoryTree is safe for concurrent use.
 type CategoryTree struct {
 	lister  CategoryLister
 	ttl     time.Duration

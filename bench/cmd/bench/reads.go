@@ -196,7 +196,7 @@ func productPage(ctx context.Context, e *env) (report.Run, error) {
 		failureRow(w, sg, base)}
 	return report.Run{Rows: rows, Notes: append([]string{
 		fmt.Sprintf("random slugs over all %d live products; %s; %d rounds of %s per server after %s of warm-up", len(slugs), sameness(identical), e.rounds, e.duration, e.warmup),
-		"shopgraph reads the product through its Redis catalog cache (one MGET of product+generation, the slug's product id remembered in the process) and the category from its in-memory category tree, primed into the request's loader; the baseline runs the store's statement (ProductBySlug) on PostgreSQL and takes the category from the same in-memory tree",
+		"shopgraph reads the product through its Redis catalog cache (one MGET of product+generation, the slug's product id remembered in the process) and the category from its in-memory category tree; the baseline runs the store's statement (ProductBySlug) on PostgreSQL and takes the category from the same in-memory tree",
 	}, limitedNotes(sg)...)}, nil
 }
 
