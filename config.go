@@ -26,6 +26,8 @@ type config struct {
 	LogFormat       string
 	Introspection   bool
 	Ingest          bool
+	IngestBatch     int
+	IngestFlush     time.Duration
 	ShutdownTimeout time.Duration
 	AuthMode        auth.Mode
 	TrustedProxies  []netip.Prefix
@@ -163,6 +165,24 @@ var settings = []setting{
 			b, err := strconv.ParseBool(v)
 			c.Ingest = b
 			return err
+		}},
+	{env: "INGEST_BATCH_SIZE", def: "50000", help: "events the analytics ingester stores in one ClickHouse insert, at most",
+		set: func(c *config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1_000_000 {
+				return fmt.Errorf("must be a whole number from 1 to 1000000")
+			}
+			c.IngestBatch = n
+			return nil
+		}},
+	{env: "INGEST_FLUSH_INTERVAL", def: "500ms", help: "how long the analytics ingester lets a batch's first event wait for more before storing the batch",
+		set: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 || d > time.Minute {
+				return fmt.Errorf("must be a duration from 1ms to 1m, such as 500ms")
+			}
+			c.IngestFlush = d
+			return nil
 		}},
 	{env: "ADMIN_ADDR", def: "127.0.0.1:6060", help: "address of the admin listener (pprof at /debug/pprof/); off turns it off. Keep it private",
 		set: func(c *config, v string) error {

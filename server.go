@@ -306,18 +306,20 @@ func createUser(ctx context.Context, pg *postgres.DB, nu domain.NewUser) (domain
 // appConfig extracts the wiring's settings from the process configuration.
 func appConfig(cfg config) app.Config {
 	return app.Config{
-		JWTSecret:      []byte(cfg.JWTSecret),
-		AuthMode:       cfg.AuthMode,
-		TrustedProxies: cfg.TrustedProxies,
-		Introspection:  cfg.Introspection,
-		Ingest:         cfg.Ingest,
-		CORSOrigins:    cfg.CORSOrigins,
-		AllowListOnly:  cfg.AllowListOnly,
-		Subjects:       events.Subjects{Prefix: cfg.NATSPrefix},
-		StreamName:     cfg.NATSStream,
-		LoaderWait:     cfg.LoaderWait,
-		CostPerCaller:  redis.Limit{Rate: cfg.CostRate, Burst: cfg.CostBurst},
-		CostLimitOff:   cfg.CostRate == 0,
+		JWTSecret:           []byte(cfg.JWTSecret),
+		AuthMode:            cfg.AuthMode,
+		TrustedProxies:      cfg.TrustedProxies,
+		Introspection:       cfg.Introspection,
+		Ingest:              cfg.Ingest,
+		IngestBatchSize:     cfg.IngestBatch,
+		IngestFlushInterval: cfg.IngestFlush,
+		CORSOrigins:         cfg.CORSOrigins,
+		AllowListOnly:       cfg.AllowListOnly,
+		Subjects:            events.Subjects{Prefix: cfg.NATSPrefix},
+		StreamName:          cfg.NATSStream,
+		LoaderWait:          cfg.LoaderWait,
+		CostPerCaller:       redis.Limit{Rate: cfg.CostRate, Burst: cfg.CostBurst},
+		CostLimitOff:        cfg.CostRate == 0,
 		Limits: func() api.Limits {
 			l := api.DefaultLimits
 			l.MaxCost, l.MaxDepth = cfg.MaxQueryCost, cfg.MaxQueryDepth
@@ -349,7 +351,9 @@ func ingest(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := chdb.Migrate(ctx, log); err != nil {
 		log.Warn("clickhouse migrations not applied", "err", err)
 	}
-	in := events.NewIngester(bus.JS, clickhouse.NewAnalyticsStore(chdb), events.IngesterConfig{Log: log})
+	in := events.NewIngester(bus.JS, clickhouse.NewAnalyticsStore(chdb), events.IngesterConfig{
+		Stream: cfg.NATSStream, Subjects: events.Subjects{Prefix: cfg.NATSPrefix}, Log: log,
+		BatchSize: cfg.IngestBatch, FlushInterval: cfg.IngestFlush})
 	return in.Run(ctx)
 }
 

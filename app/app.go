@@ -76,6 +76,10 @@ type Config struct {
 	// Ingest runs the analytics ingester (JetStream to the analytics store) in Start. It
 	// needs a Bus, and an AnalyticsWriter or ClickHouse.
 	Ingest bool
+	// IngestBatchSize and IngestFlushInterval tune the ingester's batches; zero means the
+	// events package's defaults.
+	IngestBatchSize     int
+	IngestFlushInterval time.Duration
 }
 
 // DefaultLoginLimits allow a burst of 5 attempts per account and 20 per address, then one
@@ -274,7 +278,8 @@ func New(cfg Config, deps Deps) (*App, error) {
 			return nil, errors.New("the analytics ingester needs NATS and an analytics store")
 		}
 		a.Ingester = events.NewIngester(deps.Bus.JS, w, events.IngesterConfig{
-			Stream: cfg.StreamName, Subjects: cfg.Subjects, Log: deps.Log})
+			Stream: cfg.StreamName, Subjects: cfg.Subjects, Log: deps.Log,
+			BatchSize: cfg.IngestBatchSize, FlushInterval: cfg.IngestFlushInterval})
 	}
 	a.Telemetry = tel
 	if err := a.registerMetrics(tel.Registry); err != nil {

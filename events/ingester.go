@@ -45,7 +45,7 @@ const (
 	DefaultIngestBatchSize = 50000
 	// DefaultIngestFlushInterval is how long the first message of a batch waits for the
 	// others.
-	DefaultIngestFlushInterval = time.Second
+	DefaultIngestFlushInterval = 500 * time.Millisecond
 	// DefaultIngestAckWait is how long the server waits for the acknowledgement of a
 	// delivered message before delivering it again. The ingester tells the server that
 	// the messages it holds are in progress well within it, however long ClickHouse is

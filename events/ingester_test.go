@@ -813,7 +813,7 @@ func TestIngesterConfiguration(t *testing.T) {
 	}
 	cfg := NewIngester(nil, w, IngesterConfig{Subjects: Subjects{Prefix: "p"}}).cfg
 	if cfg.Stream != DefaultStream || cfg.Durable != DefaultIngesterDurable || cfg.BatchSize != DefaultIngestBatchSize ||
-		cfg.FlushInterval != time.Second || cfg.AckWait != 2*time.Minute || cfg.DeadLetterSubject != "p.deadletter.analytics" ||
+		cfg.FlushInterval != DefaultIngestFlushInterval || cfg.AckWait != 2*time.Minute || cfg.DeadLetterSubject != "p.deadletter.analytics" ||
 		cfg.DeadLetterStream != "SHOPGRAPH_ANALYTICS_DEAD" {
 		t.Errorf("defaults: %+v", cfg)
 	}
