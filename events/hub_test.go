@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,32 +28,15 @@ const eventWait = 20 * time.Second
 // has, and fails the test when Run returned an error.
 func startHub(t *testing.T, h *events.Hub) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Hub.Run returned %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Errorf("Hub.Run still running 30s after its context ended")
-			}
-		})
-	}
-	t.Cleanup(stop)
+	r := events.StartForTests(t, h.Run)
 	select {
 	case <-h.Ready():
-	case err := <-done:
-		t.Fatalf("Hub.Run returned %v before it was ready", err)
+	case <-r.Ended():
+		t.Fatalf("Hub.Run returned %v before it was ready", r.Err())
 	case <-time.After(eventWait):
 		t.Fatal("the hub's subscription was not confirmed in time")
 	}
-	return stop
+	return r.Stop
 }
 
 // publishStatus publishes ev as the relay publishes an order event (subject, headers and

@@ -255,26 +255,7 @@ func (f *chIngestFixture) verify(s *orderShop) {
 // runIngester runs in until the returned stop function is called or the test ends; stop
 // returns once Run has.
 func runIngester(t *testing.T, in *events.Ingester) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- in.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run returned %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Errorf("Run still running 30s after its context ended")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return events.StartForTests(t, in.Run).Stop
 }
 
 func TestIngesterClickHouseCrashBetweenInsertAndAck(t *testing.T) {

@@ -238,26 +238,7 @@ func (f *ingestFixture) run(in *Ingester) (stop func()) {
 }
 
 func runIngester(t *testing.T, in *Ingester) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- in.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run returned %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Errorf("Run still running 30s after its context ended")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return StartForTests(t, in.Run).Stop
 }
 
 // info returns the durable consumer's information.

@@ -70,32 +70,15 @@ func (r *recorder) invalidatedAt(id int64) (time.Time, bool) {
 // and waits until its subscriptions are confirmed. stop returns once Run has.
 func runInvalidator(t *testing.T, inv *events.Invalidator) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- inv.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run returned %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("Run still running 10s after its context ended")
-			}
-		})
-	}
-	t.Cleanup(stop)
+	r := events.StartForTests(t, inv.Run)
 	select {
 	case <-inv.Ready():
-	case err := <-done:
-		t.Fatalf("Run returned %v before it was ready", err)
+	case <-r.Ended():
+		t.Fatalf("Run returned %v before it was ready", r.Err())
 	case <-time.After(10 * time.Second):
 		t.Fatal("the invalidator's subscriptions were never confirmed")
 	}
-	return stop
+	return r.Stop
 }
 
 // publish sends a core NATS message as the relay would: key header (when not empty) and

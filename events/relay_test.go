@@ -81,26 +81,7 @@ func newOutbox(t *testing.T, ctx context.Context) (*postgres.DB, *postgres.Outbo
 // runRelay runs r until the returned stop function is called or the test ends; stop
 // returns once Run has.
 func runRelay(t *testing.T, r *events.Relay) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run returned %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Errorf("Run still running 30s after its context ended")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return events.StartForTests(t, r.Run).Stop
 }
 
 // eventSource makes events of several types and entities, each with an id and a time of

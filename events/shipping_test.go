@@ -123,27 +123,7 @@ func (f *shippingFixture) consumer(orders events.ShippingOrders) *events.Shippin
 // run runs c until the returned stop function is called or the test ends; stop returns
 // once Run has.
 func (f *shippingFixture) run(c *events.ShippingConsumer) (stop func()) {
-	f.t.Helper()
-	t := f.t
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run returned %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Errorf("Run still running 30s after its context ended")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return events.StartForTests(f.t, c.Run).Stop
 }
 
 // order reads the order back.
