@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -64,11 +65,15 @@ type Options struct {
 	// TracerProvider, when set, traces every request (HTTP, GraphQL operation, fields
 	// with a resolver); nil turns tracing off at no cost.
 	TracerProvider trace.TracerProvider
+	// WebsocketInitTimeout is how long a WebSocket may wait before sending
+	// connection_init; zero means 10 s.
+	WebsocketInitTimeout time.Duration
 }
 
 // Subscription limits.
 const (
-	// wsInitTimeout is how long a WebSocket may wait before sending connection_init.
+	// wsInitTimeout is how long a WebSocket may wait before sending connection_init,
+	// unless Options say otherwise.
 	wsInitTimeout = 10 * time.Second
 	// wsKeepAlive is the interval of keep-alive messages on idle WebSockets.
 	wsKeepAlive = 15 * time.Second
@@ -86,7 +91,7 @@ func NewHandler(o Options) http.Handler {
 	limit := int64(wsMessageLimit)
 	srv.AddTransport(detachedWebsocket{drain: o.Drain, Websocket: transport.Websocket{
 		KeepAlivePingInterval: wsKeepAlive,
-		InitTimeout:           wsInitTimeout,
+		InitTimeout:           cmp.Or(o.WebsocketInitTimeout, wsInitTimeout),
 		PayloadReadLimit:      &limit,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 			ctx = resolvers.WithSubscriptionBudget(ctx)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/testkit"
 )
@@ -372,11 +373,8 @@ func TestSubscriptionRefusals(t *testing.T) {
 
 // TestSubscriptionInitTimeout: a connection that never sends connection_init is closed.
 func TestSubscriptionInitTimeout(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for the 10 s init timeout")
-	}
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, func(c *app.Config) { c.WebsocketInitTimeout = 300 * time.Millisecond })
 	c := h.dialWS("graphql-transport-ws", nil)
 	if st := c.closeStatus(); st == -1 || st == websocket.StatusNormalClosure {
 		t.Errorf("a connection without init closed with %d", st)

@@ -63,6 +63,9 @@ type Config struct {
 	DashboardCacheTTL time.Duration
 	// Drain, when it ends, closes every open subscription; nil never does.
 	Drain context.Context
+	// WebsocketInitTimeout is how long a WebSocket may wait before sending
+	// connection_init; zero means the api package's default.
+	WebsocketInitTimeout time.Duration
 	// Subjects prefixes every NATS subject (tests use their own); StreamName names the
 	// JetStream stream (events.DefaultStream when empty).
 	Subjects   events.Subjects
@@ -257,6 +260,8 @@ func New(cfg Config, deps Deps) (*App, error) {
 		CORSOrigins:      cfg.CORSOrigins,
 		Metrics:          tel.api,
 		TracerProvider:   tel.tp,
+
+		WebsocketInitTimeout: cfg.WebsocketInitTimeout,
 	})
 	a := &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, Hub: hub, cfg: cfg, deps: deps}
 	if deps.Bus != nil {

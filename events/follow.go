@@ -86,8 +86,10 @@ func (f *Follower) Events() <-chan domain.StatusEvent {
 			return
 		}
 		go func() {
-			defer close(f.done)
+			// Done before the channel: a reader that sees the channel closed finds Err
+			// already saying why.
 			defer close(f.events)
+			defer close(f.done)
 			f.follow(func(ev domain.StatusEvent) bool {
 				select {
 				case f.events <- ev:
@@ -101,8 +103,8 @@ func (f *Follower) Events() <-chan domain.StatusEvent {
 	return f.events
 }
 
-// Done returns a channel that is closed once following has ended (and, when read through
-// Events, that channel is closed).
+// Done returns a channel that is closed once following has ended and Err says why. When
+// the events are read through Events, Done is closed just before that channel is.
 func (f *Follower) Done() <-chan struct{} { return f.done }
 
 // Err returns nil while following runs and after tracking completed (a DELIVERED,

@@ -109,6 +109,9 @@ type IngesterConfig struct {
 	// InsertTimeout bounds one attempt to store a batch (the check for redelivered events
 	// and the insert); zero means DefaultIngestInsertTimeout.
 	InsertTimeout time.Duration
+	// RetryMax is the longest wait between two attempts to store a batch while ClickHouse
+	// fails (the wait doubles from 100 ms up to it); zero means 10 s. Tests shorten it.
+	RetryMax time.Duration
 	// Log receives the ingester's reports; nil discards them.
 	Log *slog.Logger
 	// DeadLetterSubject is where unusable messages are parked; empty means
@@ -138,6 +141,9 @@ func (cfg IngesterConfig) withDefaults() IngesterConfig {
 	}
 	if cfg.InsertTimeout <= 0 {
 		cfg.InsertTimeout = DefaultIngestInsertTimeout
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = ingestRetryMax
 	}
 	// An insert must end before its messages can be delivered again: a redelivery checked
 	// against the store while the first insert is still running would be stored twice.
@@ -386,7 +392,7 @@ func (l *ingestLoop) run(ctx context.Context) error {
 	cfg := in.cfg
 	var (
 		fetchBo  = retryBackoff{min: ingestRetryMin, max: ingestSetUpMax}
-		insertBo = retryBackoff{min: ingestRetryMin, max: ingestRetryMax}
+		insertBo = retryBackoff{min: ingestRetryMin, max: max(cfg.RetryMax, ingestRetryMin)}
 		fetchAt  time.Time // no pull request (or set-up) before then, after a failure
 		retryAt  time.Time // no new attempt to store cur before then
 	)

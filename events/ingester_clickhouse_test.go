@@ -316,6 +316,7 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 	checkGoroutines(t)
 	f := newCHIngestFixture(t)
 	f.cfg.BatchSize, f.cfg.FlushInterval = 200, 100*time.Millisecond
+	f.cfg.RetryMax = 400 * time.Millisecond // five failures in about 1.5 s, not 15
 	u, err := url.Parse(testkit.ClickHouseURL())
 	if err != nil {
 		t.Fatal(err)

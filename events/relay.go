@@ -106,6 +106,7 @@ type Relay struct {
 
 	published  atomic.Int64
 	pruned     atomic.Int64
+	pruneRuns  atomic.Int64
 	duplicates atomic.Int64
 	failures   atomic.Int64
 	leading    atomic.Bool
@@ -143,6 +144,10 @@ func (r *Relay) Published() int64 { return r.published.Load() }
 // Pruned returns how many published events the relay deleted from the outbox since it
 // was made.
 func (r *Relay) Pruned() int64 { return r.pruned.Load() }
+
+// PruneRounds returns how many pruning rounds ran to the end (deleting something or
+// not) since the relay was made.
+func (r *Relay) PruneRounds() int64 { return r.pruneRuns.Load() }
 
 // Duplicates returns how many of the acknowledged events the stream already had: events
 // published again after a failure between publishing and marking them.
@@ -443,6 +448,7 @@ func (r *Relay) prune(ctx context.Context, pruner OutboxPruner) {
 		}
 		r.pruned.Add(int64(n))
 		if n < pruneChunk {
+			r.pruneRuns.Add(1)
 			return
 		}
 	}

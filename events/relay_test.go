@@ -628,7 +628,8 @@ func TestRelayPrunesPublishedEvents(t *testing.T) {
 	stop = runRelay(t, keep)
 	waitStreamMsgs(t, ctx, st, 8, 20*time.Second)
 	waitOutboxEmpty(t, ctx, store)
-	time.Sleep(100 * time.Millisecond) // several pruning rounds
+	rounds := keep.PruneRounds()
+	waitFor(t, 10*time.Second, "two pruning rounds after the outbox emptied", func() bool { return keep.PruneRounds() >= rounds+2 })
 	stop()
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left); err != nil || left != 2 || keep.Pruned() != 0 {
 		t.Errorf("with the default retention: %d rows left, %d pruned (%v); want 2 and 0", left, keep.Pruned(), err)
