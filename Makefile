@@ -25,9 +25,8 @@ run: services build ## bring up the servers, migrate, seed the demo shop when em
 	$(BIN) serve
 
 .PHONY: test
-test: services test-chdb ## bring up the servers and run every test (race detector on)
-	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+test: ## bring up the servers (installing them if missing) and run every test (race detector on), set-up and build overlapping
+	@GO=$(GO) scripts/test.sh
 
 # Plain `go test` (and so `make test`) runs every fuzz target on its seed corpus and on the
 # failing inputs saved under its package's testdata/fuzz/. `make fuzz` explores: each
