@@ -25,9 +25,14 @@ run: services build ## bring up the servers, migrate, seed the demo shop when em
 	$(BIN) serve
 
 .PHONY: test
-test: services test-chdb ## bring up the servers and run every test (race detector on)
+test: services test-chdb ## bring up the servers and run every test (race detector on), the browser tests too
+	@scripts/services.sh chromium
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	SHOPGRAPH_BROWSER_TESTS=require $(GO) test -race -count=1 -timeout 15m ./...
+
+.PHONY: web
+web: ## rebuild the browser clients into web/dist from web/ (npm ci, codegen, type check, esbuild); commit the result
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 # Plain `go test` (and so `make test`) runs every fuzz target on its seed corpus and on the
 # failing inputs saved under its package's testdata/fuzz/. `make fuzz` explores: each
