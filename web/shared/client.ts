@@ -40,6 +40,8 @@ export function makeClient(o: ClientOptions): ShopClient {
   // never replays a step twice.
   let transport: LiveTransport = new URLSearchParams(location.search).get('transport') === 'sse' ? 'sse' : 'websocket';
   let wsOpened = false;
+  let wsConnected = false;
+  const waitingForWS = new Set<() => void>();
   const ws = createWSClient({
     url: () => `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${endpoint}`,
     connectionParams: () => bearer(),
@@ -47,9 +49,13 @@ export function makeClient(o: ClientOptions): ShopClient {
     lazy: true,
     on: {
       connected: () => {
-        wsOpened = true;
+        wsOpened = wsConnected = true;
+        waitingForWS.forEach((fn) => fn());
+        waitingForWS.clear();
       },
       closed: () => {
+        wsConnected = false;
+        waitingForWS.clear();
         if (!wsOpened) transport = 'sse';
       },
     },
@@ -87,11 +93,22 @@ export function makeClient(o: ClientOptions): ShopClient {
   exchanges.push(
     fetchExchange,
     subscriptionExchange({
-      forwardSubscription: (request) => ({
+      // context.onOpen, when an operation carries it, is called once the subscription's
+      // link is up: the WebSocket acknowledged, or the event stream open.
+      forwardSubscription: (request, operation) => ({
         subscribe: (sink) => {
           const payload = { ...request, query: request.query ?? '' };
-          const stop = transport === 'sse' ? sse.subscribe(payload, sink) : ws.subscribe(payload, sink);
-          return { unsubscribe: stop };
+          const onOpen = (operation.context.onOpen as (() => void) | undefined) ?? (() => {});
+          if (transport === 'sse') return { unsubscribe: sse.subscribe(payload, sink, { connected: onOpen }) };
+          const stop = ws.subscribe(payload, sink);
+          if (wsConnected) queueMicrotask(onOpen);
+          else waitingForWS.add(onOpen);
+          return {
+            unsubscribe: () => {
+              waitingForWS.delete(onOpen);
+              stop();
+            },
+          };
         },
       }),
     }),

@@ -134,8 +134,13 @@ function LiveStatus({ orderId, initial }: { orderId: string; initial: readonly O
       let failed = false;
       let finished = false;
       setLink(failures ? 'reconnecting' : 'connecting');
+      const onOpen = () => {
+        if (stopped || failed || finished) return;
+        failures = 0;
+        setLink('live');
+      };
       ({ unsubscribe } = pipe(
-        shop.client.subscription(OrderLiveDoc, { orderId, afterSequence: last.current }),
+        shop.client.subscription(OrderLiveDoc, { orderId, afterSequence: last.current }, { onOpen }),
         onEnd(() => {
           if (stopped || finished) return;
           retry(); // the server ended the stream early (a restart or a drain)
@@ -161,8 +166,6 @@ function LiveStatus({ orderId, initial }: { orderId: string; initial: readonly O
           }
         }),
       ));
-      // The first answer, or a quiet open stream, both mean the link works.
-      setTimeout(() => !stopped && !failed && setLink((l) => (l === 'connecting' || l === 'reconnecting' ? 'live' : l)), 0);
     };
     const retry = () => {
       if (stopped) return;

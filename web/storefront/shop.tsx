@@ -86,6 +86,7 @@ export function ShopProvider({ children }: { children: ComponentChildren }) {
   useEffect(() => {
     if (!cartId) return;
     base.client.query(CartCountDoc, { id: cartId }).toPromise().then((r) => {
+      if (localStorage.getItem(CART_KEY) !== cartId) return; // another cart since
       if (r.data && !r.data.cart) {
         localStorage.removeItem(CART_KEY);
         setCartId(null);
