@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -157,6 +158,37 @@ type shop struct {
 	// blockWebSockets makes the buyer's side refuse WebSocket upgrades, as some
 	// proxies and firewalls do.
 	blockWebSockets atomic.Bool
+	// byHash and byText count the queries and mutations that came as a persisted hash
+	// alone and those that carried their text.
+	byHash, byText atomic.Int64
+}
+
+// count records how a query or mutation came (subscriptions carry their text).
+func (s *shop) count(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/graphql" && r.Header.Get("Upgrade") == "" && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") &&
+			(r.Method == http.MethodGet || r.Method == http.MethodPost) {
+			var p struct {
+				Query      string
+				Extensions map[string]any
+			}
+			if r.Method == http.MethodGet {
+				p.Query = r.URL.Query().Get("query")
+				_ = json.Unmarshal([]byte(r.URL.Query().Get("extensions")), &p.Extensions)
+			} else {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				_ = json.Unmarshal(body, &p)
+			}
+			switch {
+			case p.Query != "":
+				s.byText.Add(1)
+			case p.Extensions["persistedQuery"] != nil:
+				s.byHash.Add(1)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func startShop(t *testing.T) *shop {
@@ -185,7 +217,9 @@ func startShop(t *testing.T) *shop {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	wait := a.Start(ctx)
-	srv := httptest.NewServer(a.Handler)
+	sh := &shop{}
+	srv := httptest.NewServer(sh.count(a.Handler))
+	sh.srv = srv
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
@@ -199,14 +233,13 @@ func startShop(t *testing.T) *shop {
 	if _, err := a.Accounts.Users.CreateUser(context.Background(), domain.NewUser{Email: adminEmail, Name: "Ada Admin", Role: domain.RoleAdmin}, hash, nil); err != nil {
 		t.Fatal(err)
 	}
-	sh := &shop{srv: srv}
-	buyerSide := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	buyerSide := httptest.NewServer(sh.count(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sh.blockWebSockets.Load() && r.Header.Get("Upgrade") != "" {
 			http.Error(w, "WebSockets are blocked here", http.StatusForbidden)
 			return
 		}
 		a.Handler.ServeHTTP(w, r)
-	}))
+	})))
 	t.Cleanup(buyerSide.Close)
 	sh.proxy = testkit.StartTCPProxy(t, buyerSide.Listener.Addr().String())
 	return sh
@@ -275,6 +308,7 @@ func TestBuyerAndAdmin(t *testing.T) {
 	if slug == "" {
 		t.Fatalf("productCreate: %+v", created)
 	}
+	setUp := s.byText.Load()
 
 	b.do("buyer", "home", chromedp.Navigate(shopURL+"/"), chromedp.WaitVisible(css(`ul[aria-label="Categories"] li a`)))
 	b.do("buyer", "search",
@@ -374,6 +408,11 @@ func TestBuyerAndAdmin(t *testing.T) {
 		waitJS(fmt.Sprintf(`document.querySelector('[data-chart-table="top-products"]')?.textContent.includes(%q)`, name)),
 		waitJS(`Number(document.querySelector('[data-kpi="orders"]')?.textContent) >= 1`),
 	)
+
+	// The clients sent every query and mutation as a persisted hash, never as text.
+	if n := s.byText.Load() - setUp; n != 0 || s.byHash.Load() < 20 {
+		t.Errorf("%d operations came as text and %d by hash; want none as text", n, s.byHash.Load())
+	}
 }
 
 // assertSteps checks the buyer's timeline: these statuses, once each, in order.

@@ -119,6 +119,9 @@ export function makeClient(o: ClientOptions): ShopClient {
     exchanges,
     requestPolicy: 'network-only',
     preferGetMethod: false,
+    // Queries and mutations want one JSON answer: without this, urql's default Accept
+    // (which lists text/event-stream too) would have them answered as event streams.
+    fetchOptions: { headers: { accept: 'application/graphql-response+json, application/json' } },
   });
   return { client, transport: () => transport };
 }
