@@ -536,10 +536,9 @@ func TestHTTPTransport(t *testing.T) {
 func TestProbesAndGraphiQL(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	// The storefront answers every path no other route claims (its client-side routes),
-	// except file names.
+	// The storefront answers its routes, and other paths with its page and 404.
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 200, "/graphiql": 200,
-		"/admin": 200, "/admin/orders": 200, "/p/some-product": 200, "/nope": 200, "/nope.txt": 404, "/assets/nope.js": 404} {
+		"/admin": 200, "/admin/orders": 200, "/p/some-product": 200, "/nope": 404, "/nope.txt": 404, "/assets/nope.js": 404} {
 		resp, err := h.srv.Client().Get(h.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)

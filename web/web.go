@@ -7,8 +7,10 @@
 //
 //	GET, HEAD /assets/NAME     a built file (content-hashed name, cached for a year, gzip when accepted)
 //	GET, HEAD /admin, /admin/… the admin page (the client routes below /admin itself)
-//	GET, HEAD any other path   the storefront page, so that every storefront route loads it
-//	                           (a path whose last segment has a dot answers 404 instead)
+//	GET, HEAD a storefront route (/, /search, /c/…, /p/…, /cart, /checkout, /signin,
+//	                           /signup, /orders, /orders/…) the storefront page
+//	GET, HEAD any other path   the storefront page with 404 Not Found (it shows its own
+//	                           "not found"), or a bare 404 when the last segment has a dot
 //
 // Operations lists the operations the clients send, exactly as they send them, with
 // their SHA-256 hashes: the server accepts them as persisted queries.
@@ -120,6 +122,7 @@ func Handler() http.Handler {
 		}
 		p := r.URL.Path
 		h := w.Header()
+		status := http.StatusOK
 		var f *file
 		switch {
 		case strings.HasPrefix(p, "/assets/"):
@@ -135,6 +138,9 @@ func Handler() http.Handler {
 			return
 		default:
 			f = fs["storefront"]
+			if !storefrontRoute(p) {
+				status = http.StatusNotFound
+			}
 		}
 		if f == nil {
 			http.Error(w, "the browser clients are not built: run make web", http.StatusNotFound)
@@ -152,8 +158,29 @@ func Handler() http.Handler {
 			h.Set("Content-Encoding", "gzip")
 			body = f.gz
 		}
+		if status != http.StatusOK {
+			w.WriteHeader(status)
+			if r.Method != http.MethodHead {
+				_, _ = w.Write(body)
+			}
+			return
+		}
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 	})
+}
+
+// storefrontRoute reports whether p is a screen of the storefront (storefront/main.tsx).
+func storefrontRoute(p string) bool {
+	switch p {
+	case "/", "/search", "/cart", "/checkout", "/signin", "/signup", "/orders":
+		return true
+	}
+	for _, prefix := range []string{"/c/", "/p/", "/orders/"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" && !strings.Contains(rest, "/") {
+			return true
+		}
+	}
+	return false
 }
 
 func acceptsGzip(r *http.Request) bool {

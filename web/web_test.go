@@ -157,10 +157,14 @@ func TestHandler(t *testing.T) {
 			t.Errorf("GET %s: CSP %q", p, csp)
 		}
 	}
-	for _, p := range []string{"/favicon.ico", "/assets/nope.js", "/robots.txt"} {
+	for _, p := range []string{"/favicon.ico", "/assets/nope.js", "/robots.txt", "/debug/pprof/", "/p/a/b"} {
 		if res := get(t, h, p, nil); res.StatusCode != 404 {
 			t.Errorf("GET %s: %d, want 404", p, res.StatusCode)
 		}
+	}
+	// An unknown path gets the storefront, which says it found nothing, with a 404.
+	if res := get(t, h, "/no/such/screen", nil); res.StatusCode != 404 || !strings.Contains(readAll(t, res), "/assets/storefront-") {
+		t.Errorf("GET /no/such/screen: %d, want 404 with the storefront page", res.StatusCode)
 	}
 	var asset string
 	for name := range files() {
