@@ -25,8 +25,12 @@ run: services build ## bring up the servers, migrate, seed the demo shop when em
 	$(BIN) serve
 
 .PHONY: test
-test: ## bring up the servers (installing them if missing) and run every test (race detector on), set-up and build overlapping
+test: ## bring up the servers and chromium (installing them if missing) and run every test, browser tests too (race detector on)
 	@GO=$(GO) scripts/test.sh
+
+.PHONY: web
+web: ## rebuild the browser clients into web/dist from web/ (npm ci, codegen, type check, esbuild); commit the result
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 # Plain `go test` (and so `make test`) runs every fuzz target on its seed corpus and on the
 # failing inputs saved under its package's testdata/fuzz/. `make fuzz` explores: each

@@ -429,7 +429,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/")
+	log.Info("serving", "addr", ln.Addr().String(), "storefront", "http://"+ln.Addr().String()+"/",
+		"admin", "http://"+ln.Addr().String()+"/admin", "graphiql", "http://"+ln.Addr().String()+"/graphiql")
 	stopAdmin, err := startAdmin(cfg.AdminAddr, log)
 	if err != nil {
 		return err

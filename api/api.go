@@ -1,5 +1,6 @@
 // Package api assembles shopgraph's HTTP surface: the GraphQL endpoint with its
-// transports and extensions, GraphiQL, health and readiness probes, and metrics.
+// transports and extensions, the browser clients, GraphiQL, health and readiness probes,
+// and metrics.
 package api
 
 import (
@@ -23,6 +24,7 @@ import (
 
 	"github.com/shopgraph/shopgraph/graph"
 	"github.com/shopgraph/shopgraph/resolvers"
+	"github.com/shopgraph/shopgraph/web"
 	"github.com/shopgraph/shopgraph/web/graphiql"
 )
 
@@ -152,16 +154,34 @@ func NewHandler(o Options) http.Handler {
 	if o.Authenticate != nil {
 		gql = o.Authenticate(gql)
 	}
-	mux.Handle("/graphql", streaming(o.Drain, http.MaxBytesHandler(oneJSONValue(gql), maxBodyBytes)))
 	gi := graphiql.Handler("/graphql")
-	mux.Handle("GET /{$}", gi)
+	mux.Handle("/graphql", graphiqlForBrowsers(gi, streaming(o.Drain, http.MaxBytesHandler(oneJSONValue(gql), maxBodyBytes))))
+	mux.Handle("GET "+graphiql.PagePath, gi)
 	mux.Handle("GET "+graphiql.AssetPrefix, gi)
+	// The storefront at / (every path no other route claims, for its client-side routes)
+	// and the admin at /admin.
+	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /readyz", readyz(o.Checks))
 	mux.Handle("GET /metrics", metricsHandler(o.Metrics))
 	return traced(o.TracerProvider, withRequestID(securityHeaders(withCORS(o.CORSOrigins, mux))))
+}
+
+// graphiqlForBrowsers shows GraphiQL to a browser that opens /graphql itself (a GET that
+// accepts HTML and carries no query); every other request goes to the API.
+func graphiqlForBrowsers(page, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html") &&
+			r.Header.Get("Upgrade") == "" {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = graphiql.PagePath
+			page.ServeHTTP(w, r2)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 // readyz answers 200 when every dependency answers within two seconds, else 503 naming

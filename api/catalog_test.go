@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -535,15 +536,37 @@ func TestHTTPTransport(t *testing.T) {
 func TestProbesAndGraphiQL(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 200, "/nope": 404} {
+	// The storefront answers its routes, and other paths with its page and 404.
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 200, "/graphiql": 200,
+		"/admin": 200, "/admin/orders": 200, "/p/some-product": 200, "/nope": 404, "/nope.txt": 404, "/assets/nope.js": 404} {
 		resp, err := h.srv.Client().Get(h.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != want {
 			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
 		}
+		page := map[string]string{"/": "storefront-", "/nope": "storefront-", "/admin": "admin-", "/graphiql": `id="graphiql"`}[path]
+		if page != "" && !strings.Contains(string(body), page) {
+			t.Errorf("GET %s: the page does not mention %q", path, page)
+		}
+	}
+	// A browser opening /graphql itself gets GraphiQL; API clients get the API.
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/graphql", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `id="graphiql"`) {
+		t.Errorf("GET /graphql as a browser = %d %.80q, want GraphiQL", resp.StatusCode, body)
+	}
+	if r := h.do(http.MethodGet, "/graphql?query="+url.QueryEscape("{ categories { id } }"), nil, map[string]string{"Accept": "application/json"}); len(r.Errors) > 0 {
+		t.Errorf("GET /graphql with a query: %+v", r.Errors)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/shopgraph/shopgraph/store/clickhouse"
 	"github.com/shopgraph/shopgraph/store/postgres"
 	"github.com/shopgraph/shopgraph/store/redis"
+	"github.com/shopgraph/shopgraph/web"
 )
 
 // Config is what the wiring needs beyond the connections.
@@ -230,7 +231,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 	if deps.ClickHouse != nil {
 		checks["clickhouse"] = deps.ClickHouse.Ping
 	}
-	persisted := redis.NewPersistedQueries(deps.Redis, cfg.AllowListOnly)
+	persisted := newPersistedQueries(redis.NewPersistedQueries(deps.Redis, cfg.AllowListOnly), web.Operations())
 	var allowList func(ctx context.Context, hash string) (bool, error)
 	if cfg.AllowListOnly {
 		allowList = persisted.Allowed

@@ -7,6 +7,7 @@
 #   scripts/services.sh redis-start        only Redis       (127.0.0.1:6379)
 #   scripts/services.sh nats-start         only NATS + JetStream (127.0.0.1:4222)
 #   scripts/services.sh clickhouse-start   only ClickHouse  (127.0.0.1:9000 native, 8123 http)
+#   scripts/services.sh chromium           install Debian's chromium for the browser tests
 #
 # A server that already answers is left alone. Otherwise its Debian package is
 # installed if missing (as root; one `apt-get update` per run at most) and it is
@@ -368,10 +369,23 @@ clickhouse_start() {
 	report clickhouse "$started"
 }
 
+# ---------------------------------------------------------------- Chromium
+
+# The browser tests (web/browser_test.go) drive Debian's chromium headless; nothing runs.
+chromium_install() {
+	if command -v chromium >/dev/null; then
+		echo "chromium: already installed"
+		return 0
+	fi
+	apt_install chromium chromium
+	command -v chromium >/dev/null || die "chromium: no chromium binary after install"
+	echo "chromium: installed"
+}
+
 # ---------------------------------------------------------------- main
 
 usage() { # usage EXIT_CODE
-	sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 
@@ -390,6 +404,7 @@ postgres-start) postgres_start ;;
 redis-start) redis_start ;;
 nats-start) nats_start ;;
 clickhouse-start) clickhouse_start ;;
+chromium) chromium_install ;;
 -h | --help | help) usage 0 ;;
 *)
 	echo "services.sh: unknown command: $1" >&2

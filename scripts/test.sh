@@ -2,7 +2,8 @@
 # `make test`: every test, on a machine that may have nothing installed yet.
 #
 # Setting up is mostly waiting on the network (Debian packages, npm) and compiling is
-# all CPU, so they overlap: the servers are installed and started, and the ClickHouse
+# all CPU, so they overlap: the servers and chromium (for the browser tests, which must
+# run here: SHOPGRAPH_BROWSER_TESTS=require) are installed and started, and the ClickHouse
 # SQL is checked on a current engine (scripts/chdb-check.mjs), while Go downloads the
 # modules and compiles every package and test with the race detector (go vet -race,
 # whose build the tests reuse). The tests start once both the build and the servers are
@@ -50,7 +51,7 @@ finish() {
 	return "$rc"
 }
 
-step services scripts/services.sh
+step services bash -c "scripts/services.sh && scripts/services.sh chromium"
 step chdb node scripts/chdb-check.mjs
 step build bash -c "$GO mod download && $GO vet -race ./..."
 
@@ -59,7 +60,7 @@ finish services
 if ((${#failed[@]} == 0)); then
 	t0=$SECONDS
 	# shellcheck disable=SC2086 # TEST_FLAGS is a list of flags
-	if $GO test -race -count=1 -timeout 15m ${TEST_FLAGS:-} ./...; then
+	if SHOPGRAPH_BROWSER_TESTS=require $GO test -race -count=1 -timeout 15m ${TEST_FLAGS:-} ./...; then
 		printf '== go test: ok in %ss\n' "$((SECONDS - t0))"
 	else
 		printf '== go test: FAILED after %ss\n' "$((SECONDS - t0))"

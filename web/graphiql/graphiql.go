@@ -4,13 +4,13 @@
 //
 // The handler answers exactly these paths:
 //
-//	GET, HEAD /                      the GraphiQL page (text/html)
+//	GET, HEAD /graphiql              the GraphiQL page (text/html; see PagePath)
 //	GET, HEAD /graphiql/assets/NAME  an embedded file from assets/ (see AssetPrefix)
 //
 // Every other path answers 404 Not Found, and other methods on those paths
 // answer 405 Method Not Allowed. The page refers to its assets by root-relative
 // URLs under AssetPrefix, so the handler must see request paths as they are on
-// the site: register it for the exact path "/" and for the subtree AssetPrefix
+// the site: register it for the exact path PagePath and for the subtree AssetPrefix
 // (or for the subtree "/graphiql/"), without http.StripPrefix.
 //
 // The versions and licences of the third-party files are listed in
@@ -37,6 +37,9 @@ import (
 // assets; the server must route every request whose path starts with it to
 // the handler.
 const AssetPrefix = "/graphiql/assets/"
+
+// PagePath is the URL path of the GraphiQL page.
+const PagePath = "/graphiql"
 
 //go:embed assets
 var assetFS embed.FS
@@ -100,7 +103,7 @@ var loadAssets = sync.OnceValue(func() map[string]*asset {
 	return m
 })
 
-// Handler returns an http.Handler that serves the GraphiQL page on GET "/" and
+// Handler returns an http.Handler that serves the GraphiQL page on GET PagePath and
 // the embedded assets on GET AssetPrefix+NAME, and answers 404 for any other
 // path (405 for methods other than GET and HEAD on those paths).
 //
@@ -161,7 +164,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	var a *asset
 	switch {
-	case p == "/":
+	case p == PagePath || p == PagePath+"/":
 	case strings.HasPrefix(p, AssetPrefix):
 		a = h.assets[strings.TrimPrefix(p, AssetPrefix)]
 		if a == nil {

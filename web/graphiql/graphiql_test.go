@@ -40,12 +40,12 @@ func pageAssetURLs(t *testing.T, page string) []string {
 
 func TestPage(t *testing.T) {
 	h := Handler("/graphql")
-	res, body := get(t, h, http.MethodGet, "/", nil)
+	res, body := get(t, h, http.MethodGet, PagePath, nil)
 	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /: status %d, want 200", res.StatusCode)
+		t.Fatalf("GET /graphiql: status %d, want 200", res.StatusCode)
 	}
 	if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
-		t.Errorf("GET /: Content-Type %q, want text/html; charset=utf-8", ct)
+		t.Errorf("GET /graphiql: Content-Type %q, want text/html; charset=utf-8", ct)
 	}
 	if !strings.Contains(body, `id="graphiql"`) {
 		t.Error("page has no graphiql container")
@@ -76,7 +76,7 @@ func TestPage(t *testing.T) {
 }
 
 func TestPageHeaders(t *testing.T) {
-	res, _ := get(t, Handler("/graphql"), http.MethodGet, "http://example.test:8080/", nil)
+	res, _ := get(t, Handler("/graphql"), http.MethodGet, "http://example.test:8080/graphiql", nil)
 	csp := res.Header.Get("Content-Security-Policy")
 	directives := map[string]string{}
 	for _, d := range strings.Split(csp, ";") {
@@ -99,13 +99,13 @@ func TestPageHeaders(t *testing.T) {
 	}
 
 	// A Host header that could inject CSP directives is left out.
-	res, _ = get(t, Handler("/graphql"), http.MethodGet, "/", map[string]string{"Host": "evil; script-src *"})
+	res, _ = get(t, Handler("/graphql"), http.MethodGet, PagePath, map[string]string{"Host": "evil; script-src *"})
 	if csp := res.Header.Get("Content-Security-Policy"); strings.Contains(csp, "evil") || strings.Contains(csp, "*") {
 		t.Errorf("hostile Host leaked into CSP: %q", csp)
 	}
 
 	// An absolute endpoint on another origin is allowed in connect-src.
-	res, body := get(t, Handler("https://api.example.test/graphql"), http.MethodGet, "/", nil)
+	res, body := get(t, Handler("https://api.example.test/graphql"), http.MethodGet, PagePath, nil)
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, " https://api.example.test wss://api.example.test") {
 		t.Errorf("absolute endpoint origin missing from CSP: %q", csp)
 	}
@@ -115,7 +115,7 @@ func TestPageHeaders(t *testing.T) {
 }
 
 func TestEndpointIsEscaped(t *testing.T) {
-	_, body := get(t, Handler(`/graphql"><script>alert(1)</script>`), http.MethodGet, "/", nil)
+	_, body := get(t, Handler(`/graphql"><script>alert(1)</script>`), http.MethodGet, PagePath, nil)
 	if strings.Contains(body, "<script>alert") {
 		t.Error("endpoint is not HTML-escaped in the page")
 	}
@@ -123,7 +123,7 @@ func TestEndpointIsEscaped(t *testing.T) {
 
 func TestPageAssets(t *testing.T) {
 	h := Handler("/graphql")
-	_, page := get(t, h, http.MethodGet, "/", nil)
+	_, page := get(t, h, http.MethodGet, PagePath, nil)
 	wantType := map[string]string{
 		".js":  "text/javascript; charset=utf-8",
 		".css": "text/css; charset=utf-8",
@@ -183,8 +183,8 @@ func TestNotFound(t *testing.T) {
 		"/nope",
 		"/index.html",
 		"/graphql",
-		"/graphiql",
-		"/graphiql/",
+		"/",
+		"/graphiql/x",
 		AssetPrefix,
 		AssetPrefix + "missing.js",
 		AssetPrefix + "../graphiql.go",
@@ -200,11 +200,11 @@ func TestNotFound(t *testing.T) {
 
 func TestMethods(t *testing.T) {
 	h := Handler("/graphql")
-	res, body := get(t, h, http.MethodHead, "/", nil)
+	res, body := get(t, h, http.MethodHead, PagePath, nil)
 	if res.StatusCode != http.StatusOK || body != "" {
-		t.Errorf("HEAD /: status %d, %d body bytes; want 200 and no body", res.StatusCode, len(body))
+		t.Errorf("HEAD /graphiql: status %d, %d body bytes; want 200 and no body", res.StatusCode, len(body))
 	}
-	for _, p := range []string{"/", AssetPrefix + "init.js"} {
+	for _, p := range []string{PagePath, AssetPrefix + "init.js"} {
 		res, _ := get(t, h, http.MethodPost, p, nil)
 		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD" {
 			t.Errorf("POST %s: status %d, Allow %q; want 405 with Allow: GET, HEAD", p, res.StatusCode, res.Header.Get("Allow"))
@@ -216,10 +216,11 @@ func TestMountedOnServeMux(t *testing.T) {
 	// The layout the server is expected to use.
 	h := Handler("/graphql")
 	mux := http.NewServeMux()
-	mux.Handle("/{$}", h)
+	mux.Handle(PagePath, h)
 	mux.Handle(AssetPrefix, h)
 	for p, want := range map[string]int{
-		"/":                      http.StatusOK,
+		PagePath:                 http.StatusOK,
+		"/":                      http.StatusNotFound,
 		AssetPrefix + "init.js":  http.StatusOK,
 		AssetPrefix + "nope.js":  http.StatusNotFound,
 		"/elsewhere":             http.StatusNotFound,
