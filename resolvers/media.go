@@ -50,9 +50,9 @@ func mediaPayload(p domain.Product, imgs []domain.Image, err error) (*model.Prod
 	return &model.ProductMediaPayload{Product: toProduct(p), Media: toImages(imgs), UserErrors: []*model.UserError{}}, nil
 }
 
-func fromImageInputs(in []*model.ImageInput, path ...string) ([]domain.NewImage, []*domain.Error) {
+// fromImageInputs converts images to add; the caller validates them.
+func fromImageInputs(in []*model.ImageInput) []domain.NewImage {
 	out := make([]domain.NewImage, len(in))
-	var errs []*domain.Error
 	for i, img := range in {
 		n := domain.NewImage{Width: img.Width, Height: img.Height}
 		if img.URL != nil {
@@ -62,9 +62,8 @@ func fromImageInputs(in []*model.ImageInput, path ...string) ([]domain.NewImage,
 			n.AltText = *img.AltText
 		}
 		out[i] = n.Normalize()
-		errs = append(errs, out[i].Validate(append(append([]string{}, path...), strconv.Itoa(i))...)...)
 	}
-	return out, errs
+	return out
 }
 
 // decodeIDs decodes a list of global ids of one type, blaming field and the index.
@@ -88,7 +87,11 @@ func (r *Resolver) productMediaCreate(ctx context.Context, productID string, med
 	if len(media) == 0 || len(media) > domain.MaxImages {
 		return mediaFailure([]*domain.Error{domain.FieldError([]string{"media"}, "give 1 to %d images", domain.MaxImages)}), nil
 	}
-	imgs, errs := fromImageInputs(media, "media")
+	imgs := fromImageInputs(media)
+	var errs []*domain.Error
+	for i, img := range imgs {
+		errs = append(errs, img.Validate("media", strconv.Itoa(i))...)
+	}
 	if len(errs) > 0 {
 		return mediaFailure(errs), nil
 	}

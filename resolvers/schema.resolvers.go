@@ -487,9 +487,7 @@ func (r *mutationResolver) ProductCreate(ctx context.Context, input model.Produc
 		}
 	}
 	if input.Media != nil {
-		var merrs []*domain.Error
-		np.Images, merrs = fromImageInputs(input.Media, "input", "media")
-		errs = append(errs, merrs...)
+		np.Images = fromImageInputs(input.Media)
 	}
 	if input.Attributes != nil {
 		np.Attributes = fromAttributeInputs(input.Attributes)

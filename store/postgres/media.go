@@ -27,7 +27,7 @@ func insertImages(ctx context.Context, tx pgx.Tx, productID int64, from int, img
 // lockMedia serialises the image changes of one product (so the image cap holds) without
 // locking the product row, which checkouts update, and checks that the product is live.
 func lockMedia(ctx context.Context, tx pgx.Tx, productID int64) ([]int64, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('product-media:' || $1::text, 0))`, productID); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('product-media:' || $1::bigint::text, 0))`, productID); err != nil {
 		return nil, err
 	}
 	var live bool

@@ -294,7 +294,7 @@ func insertVariant(ctx context.Context, tx pgx.Tx, productID int64, position int
 	var id int64
 	err := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('product_variants', 'id')) AS id)
 		INSERT INTO product_variants (id, product_id, position, sku, options, price_minor, compare_at_minor, stock, image_id)
-		SELECT n.id, $1, $2, coalesce(nullif($3, ''), 'SG-' || lpad($1::text, 6, '0') || '-' || n.id), $4, $5, $6, $7, $8 FROM n
+		SELECT n.id, $1::bigint, $2, coalesce(nullif($3::text, ''), 'SG-' || lpad($1::bigint::text, 6, '0') || '-' || n.id), $4, $5, $6, $7, $8 FROM n
 		RETURNING id`, productID, position, v.SKU, opts, v.Price, v.CompareAtMinor, v.Stock, image).Scan(&id)
 	return id, variantWriteError(err, field)
 }
