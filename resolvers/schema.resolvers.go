@@ -104,6 +104,7 @@ func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, fi
 	if err != nil {
 		return nil, err
 	}
+	primeDetails(ctx, page)
 	conn := toProductConnection(page, func(ctx context.Context) (int, error) {
 		return l.CategoryProdCount().Load(ctx, categoryQueryKey{obj.DBID, string(fs)})()
 	})
@@ -863,6 +864,7 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
+	primeDetails(ctx, page)
 	conn := toProductConnection(page, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	})

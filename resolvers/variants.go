@@ -4,6 +4,9 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/graph/model"
 )
@@ -239,4 +242,43 @@ func (r *Resolver) productVariantsDelete(ctx context.Context, productID string, 
 	}
 	p, err := r.CatalogAdmin.DeleteVariants(ctx, pid, ids)
 	return variantsPayload(p, nil, err)
+}
+
+// detailFields are the Product fields that read the product's details.
+var detailFields = map[string]bool{"variants": true, "images": true, "featuredImage": true, "options": true, "attributes": true, "priceRange": true}
+
+// primeDetails asks the details loader for every product of a page at once when the
+// operation selects a detail field of the page's products, so the page's details are one
+// statement: left to each product's resolver, under load the keys can straddle the
+// loader's window and split the batch. It does not wait for the answer.
+func primeDetails(ctx context.Context, page domain.ProductPage) {
+	if len(page.Edges) == 0 || !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return
+	}
+	op := graphql.GetOperationContext(ctx)
+	wanted := false
+	var walk func(sel ast.SelectionSet, depth int)
+	walk = func(sel ast.SelectionSet, depth int) {
+		for _, f := range graphql.CollectFields(op, sel, nil) {
+			switch {
+			case wanted:
+				return
+			case depth == 0 && (f.Name == "nodes" || f.Name == "edges"):
+				walk(f.Selections, 1)
+			case depth == 1 && f.Name == "node":
+				walk(f.Selections, 2)
+			case depth >= 1 && detailFields[f.Name]:
+				wanted = true
+			}
+		}
+	}
+	walk(graphql.GetFieldContext(ctx).Field.Selections, 0)
+	if !wanted {
+		return
+	}
+	ids := make([]int64, len(page.Edges))
+	for i, e := range page.Edges {
+		ids[i] = e.Product.ID
+	}
+	loadersFrom(ctx).ProductDetails().LoadMany(ctx, ids)
 }
