@@ -3203,7 +3203,7 @@ input ProductUpdateInput {
   description: String
   "The new URL handle."
   slug: String
-  "The new unit price."
+  "The new unit price of the product's only variant (a user error for a product with several: see productVariantsUpdate); a compare-at price not above it is removed."
   price: Decimal
   "The new category."
   categoryId: ID

@@ -443,7 +443,7 @@ type ProductUpdateInput struct {
 	Description *string `json:"description,omitempty"`
 	// The new URL handle.
 	Slug *string `json:"slug,omitempty"`
-	// The new unit price.
+	// The new unit price of the product's only variant (a user error for a product with several: see productVariantsUpdate); a compare-at price not above it is removed.
 	Price *Decimal `json:"price,omitempty"`
 	// The new category.
 	CategoryID *string `json:"categoryId,omitempty"`

@@ -102,7 +102,8 @@ func (s *CatalogStore) CreateProduct(ctx context.Context, np domain.NewProduct) 
 }
 
 // UpdateProduct applies the changes and writes product.updated. A price goes to the
-// product's only variant.
+// product's only variant, and clears its compare-at price when it is not above the new
+// price.
 func (s *CatalogStore) UpdateProduct(ctx context.Context, id int64, c domain.ProductChanges) (domain.Product, error) {
 	return s.writeProduct(ctx, func(tx pgx.Tx) (domain.Product, []domain.Event, error) {
 		if c.Price != nil {
@@ -114,10 +115,10 @@ func (s *CatalogStore) UpdateProduct(ctx context.Context, id int64, c domain.Pro
 				return domain.Product{}, nil, domain.FieldError([]string{"input", "price"},
 					"the product has %d variants: change their prices with productVariantsUpdate", len(live))
 			}
-			if live[0].CompareAtMinor != nil && *live[0].CompareAtMinor < *c.Price {
-				return domain.Product{}, nil, domain.FieldError([]string{"input", "price"}, "the price is above the variant's compare-at price")
-			}
-			if _, err := tx.Exec(ctx, `UPDATE product_variants SET price_minor = $2, updated_at = now() WHERE id = $1`, live[0].ID, *c.Price); err != nil {
+			// A price at or above the compare-at price ends the reduction.
+			if _, err := tx.Exec(ctx, `UPDATE product_variants SET price_minor = $2,
+					compare_at_minor = CASE WHEN compare_at_minor > $2 THEN compare_at_minor END, updated_at = now()
+				WHERE id = $1`, live[0].ID, *c.Price); err != nil {
 				return domain.Product{}, nil, err
 			}
 		}
