@@ -118,7 +118,7 @@ func TestFacetsAndAttributeFilters(t *testing.T) {
 		t.Errorf("material %q: %d products (want %d), material facet %v (want all of %v)", m, total3, byMaterial["n"], fs3["Material"].counts(), fs["Material"].counts())
 	}
 	ranged := h.sqlCounts(`SELECT 'n', count(*) FROM products p JOIN product_attributes pa ON pa.product_id = p.id
-		JOIN attributes a ON a.id = pa.attribute_id AND a.name = 'Warranty (years)' AND pa.number_value BETWEEN 2 AND 3 WHERE `+inCat)
+		JOIN attributes a ON a.id = pa.attribute_id AND a.name = 'Warranty (years)' AND pa.number_value BETWEEN 2 AND 3 WHERE ` + inCat)
 	if n, _ := h.facets(map[string]any{"categoryId": cat, "attributes": []any{map[string]any{"name": "Warranty (years)", "min": 2, "max": 3}}}); n != ranged["n"] {
 		t.Errorf("warranty 2..3: %d products, want %d", n, ranged["n"])
 	}
