@@ -22,7 +22,7 @@ import (
 var publicRootFields = map[string]bool{
 	"Query.node": true, "Query.nodes": true, "Query.product": true, "Query.products": true,
 	"Query.categories": true, "Query.category": true, "Query.me": true, "Query.cart": true,
-	"Query.order":       true,
+	"Query.order": true, "Query.brands": true, "Query.attributes": true,
 	"Mutation.register": true, "Mutation.login": true, "Mutation.refreshToken": true,
 	"Mutation.cartCreate": true, "Mutation.cartLinesAdd": true, "Mutation.cartLinesUpdate": true,
 	"Mutation.cartLinesRemove": true, "Mutation.checkout": true, "Mutation.trackEvents": true,
@@ -34,7 +34,10 @@ var adminFields = map[string]bool{
 	"Query.orders": true, "Query.dashboard": true, "Query.lowStockProducts": true,
 	"Mutation.productCreate": true, "Mutation.productUpdate": true, "Mutation.productDelete": true,
 	"Mutation.inventoryAdjust": true, "Mutation.orderShip": true, "Mutation.orderDeliver": true,
-	"Mutation.orderReturn": true,
+	"Mutation.orderReturn": true, "Mutation.productVariantsCreate": true, "Mutation.productVariantsUpdate": true,
+	"Mutation.productVariantsDelete": true, "Mutation.productMediaCreate": true, "Mutation.productMediaDelete": true,
+	"Mutation.productMediaReorder": true, "Mutation.productAttributesSet": true, "Mutation.brandCreate": true,
+	"Mutation.attributeCreate": true, "Mutation.reviewHide": true,
 }
 
 // TestSchemaDirectives walks the schema: admin fields carry @hasRole(role: ADMIN), and

@@ -22,6 +22,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/graph"
 	"github.com/shopgraph/shopgraph/resolvers"
 	"github.com/shopgraph/shopgraph/web"
@@ -164,6 +165,7 @@ func NewHandler(o Options) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.Handle("GET "+domain.MediaPath+"{file}", mediaHandler())
 	mux.Handle("GET /readyz", readyz(o.Checks))
 	mux.Handle("GET /metrics", metricsHandler(o.Metrics))
 	return traced(o.TracerProvider, withRequestID(securityHeaders(withCORS(o.CORSOrigins, mux))))

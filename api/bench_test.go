@@ -13,7 +13,7 @@ import (
 )
 
 // BenchmarkProductList measures the storefront's product-list query (the bench's: 50
-// products with their category and its parent) through the whole HTTP handler against the seeded database, with the
+// products with their category and its parent, rating, first image and variants) through the whole HTTP handler against the seeded database, with the
 // production loader window. It reports SQL statements per request next to time and
 // allocations.
 func BenchmarkProductList(b *testing.B) {
@@ -25,7 +25,8 @@ func BenchmarkProductList(b *testing.B) {
 	}
 	h := a.Handler
 	body, _ := json.Marshal(map[string]any{"query": `{ products(first: 50) {
-		nodes { id slug name price { amount currencyCode } inStock category { id name parent { id name } } }
+		nodes { id slug name price { amount currencyCode } inStock category { id name parent { id name } }
+			rating { average count } featuredImage { url(width: 400) altText } variants { id title inStock } }
 		pageInfo { hasNextPage endCursor } } }`})
 	run := func() {
 		req, _ := http.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))

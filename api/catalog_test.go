@@ -428,6 +428,18 @@ func TestNoNPlusOne(t *testing.T) {
 		t.Errorf("the nested listing costs %d statements for 2 products and %d for 100, want 1", small, large)
 	}
 
+	// Variants, images and ratings: one more statement for the whole page.
+	detail := `query($n: Int) { products(first: $n) { nodes { rating { average count } featuredImage { url(width: 400) }
+		variants { id title inStock image { url } } images { url } options { name } attributes { value } } } }`
+	for _, n := range []int{2, 40} {
+		h.counter.Reset()
+		var out struct{ Products struct{ Nodes []any } }
+		h.data(detail, map[string]any{"n": n}, &out)
+		if c := h.counter.Count(); c != 2 || len(out.Products.Nodes) != n {
+			t.Errorf("%d products with variants and images cost %d statements, want 2", len(out.Products.Nodes), c)
+		}
+	}
+
 	// Category.products batches too: every leaf's listing in one statement.
 	tree := `{ categories { children { children { products(first: 2) { nodes { name category { name } } } } } } }`
 	h.counter.Reset()

@@ -86,11 +86,15 @@ func (h *harness) checkout(cartID, key string, extra map[string]any) orderPayloa
 	return out.Checkout
 }
 
-// inStock returns the global ids of n live products with at least min units, and sets
-// nothing: tests that need exact stock set it themselves.
+// singleVariant is the SQL condition of a product (of the table products) with one live
+// variant: one a cart line names without a variantId.
+const singleVariant = `(SELECT count(*) FROM product_variants v WHERE v.product_id = products.id AND v.deleted_at IS NULL) = 1`
+
+// stocked returns the global ids of n live products with one variant and at least min
+// units, and sets nothing: tests that need exact stock set it themselves.
 func (h *harness) stocked(n, min int) []string {
 	h.t.Helper()
-	rows, err := h.db.Pool.Query(context.Background(), `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= $1 ORDER BY id LIMIT $2`, min, n)
+	rows, err := h.db.Pool.Query(context.Background(), `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= $1 AND `+singleVariant+` ORDER BY id LIMIT $2`, min, n)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -178,7 +182,7 @@ func TestCartBadInput(t *testing.T) {
 	h := newHarness(t)
 	p := h.stocked(1, 10)[0]
 	var outOfStock int64
-	if err := h.db.Pool.QueryRow(context.Background(), `SELECT id FROM products WHERE stock = 0 AND deleted_at IS NULL LIMIT 1`).Scan(&outOfStock); err != nil {
+	if err := h.db.Pool.QueryRow(context.Background(), `SELECT id FROM products WHERE stock = 0 AND deleted_at IS NULL AND `+singleVariant+` LIMIT 1`).Scan(&outOfStock); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -236,7 +240,7 @@ func TestGuestCartMergesOnLogin(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	p := h.stocked(2, 10)
-	if _, err := h.db.Pool.Exec(context.Background(), `UPDATE products SET stock = 3 WHERE id = $1`, dbID(t, p[1])); err != nil {
+	if _, err := h.db.Pool.Exec(context.Background(), `UPDATE product_variants SET stock = 3 WHERE product_id = $1`, dbID(t, p[1])); err != nil {
 		t.Fatal(err)
 	}
 	reg := h.register("merger@example.com", "merge-me-please", "Merger")
@@ -244,7 +248,7 @@ func TestGuestCartMergesOnLogin(t *testing.T) {
 	customer.cartCreate(line(p[0], 2), line(p[1], 2))
 	guest := h.cartCreate(line(p[0], 1), line(p[1], 1))
 	// Stock drops after the guest filled the cart: the merge caps by what is there now.
-	if _, err := h.db.Pool.Exec(context.Background(), `UPDATE products SET stock = 2 WHERE id = $1`, dbID(t, p[1])); err != nil {
+	if _, err := h.db.Pool.Exec(context.Background(), `UPDATE product_variants SET stock = 2 WHERE product_id = $1`, dbID(t, p[1])); err != nil {
 		t.Fatal(err)
 	}
 	var out struct{ Login authPayload }
@@ -419,7 +423,7 @@ func TestNoOversell(t *testing.T) {
 	h := newHarness(t)
 	products := h.stocked(10, 5)
 	for _, p := range products {
-		if _, err := h.db.Pool.Exec(context.Background(), `UPDATE products SET stock = 5 WHERE id = $1`, dbID(t, p)); err != nil {
+		if _, err := h.db.Pool.Exec(context.Background(), `UPDATE product_variants SET stock = 5 WHERE product_id = $1`, dbID(t, p)); err != nil {
 			t.Fatal(err)
 		}
 	}

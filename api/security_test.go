@@ -301,7 +301,7 @@ func TestSecurityInjection(t *testing.T) {
 	admin, _ := h.signedIn(domain.RoleAdmin)
 	customer, _ := h.signedIn(domain.RoleCustomer)
 	p := h.stocked(1, 10)[0]
-	if _, err := h.db.Pool.Exec(context.Background(), `UPDATE products SET stock = 10000 WHERE id = $1`, dbID(t, p)); err != nil {
+	if _, err := h.db.Pool.Exec(context.Background(), `UPDATE product_variants SET stock = 10000 WHERE product_id = $1`, dbID(t, p)); err != nil {
 		t.Fatal(err)
 	}
 	catalog := func() string {

@@ -181,6 +181,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Catalog:       reads,
 		Categories:    resolvers.NewCategoryTree(catalog, 0, deps.Log),
 		CatalogAdmin:  catalog,
+		Reviews:       postgres.NewReviewStore(deps.Postgres),
 		Users:         users,
 		Accounts:      accounts,
 		Carts:         carts,

@@ -12,14 +12,20 @@ import (
 	"github.com/shopgraph/shopgraph/store/postgres"
 )
 
-// SeedDemo places the demo orders and backfills the storefront clickstream that led to
+// SeedDemo places the demo orders, has their customers review what was delivered, and backfills the storefront clickstream that led to
 // them, plus sessions that browsed and left, through the same pipeline the storefront
 // uses (publisher → JetStream → ingester). It returns the order counts by status and the
 // number of clickstream events published.
 func SeedDemo(ctx context.Context, db *postgres.DB, pub domain.AnalyticsPublisher, customers []domain.User, orders, dropoffs int, now time.Time) (map[domain.OrderStatus]int, int, error) {
 	counts, seeded, err := seedOrders(ctx, db, customers, orders, now)
-	if err != nil || pub == nil {
+	if err != nil {
 		return counts, 0, err
+	}
+	if _, err := SeedReviews(ctx, db); err != nil {
+		return counts, 0, err
+	}
+	if pub == nil {
+		return counts, 0, nil
 	}
 	var products []int64
 	rows, err := db.Pool.Query(ctx, `SELECT id FROM products WHERE deleted_at IS NULL ORDER BY id`)

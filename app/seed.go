@@ -27,17 +27,20 @@ type SeededOrder struct {
 }
 
 func seedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n int, now time.Time) (map[domain.OrderStatus]int, []SeededOrder, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= 20 ORDER BY id`)
+	rows, err := db.Pool.Query(ctx, `SELECT v.id, v.product_id FROM product_variants v JOIN products p ON p.id = v.product_id
+		WHERE v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.stock >= 20 ORDER BY v.id`)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing products to order: %w", err)
+		return nil, nil, fmt.Errorf("listing variants to order: %w", err)
 	}
-	var products []int64
+	var products []int64 // variant ids
+	productOf := map[int64]int64{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var id, pid int64
+		if err := rows.Scan(&id, &pid); err != nil {
 			return nil, nil, err
 		}
 		products = append(products, id)
+		productOf[id] = pid
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
@@ -63,7 +66,7 @@ func seedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 				p = products[rng.IntN(len(products))]
 			}
 			seen[p] = true
-			lines[j] = domain.CartLine{ProductID: p, Quantity: 1 + rng.IntN(2)}
+			lines[j] = domain.CartLine{VariantID: p, Quantity: 1 + rng.IntN(2)}
 		}
 		c := cities[rng.IntN(len(cities))]
 		req := domain.CheckoutRequest{
@@ -76,7 +79,7 @@ func seedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 		}
 		so := SeededOrder{SessionID: req.SessionID, PlacedAt: placed}
 		for _, l := range lines {
-			so.Products = append(so.Products, l.ProductID)
+			so.Products = append(so.Products, productOf[l.VariantID])
 		}
 		seeded = append(seeded, so)
 		if rng.IntN(5) != 0 && len(customers) > 0 {

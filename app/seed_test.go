@@ -53,3 +53,38 @@ func TestSeedOrders(t *testing.T) {
 		t.Errorf("%d events dated in the future (%v)", future, err)
 	}
 }
+
+// TestSeedReviews checks that the customers of delivered demo orders review what they
+// received, and that every product's rating covers exactly its reviews.
+func TestSeedReviews(t *testing.T) {
+	t.Parallel()
+	db, _ := testkit.Postgres(t)
+	ctx := context.Background()
+	var customer domain.User
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO users (email, name, role, password_hash) VALUES ('rev@example.com', 'Rev', 'CUSTOMER', 'x') RETURNING id, email, name`).
+		Scan(&customer.ID, &customer.Email, &customer.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.SeedOrders(ctx, db, []domain.User{customer}, 60, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	n, err := app.SeedReviews(ctx, db)
+	if err != nil || n == 0 {
+		t.Fatalf("SeedReviews: %d reviews, %v", n, err)
+	}
+	again, err := app.SeedReviews(ctx, db)
+	if err != nil || again != 0 {
+		t.Errorf("a second SeedReviews wrote %d reviews (%v), want 0", again, err)
+	}
+	var bad, ratings int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM products p WHERE p.rating_count <> (SELECT count(*) FROM reviews r WHERE r.product_id = p.id)
+		OR p.rating_sum <> (SELECT coalesce(sum(rating), 0) FROM reviews r WHERE r.product_id = p.id)`).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE type = 'rating.added'`).Scan(&ratings); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 || ratings != n {
+		t.Errorf("%d products whose rating disagrees with their reviews; %d rating.added events for %d reviews", bad, ratings, n)
+	}
+}

@@ -45,6 +45,7 @@ const (
 	ServicePayments   = "payments"
 	ServiceStorefront = "storefront"
 	ServiceShipping   = "shipping"
+	ServiceReviews    = "reviews"
 )
 
 // The analytics-only row types: one per line of a paid, cancelled or returned order, for
@@ -115,6 +116,14 @@ func ToAnalytics(eventID, eventType, key string, at time.Time, payload []byte) (
 		return []AnalyticsEvent{base}, nil
 	case "shipment":
 		base.Service = ServiceShipping
+		return []AnalyticsEvent{base}, nil
+	case "rating", "comment":
+		var d ReviewEventData
+		if err := decode(&d); err != nil {
+			return nil, err
+		}
+		base.Service, base.ProductID = ServiceReviews, d.ProductID
+		base.UserID, base.Quantity = strconv.FormatInt(d.UserID, 10), d.Rating
 		return []AnalyticsEvent{base}, nil
 	}
 	return nil, nil

@@ -15,8 +15,8 @@ const (
 	CartTTL = 30 * 24 * time.Hour
 )
 
-// Cart is a shopper's basket. It holds product ids and quantities only: names, prices and
-// stock are always read fresh from the catalog. A guest cart (UserID zero) is reached by
+// Cart is a shopper's basket. It holds variant ids and quantities only: products, names,
+// prices and stock are always read fresh from the catalog. A guest cart (UserID zero) is reached by
 // its unguessable id alone; a customer's cart only by its customer.
 type Cart struct {
 	ID        string
@@ -25,9 +25,11 @@ type Cart struct {
 	UpdatedAt time.Time
 }
 
-// CartLine is one product in a cart. There is at most one line per product.
+// CartLine is one variant of a product in a cart. There is at most one line per variant.
+// Carts written before variants existed name products; each such product's default
+// variant has the product's id, so their lines name that variant.
 type CartLine struct {
-	ProductID int64
+	VariantID int64
 	Quantity  int
 	AddedAt   time.Time
 }
@@ -47,15 +49,15 @@ func (c Cart) VisibleTo(id Identity, signedIn bool) bool {
 	return c.UserID == 0 || (signedIn && id.UserID == c.UserID)
 }
 
-// CartLineInput adds units of a product.
+// CartLineInput adds units of a variant.
 type CartLineInput struct {
-	ProductID int64
+	VariantID int64
 	Quantity  int
 }
 
-// CartLineUpdate sets the quantity of the line of a product; zero removes it.
+// CartLineUpdate sets the quantity of the line of a variant; zero removes it.
 type CartLineUpdate struct {
-	ProductID int64
+	VariantID int64
 	Quantity  int
 }
 
@@ -84,16 +86,16 @@ type CartStore interface {
 	Cart(ctx context.Context, id string) (Cart, error)
 	// CartOfUser returns the customer's cart; ok is false when they have none.
 	CartOfUser(ctx context.Context, userID int64) (c Cart, ok bool, err error)
-	// AddLines adds the quantities to the cart, merging lines of the same product. Either
+	// AddLines adds the quantities to the cart, merging lines of the same variant. Either
 	// every line is added or, on error, none.
 	AddLines(ctx context.Context, id string, lines []CartLineInput) (Cart, error)
-	// UpdateLines sets the quantities of existing lines (zero removes the line). A product
+	// UpdateLines sets the quantities of existing lines (zero removes the line). A variant
 	// not in the cart is a NOT_FOUND error naming it; on error nothing changes.
 	UpdateLines(ctx context.Context, id string, updates []CartLineUpdate) (Cart, error)
-	// RemoveLines removes the lines of the products; products not in the cart are ignored.
-	RemoveLines(ctx context.Context, id string, productIDs []int64) (Cart, error)
+	// RemoveLines removes the lines of the variants; variants not in the cart are ignored.
+	RemoveLines(ctx context.Context, id string, variantIDs []int64) (Cart, error)
 	// MergeInto moves the guest cart's lines into the customer's cart (creating it when
-	// needed), adding quantities, each line capped by caps[productID] (the stock; a missing
+	// needed), adding quantities, each line capped by caps[variantID] (the stock; a missing
 	// entry means MaxLineQuantity) and by MaxLineQuantity, then deletes the guest cart. A
 	// guest cart that does not exist, or belongs to a customer, leaves the customer's cart
 	// as it is.

@@ -9,7 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// Product is an item of the catalog. Stock is the quantity available to sell now.
+// Product is an item of the catalog. Price, Stock and UnitsSold are roll-ups of its
+// live variants, kept by the store in the same transaction as every variant change: the
+// lowest price, the units of every variant available to sell now, and the units sold.
 type Product struct {
 	ID          int64
 	Slug        string
@@ -19,6 +21,12 @@ type Product struct {
 	CategoryID  int64
 	Stock       int
 	UnitsSold   int64
+	// BrandID is the product's brand; zero for none.
+	BrandID int64
+	// RatingCount and RatingSum cover the product's visible reviews, kept in the same
+	// transaction as every review change.
+	RatingCount int
+	RatingSum   int64
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	// Deleted is true for a product removed from the catalog. Past orders keep pointing at
@@ -28,6 +36,14 @@ type Product struct {
 
 // InStock reports whether at least one unit can be sold.
 func (p Product) InStock() bool { return p.Stock > 0 && !p.Deleted }
+
+// RatingAverage returns the mean rating of the visible reviews, 0 when there are none.
+func (p Product) RatingAverage() float64 {
+	if p.RatingCount == 0 {
+		return 0
+	}
+	return float64(p.RatingSum) / float64(p.RatingCount)
+}
 
 // Category is a node of the catalog's category tree. ParentID is zero for a root.
 type Category struct {
@@ -114,6 +130,10 @@ type ProductFilter struct {
 	InStock *bool
 	// MaxStock keeps only products with at most this many units in stock.
 	MaxStock *int
+	// Brands keeps products of one of these brands, by slug.
+	Brands []string
+	// Attributes keeps products meeting every one of these conditions.
+	Attributes []AttributeFilter
 }
 
 // Validate returns a BAD_USER_INPUT error naming the offending field of filter.
@@ -132,6 +152,22 @@ func (f ProductFilter) Validate() error {
 	}
 	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
 		return FieldError([]string{"filter", "minPrice"}, "minPrice is greater than maxPrice")
+	}
+	if len(f.Brands) > MaxFilterValues {
+		return FieldError([]string{"filter", "brands"}, "at most %d brands", MaxFilterValues)
+	}
+	for _, b := range f.Brands {
+		if len(b) > MaxSlugLength || !validText(b) {
+			return FieldError([]string{"filter", "brands"}, "brands are brand slugs")
+		}
+	}
+	if len(f.Attributes) > MaxAttributeFilters {
+		return FieldError([]string{"filter", "attributes"}, "at most %d attribute conditions", MaxAttributeFilters)
+	}
+	for i, a := range f.Attributes {
+		if e := a.validate([]string{"filter", "attributes", strconv.Itoa(i)}); e != nil {
+			return e
+		}
 	}
 	return nil
 }
@@ -163,6 +199,8 @@ type ProductPage struct {
 // CatalogReader reads the catalog. Implementations return *Error values with CodeNotFound
 // where stated; every other error is internal.
 type CatalogReader interface {
+	VariantReader
+	FacetReader
 	// ProductsByID returns the products with the given ids, deleted ones included (orders
 	// refer to them); ids that do not exist are absent from the map.
 	ProductsByID(ctx context.Context, ids []int64) (map[int64]Product, error)

@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -54,6 +55,8 @@ func Slugify(name string) string {
 }
 
 // NewProduct is what creating a product takes. Slug is derived from Name when empty.
+// Without Variants the product gets one default variant with Price and Stock; with them,
+// a variant without a price of its own (Price zero) takes Price.
 type NewProduct struct {
 	Name        string
 	Description string
@@ -61,6 +64,10 @@ type NewProduct struct {
 	Price       int64
 	CategoryID  int64
 	Stock       int
+	BrandID     int64
+	Variants    []NewVariant
+	Images      []NewImage
+	Attributes  []AttributeInput
 }
 
 // ProductChanges is a partial update of a product: nil fields stay as they are.
@@ -68,13 +75,16 @@ type ProductChanges struct {
 	Name        *string
 	Description *string
 	Slug        *string
-	Price       *int64
-	CategoryID  *int64
+	// Price sets the price of the product's only variant (a product with several
+	// variants changes them with UpdateVariants).
+	Price      *int64
+	CategoryID *int64
+	BrandID    *int64
 }
 
 // Empty reports whether the update changes nothing.
 func (c ProductChanges) Empty() bool {
-	return c.Name == nil && c.Description == nil && c.Slug == nil && c.Price == nil && c.CategoryID == nil
+	return c.Name == nil && c.Description == nil && c.Slug == nil && c.Price == nil && c.CategoryID == nil && c.BrandID == nil
 }
 
 func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
@@ -132,7 +142,29 @@ func (p NewProduct) Normalize() NewProduct {
 	if p.Slug == "" {
 		p.Slug = Slugify(p.Name)
 	}
+	if p.Variants != nil {
+		vs := make([]NewVariant, len(p.Variants))
+		for i, v := range p.Variants {
+			vs[i] = v.Normalize()
+			if vs[i].Price == 0 {
+				vs[i].Price = p.Price
+			}
+		}
+		p.Variants = vs
+	}
+	for i := range p.Images {
+		p.Images[i] = p.Images[i].Normalize()
+	}
 	return p
+}
+
+// DefaultVariants returns the variants to create with the product: the given ones, or
+// one default variant with the product's price and stock.
+func (p NewProduct) DefaultVariants() []NewVariant {
+	if len(p.Variants) > 0 {
+		return p.Variants
+	}
+	return []NewVariant{{Price: p.Price, Stock: p.Stock}}
 }
 
 // Validate returns the problems of a normalized p, each blaming its field under input.
@@ -145,13 +177,50 @@ func (p NewProduct) Validate() []*Error {
 	if checkName(nil, p.Name) == nil {
 		slug = checkSlug([]string{"input", "slug"}, p.Slug)
 	}
-	return collect(
+	errs := collect(
 		checkName([]string{"input", "name"}, p.Name),
 		checkDescription([]string{"input", "description"}, p.Description),
 		slug,
 		checkPrice([]string{"input", "price"}, p.Price),
 		stock,
 	)
+	if len(p.Variants) > MaxVariants {
+		errs = append(errs, FieldError([]string{"input", "variants"}, "a product has at most %d variants", MaxVariants))
+	}
+	for i, v := range p.Variants {
+		errs = append(errs, v.Validate("input", "variants", strconv.Itoa(i))...)
+	}
+	errs = append(errs, ValidateVariantSet([]string{"input", "variants"}, p.Variants)...)
+	if len(p.Images) > MaxImages {
+		errs = append(errs, FieldError([]string{"input", "media"}, "a product has at most %d images", MaxImages))
+	}
+	for i, img := range p.Images {
+		errs = append(errs, img.Validate("input", "media", strconv.Itoa(i))...)
+	}
+	if len(p.Attributes) > MaxAttributes {
+		errs = append(errs, FieldError([]string{"input", "attributes"}, "a product has at most %d attributes", MaxAttributes))
+	}
+	return errs
+}
+
+// ValidateVariantSet returns the problems of variants created together: the same option
+// names in the same order, and no two with the same option values.
+func ValidateVariantSet(path []string, vs []NewVariant) []*Error {
+	var errs []*Error
+	for i := 1; i < len(vs); i++ {
+		p := append(append([]string{}, path...), strconv.Itoa(i), "selectedOptions")
+		if !SameOptionNames(vs[0].Options, vs[i].Options) {
+			errs = append(errs, FieldError(p, "every variant must have the options of the first, in the same order"))
+			continue
+		}
+		for j := 0; j < i; j++ {
+			if SameOptions(vs[j].Options, vs[i].Options) {
+				errs = append(errs, FieldError(p, "two variants have the same option values"))
+				break
+			}
+		}
+	}
+	return errs
 }
 
 // Normalize trims the text fields that are set.
@@ -210,13 +279,17 @@ func ValidateAdjustment(delta int, reason string) []*Error {
 // a slug in use, BAD_USER_INPUT (with its field) for an unknown category or stock that
 // would fall below zero.
 type CatalogWriter interface {
-	// CreateProduct adds a product; p must be normalized and valid.
+	VariantWriter
+	MediaWriter
+	AttributeWriter
+	// CreateProduct adds a product with its variants (or one default variant), images and
+	// attribute values; p must be normalized and valid.
 	CreateProduct(ctx context.Context, p NewProduct) (Product, error)
 	// UpdateProduct applies the changes to a live product; c must be normalized and valid.
 	UpdateProduct(ctx context.Context, id int64, c ProductChanges) (Product, error)
 	// DeleteProduct removes a live product from the catalog, keeping its row for orders.
 	DeleteProduct(ctx context.Context, id int64) (Product, error)
-	// AdjustInventory adds delta (negative to remove) to a live product's stock, never
-	// below zero.
+	// AdjustInventory adds delta (negative to remove) to the stock of a live product's
+	// only variant, never below zero (AdjustVariantInventory with variant zero).
 	AdjustInventory(ctx context.Context, id int64, delta int, reason string) (Product, error)
 }

@@ -112,7 +112,7 @@ func (c *Checkout) Run(ctx context.Context, caller Identity, signedIn bool, in C
 		if err == nil {
 			ordered := make([]CartLineInput, len(cart.Lines))
 			for i, l := range cart.Lines {
-				ordered[i] = CartLineInput{ProductID: l.ProductID, Quantity: l.Quantity}
+				ordered[i] = CartLineInput{VariantID: l.VariantID, Quantity: l.Quantity}
 			}
 			// The order stands whether or not the cart can be emptied now.
 			_ = c.Carts.Clear(settle, cart.ID, ordered)

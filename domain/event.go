@@ -46,7 +46,10 @@ const (
 
 // ProductEventData is the payload of the product.* events.
 type ProductEventData struct {
-	ProductID  int64  `json:"productId"`
+	ProductID int64 `json:"productId"`
+	// VariantID names the variant, in product.out_of_stock when one variant ran out
+	// (Stock is then the variant's).
+	VariantID  int64  `json:"variantId,omitempty"`
 	Slug       string `json:"slug"`
 	Name       string `json:"name"`
 	PriceMinor int64  `json:"priceMinor"`
@@ -58,6 +61,7 @@ type ProductEventData struct {
 // InventoryEventData is the payload of the inventory.* events.
 type InventoryEventData struct {
 	ProductID int64  `json:"productId"`
+	VariantID int64  `json:"variantId,omitempty"`
 	Delta     int    `json:"delta"`
 	Stock     int    `json:"stock"`
 	Reason    string `json:"reason,omitempty"`

@@ -180,13 +180,17 @@ func (o Order) VisibleTo(id Identity, signedIn bool) bool {
 	return signedIn && (id.IsAdmin() || (o.UserID != 0 && o.UserID == id.UserID))
 }
 
-// OrderLine is a product in an order with its price at the time of purchase.
+// OrderLine is a variant of a product in an order with its price, name, title and SKU
+// at the time of purchase.
 type OrderLine struct {
-	ProductID int64
-	Name      string
-	Quantity  int
-	UnitPrice Money
-	Total     Money
+	ProductID    int64
+	VariantID    int64
+	Name         string
+	VariantTitle string
+	SKU          string
+	Quantity     int
+	UnitPrice    Money
+	Total        Money
 }
 
 // StatusEvent is one entry of an order's status history. Sequence numbers start at 1 and
@@ -225,6 +229,7 @@ type OrderEventData struct {
 // OrderLineData is an order line in an event payload.
 type OrderLineData struct {
 	ProductID      int64 `json:"productId"`
+	VariantID      int64 `json:"variantId,omitempty"`
 	Quantity       int   `json:"quantity"`
 	UnitPriceMinor int64 `json:"unitPriceMinor"`
 }
@@ -304,12 +309,12 @@ type OrderPage struct {
 // OrderStore keeps orders, their lines and their status history.
 type OrderStore interface {
 	// PlaceOrder reserves stock for every line of the request's cart with one conditional
-	// update per product, and creates the PENDING order with its lines (at current prices),
+	// update per variant, and creates the PENDING order with its lines (at current prices),
 	// its first status event and the order.created and inventory.reserved events, all in
 	// one transaction. An order with the same idempotency scope and key is returned as it
 	// is (existing is true) when it was placed from the same cart, and is a CONFLICT error
-	// otherwise. Out-of-stock lines are a BAD_USER_INPUT error coded OUT_OF_STOCK naming the
-	// product; nothing is written then.
+	// otherwise. Out-of-stock lines are a business error coded OUT_OF_STOCK naming the
+	// variant; nothing is written then.
 	PlaceOrder(ctx context.Context, r CheckoutRequest) (o Order, existing bool, err error)
 	// Transition moves the order through the state machine in one transaction: the
 	// status, a new history entry with the next sequence number, stock returned for

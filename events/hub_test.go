@@ -144,7 +144,7 @@ type shop struct {
 	hubNC     *nats.Conn
 	stopRelay func()
 	stopHub   func()
-	product   int64
+	product   int64 // a variant in stock
 	placed    int
 }
 
@@ -162,7 +162,7 @@ func newShopOn(t *testing.T, ctx context.Context, bus *events.Bus, subjects even
 	t.Helper()
 	db, outbox := newOutbox(t, ctx)
 	s := &shop{ctx: ctx, db: db, outbox: outbox, orders: postgres.NewOrderStore(db), subjects: subjects, hubNC: hubNC}
-	if err := db.Pool.QueryRow(ctx, `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= 50 ORDER BY id LIMIT 1`).Scan(&s.product); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.stock >= 50 ORDER BY v.id LIMIT 1`).Scan(&s.product); err != nil {
 		t.Fatalf("finding a product in stock: %v", err)
 	}
 	s.stopRelay = runRelay(t, events.NewRelay(outbox, bus.JS, events.RelayConfig{Subjects: subjects, Log: testkit.Logger(t)}))
@@ -179,7 +179,7 @@ func (s *shop) place(t *testing.T) int64 {
 	t.Helper()
 	s.placed++
 	o, _, err := s.orders.PlaceOrder(s.ctx, domain.CheckoutRequest{
-		Cart:          domain.Cart{ID: "c1", Lines: []domain.CartLine{{ProductID: s.product, Quantity: 1}}},
+		Cart:          domain.Cart{ID: "c1", Lines: []domain.CartLine{{VariantID: s.product, Quantity: 1}}},
 		Email:         "track@example.com",
 		PaymentMethod: domain.PaymentCard,
 		ShippingAddress: domain.Address{Name: "Ada", Line1: "1 Main St", City: "Lisbon", PostalCode: "1000-001",

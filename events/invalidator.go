@@ -43,8 +43,8 @@ type InvalidatorConfig struct {
 	RetryFor time.Duration
 }
 
-// Invalidator removes cached products when they change: it listens to the product.* and
-// inventory.* events and calls its invalidate function with the product ids they are
+// Invalidator removes cached products when they change: it listens to the product.*,
+// inventory.* and rating.* events and calls its invalidate function with the product ids they are
 // about. It uses plain NATS subscriptions, not a JetStream consumer: every replica sees
 // every event, as soon as it is published, and nothing is stored for a replica that is
 // away (the cache is shared and its other replicas invalidate it, and the TTL bounds
@@ -119,7 +119,8 @@ func (v *Invalidator) Run(ctx context.Context) error {
 			_ = s.Unsubscribe() // fails only when the connection is closed, which ends it too
 		}
 	}()
-	for _, family := range []string{FamilyProduct, FamilyInventory} {
+	// A product's rating is cached with it: rating events invalidate it too.
+	for _, family := range []string{FamilyProduct, FamilyInventory, FamilyRating} {
 		subject := v.cfg.Subjects.For(family + ".*")
 		s, err := v.nc.Subscribe(subject, v.handle)
 		if err != nil {

@@ -38,7 +38,7 @@ type shippingFixture struct {
 	subjects events.Subjects
 	cfg      events.ShippingConfig
 	stream   jetstream.Stream
-	product  int64
+	product  int64 // a variant in stock
 }
 
 func newShippingFixture(t *testing.T) *shippingFixture {
@@ -57,7 +57,7 @@ func newShippingFixture(t *testing.T) *shippingFixture {
 		t.Fatalf("EnsureShippingStream: %v", err)
 	}
 	f := &shippingFixture{t: t, ctx: ctx, db: db, orders: postgres.NewOrderStore(db), bus: bus, url: url, subjects: subjects, cfg: cfg, stream: st}
-	if err := db.Pool.QueryRow(ctx, `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= 20 ORDER BY id LIMIT 1`).Scan(&f.product); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.stock >= 20 ORDER BY v.id LIMIT 1`).Scan(&f.product); err != nil {
 		t.Fatalf("finding a product in stock: %v", err)
 	}
 	return f
@@ -66,7 +66,7 @@ func newShippingFixture(t *testing.T) *shippingFixture {
 // paidOrder places an order for one unit and records its payment.
 func (f *shippingFixture) paidOrder() domain.Order {
 	f.t.Helper()
-	cart := domain.Cart{ID: uuid.NewString(), Lines: []domain.CartLine{{ProductID: f.product, Quantity: 1}}}
+	cart := domain.Cart{ID: uuid.NewString(), Lines: []domain.CartLine{{VariantID: f.product, Quantity: 1}}}
 	o, _, err := f.orders.PlaceOrder(f.ctx, domain.CheckoutRequest{
 		Cart: cart, Email: "parcel@example.com", PaymentMethod: domain.PaymentCard, IdempotencyKey: cart.ID,
 		ShippingAddress: domain.Address{Name: "Ada", Line1: "1 Row", City: "London", PostalCode: "N1", Country: "GB"},
@@ -537,7 +537,7 @@ func TestShippingConsumerWaitsForNATS(t *testing.T) {
 	bus := connect(t, srv.URL())
 	f := &shippingFixture{t: t, ctx: ctx, db: db, orders: postgres.NewOrderStore(db), bus: bus,
 		cfg: events.ShippingConfig{Log: testkit.Logger(t), RetryDelay: 20 * time.Millisecond}}
-	if err := db.Pool.QueryRow(ctx, `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= 20 ORDER BY id LIMIT 1`).Scan(&f.product); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.stock >= 20 ORDER BY v.id LIMIT 1`).Scan(&f.product); err != nil {
 		t.Fatal(err)
 	}
 	o := f.paidOrder()

@@ -17,12 +17,14 @@ const (
 	FamilyPayment   = "payment"
 	FamilyAnalytics = "analytics"
 	FamilyShipment  = "shipment"
+	FamilyRating    = "rating"
+	FamilyComment   = "comment"
 )
 
 // families lists the event families, in the order of the stream's subjects.
 var families = [...]string{
 	FamilyProduct, FamilyInventory, FamilyUser, FamilyOrder,
-	FamilyPayment, FamilyAnalytics, FamilyShipment,
+	FamilyPayment, FamilyAnalytics, FamilyShipment, FamilyRating, FamilyComment,
 }
 
 // Subjects names the NATS subjects of shopgraph's events. The zero value names the

@@ -11,7 +11,7 @@ import (
 func toCart(c domain.Cart) *model.Cart {
 	m := &model.Cart{ID: c.ID, UpdatedAt: c.UpdatedAt, Lines: make([]*model.CartLine, len(c.Lines))}
 	for i, l := range c.Lines {
-		m.Lines[i] = &model.CartLine{ID: encodeID(typeCartLine, l.ProductID), ProductID: l.ProductID, Quantity: l.Quantity}
+		m.Lines[i] = &model.CartLine{ID: encodeID(typeCartLine, l.VariantID), VariantID: l.VariantID, Quantity: l.Quantity}
 	}
 	return m
 }
@@ -51,17 +51,23 @@ func (r *Resolver) visibleCart(ctx context.Context, id string) (domain.Cart, err
 }
 
 // checkLines decodes and validates lines to add to cart (the zero Cart for a new one):
-// every product must be sold, and the cart's quantity of it plus the new units must be in
-// stock and within the per-line cap. It returns the domain lines, or user errors.
+// every product must be sold, its variant named when it has several (VARIANT_REQUIRED
+// otherwise) and one of its own, and the cart's quantity of the variant plus the new
+// units must be in stock and within the per-line cap. It returns the domain lines, or
+// user errors.
 func (r *Resolver) checkLines(ctx context.Context, cart domain.Cart, lines []*model.CartLineInput) ([]domain.CartLineInput, []*model.UserError) {
 	if len(lines) > domain.MaxCartLines {
 		return nil, []*model.UserError{{Field: []string{"lines"}, Message: "too many lines at once", Code: "BAD_USER_INPUT"}}
 	}
 	inCart := map[int64]int{}
 	for _, l := range cart.Lines {
-		inCart[l.ProductID] = l.Quantity
+		inCart[l.VariantID] = l.Quantity
 	}
-	out := make([]domain.CartLineInput, 0, len(lines))
+	type want struct {
+		product, variant int64
+		quantity         int
+	}
+	wants := make([]want, 0, len(lines))
 	var errs []*model.UserError
 	ids := make([]int64, 0, len(lines))
 	for i, l := range lines {
@@ -71,44 +77,78 @@ func (r *Resolver) checkLines(ctx context.Context, cart domain.Cart, lines []*mo
 			errs = append(errs, domainUserErrors([]*domain.Error{err.(*domain.Error)})...)
 			continue
 		}
+		vid, derr := optionalID(l.VariantID, typeVariant, append(path, "variantId")...)
+		if derr != nil {
+			errs = append(errs, domainUserErrors([]*domain.Error{derr})...)
+			continue
+		}
 		if e := domain.ValidateQuantity(append(path, "quantity"), l.Quantity, false); e != nil {
 			errs = append(errs, domainUserErrors([]*domain.Error{e})...)
 			continue
 		}
 		ids = append(ids, id)
-		out = append(out, domain.CartLineInput{ProductID: id, Quantity: l.Quantity})
+		wants = append(wants, want{id, vid, l.Quantity})
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	products, loadErrs := loadersFrom(ctx).ProductByID().LoadMany(ctx, ids)()
+	loaders := loadersFrom(ctx)
+	productsThunk := loaders.ProductByID().LoadMany(ctx, ids)
+	detailsThunk := loaders.ProductDetails().LoadMany(ctx, ids)
+	products, loadErrs := productsThunk()
+	details, detailErrs := detailsThunk()
+	unavailable := []*model.UserError{{Message: "the catalog is unavailable right now", Code: string(domain.CodeServiceUnavailable)}}
+	out := make([]domain.CartLineInput, 0, len(wants))
 	wanted := map[int64]int{}
-	for i, l := range out {
-		path := []string{"lines", strconv.Itoa(i), "productId"}
+	for i, w := range wants {
+		path := []string{"lines", strconv.Itoa(i)}
 		if loadErrs != nil && loadErrs[i] != nil {
 			if domain.IsNotFound(loadErrs[i]) {
-				errs = append(errs, &model.UserError{Field: path, Message: "no such product", Code: "PRODUCT_UNAVAILABLE"})
+				errs = append(errs, &model.UserError{Field: append(path, "productId"), Message: "no such product", Code: "PRODUCT_UNAVAILABLE"})
 				continue
 			}
-			return nil, []*model.UserError{{Message: "the catalog is unavailable right now", Code: string(domain.CodeServiceUnavailable)}}
+			return nil, unavailable
 		}
-		p := products[i]
-		if p.Deleted {
-			errs = append(errs, &model.UserError{Field: path, Message: "this product is no longer sold", Code: "PRODUCT_UNAVAILABLE"})
+		if detailErrs != nil && detailErrs[i] != nil {
+			return nil, unavailable
+		}
+		if products[i].Deleted {
+			errs = append(errs, &model.UserError{Field: append(path, "productId"), Message: "this product is no longer sold", Code: "PRODUCT_UNAVAILABLE"})
 			continue
 		}
-		wanted[l.ProductID] += l.Quantity
-		total := inCart[l.ProductID] + wanted[l.ProductID]
-		if total > p.Stock {
-			errs = append(errs, &model.UserError{Field: []string{"lines", strconv.Itoa(i), "quantity"},
-				Message: "only " + strconv.Itoa(p.Stock) + " units are in stock", Code: "OUT_OF_STOCK"})
+		vs := details[i].Variants
+		var v *domain.Variant
+		switch {
+		case w.variant != 0:
+			for k := range vs {
+				if vs[k].ID == w.variant {
+					v = &vs[k]
+				}
+			}
+			if v == nil {
+				errs = append(errs, &model.UserError{Field: append(path, "variantId"), Message: "no such variant of this product on sale", Code: "VARIANT_UNAVAILABLE"})
+				continue
+			}
+		case len(vs) == 1:
+			v = &vs[0]
+		default:
+			errs = append(errs, &model.UserError{Field: append(path, "variantId"),
+				Message: "this product comes in " + strconv.Itoa(len(vs)) + " variants: say which one", Code: "VARIANT_REQUIRED"})
+			continue
 		}
+		wanted[v.ID] += w.quantity
+		if total := inCart[v.ID] + wanted[v.ID]; total > v.Stock {
+			errs = append(errs, &model.UserError{Field: append(path, "quantity"),
+				Message: "only " + strconv.Itoa(v.Stock) + " units are in stock", Code: "OUT_OF_STOCK"})
+			continue
+		}
+		out = append(out, domain.CartLineInput{VariantID: v.ID, Quantity: w.quantity})
 	}
 	return out, errs
 }
 
-// lineProductIDs decodes cart line ids into the products they stand for.
-func lineProductIDs(ids []string, field string) ([]int64, []*model.UserError) {
+// lineVariantIDs decodes cart line ids into the variants they stand for.
+func lineVariantIDs(ids []string, field string) ([]int64, []*model.UserError) {
 	out := make([]int64, 0, len(ids))
 	for i, id := range ids {
 		pid, err := decodeID(id, typeCartLine, field, strconv.Itoa(i))
@@ -120,9 +160,18 @@ func lineProductIDs(ids []string, field string) ([]int64, []*model.UserError) {
 	return out, nil
 }
 
-// cartLineProduct loads the product of a cart or order line through the request's loader.
+// cartLineProduct loads a product through the request's loader.
 func cartLineProduct(ctx context.Context, productID int64) (domain.Product, error) {
 	return loadersFrom(ctx).ProductByID().Load(ctx, productID)()
+}
+
+// variantProduct loads the product of a variant through the request's loaders.
+func variantProduct(ctx context.Context, variantID int64) (domain.Product, error) {
+	v, err := lineVariant(ctx, variantID)
+	if err != nil {
+		return domain.Product{}, err
+	}
+	return cartLineProduct(ctx, v.ProductID)
 }
 
 // mergeGuestCart moves a guest cart into a customer's cart after sign-in, capping each line
@@ -137,20 +186,20 @@ func (r *Resolver) mergeGuestCart(ctx context.Context, guestCartID *string, user
 	}
 	ids := make([]int64, len(guest.Lines))
 	for i, l := range guest.Lines {
-		ids[i] = l.ProductID
+		ids[i] = l.VariantID
 	}
-	products, err := r.Catalog.ProductsByID(ctx, ids)
+	variants, err := r.Catalog.VariantsByID(ctx, ids)
 	if err != nil {
 		return
 	}
 	caps := make(map[int64]int, len(ids))
 	for _, id := range ids {
-		p, ok := products[id]
-		if !ok || p.Deleted {
+		v, ok := variants[id]
+		if !ok || v.Deleted {
 			caps[id] = 0
 			continue
 		}
-		caps[id] = p.Stock
+		caps[id] = v.Stock
 	}
 	_, _ = r.Carts.MergeInto(ctx, guest.ID, userID, caps)
 }

@@ -23,6 +23,8 @@ func toProduct(p domain.Product) *model.Product {
 		InStock:           p.InStock(),
 		CreatedAt:         p.CreatedAt,
 		CategoryID:        p.CategoryID,
+		BrandID:           p.BrandID,
+		Rating:            toRating(p),
 	}
 }
 
@@ -77,6 +79,8 @@ func productQuery(first *int, after *string, last *int, before *string, filter *
 			q.Filter.MaxPrice = &v
 		}
 		q.Filter.InStock = filter.InStock
+		q.Filter.Brands = filter.Brands
+		q.Filter.Attributes = fromAttributeFilters(filter.Attributes)
 	}
 	if err := q.Filter.Validate(); err != nil {
 		return q, err

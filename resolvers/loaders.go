@@ -34,6 +34,11 @@ type Loaders struct {
 	orderByID         lazy[int64, domain.Order]
 	orderHistory      lazy[int64, []domain.StatusEvent]
 	userByID          lazy[int64, domain.User]
+	variantByID       lazy[int64, domain.Variant]
+	productDetails    lazy[int64, domain.ProductDetail]
+	brandByID         lazy[int64, domain.Brand]
+	reviewByID        lazy[int64, domain.Review]
+	productReviews    lazy[reviewPageKey, domain.ReviewPage]
 }
 
 // lazy is a loader made on first use, once, whichever goroutine of the request asks.
@@ -124,11 +129,80 @@ func (l *Loaders) UserByID() *dataloader.Loader[int64, domain.User] {
 	})
 }
 
+// VariantByID loads variants, deleted ones included.
+func (l *Loaders) VariantByID() *dataloader.Loader[int64, domain.Variant] {
+	return l.variantByID.get(func() *dataloader.Loader[int64, domain.Variant] {
+		return newLoader(l.wait, l.r.Observe, "variantByID", byID("variant", l.r.Catalog.VariantsByID))
+	})
+}
+
+// ProductDetails loads the variants, images and attribute values of products: one
+// statement for a whole page of products.
+func (l *Loaders) ProductDetails() *dataloader.Loader[int64, domain.ProductDetail] {
+	return l.productDetails.get(func() *dataloader.Loader[int64, domain.ProductDetail] {
+		return newLoader(l.wait, l.r.Observe, "productDetails", byID("product", l.r.Catalog.ProductDetails))
+	})
+}
+
+// BrandByID loads brands.
+func (l *Loaders) BrandByID() *dataloader.Loader[int64, domain.Brand] {
+	return l.brandByID.get(func() *dataloader.Loader[int64, domain.Brand] {
+		return newLoader(l.wait, l.r.Observe, "brandByID", byID("brand", l.r.Catalog.BrandsByID))
+	})
+}
+
+// ReviewByID loads reviews, hidden ones included; nil without a review store.
+func (l *Loaders) ReviewByID() *dataloader.Loader[int64, domain.Review] {
+	if l.r.Reviews == nil {
+		return nil
+	}
+	return l.reviewByID.get(func() *dataloader.Loader[int64, domain.Review] {
+		return newLoader(l.wait, l.r.Observe, "reviewByID", byID("review", l.r.Reviews.ReviewsByID))
+	})
+}
+
+// ProductReviews loads a page of reviews per product, one statement per distinct page.
+func (l *Loaders) ProductReviews() *dataloader.Loader[reviewPageKey, domain.ReviewPage] {
+	if l.r.Reviews == nil {
+		return nil
+	}
+	return l.productReviews.get(func() *dataloader.Loader[reviewPageKey, domain.ReviewPage] {
+		read := l.r.Reviews.ProductReviews
+		return newLoader(l.wait, l.r.Observe, "productReviews", func(ctx context.Context, keys []reviewPageKey) []*dataloader.Result[domain.ReviewPage] {
+			groups := map[string][]int64{}
+			for _, k := range keys {
+				groups[k.Page] = append(groups[k.Page], k.ProductID)
+			}
+			results := map[reviewPageKey]*dataloader.Result[domain.ReviewPage]{}
+			for ps, ids := range groups {
+				var page domain.PageArgs
+				err := json.Unmarshal([]byte(ps), &page)
+				var pages map[int64]domain.ReviewPage
+				if err == nil {
+					pages, err = read(ctx, ids, page)
+				}
+				for _, id := range ids {
+					results[reviewPageKey{id, ps}] = &dataloader.Result[domain.ReviewPage]{Data: pages[id], Error: err}
+				}
+			}
+			return inKeyOrder(keys, results)
+		})
+	})
+}
+
+// reviewPageKey identifies one product's page of reviews: the product and the page's
+// arguments in canonical JSON.
+type reviewPageKey struct {
+	ProductID int64
+	Page      string
+}
+
 // Readers are the stores the loaders read from; nil ones leave their loaders unset.
 type Readers struct {
 	Catalog domain.CatalogReader
 	Orders  domain.OrderStore
 	Users   domain.UserStore
+	Reviews domain.ReviewStore
 	// Categories, when set, answers the category reads from memory.
 	Categories *CategoryTree
 	// Observe, when set, is told the size of every batch (metrics).
@@ -248,5 +322,5 @@ func loadersFrom(ctx context.Context) *Loaders {
 
 // NewLoaders returns a fresh set of loaders over the resolver's stores.
 func (r *Resolver) NewLoaders() *Loaders {
-	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Categories: r.Categories, Observe: r.LoaderBatches}, r.LoaderWait)
+	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Reviews: r.Reviews, Categories: r.Categories, Observe: r.LoaderBatches}, r.LoaderWait)
 }

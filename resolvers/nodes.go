@@ -35,6 +35,40 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, err
 		}
 		return toOrder(*o), nil
+	case typeVariant:
+		v, err := loadersFrom(ctx).VariantByID().Load(ctx, id)()
+		if domain.IsNotFound(err) || (err == nil && v.Deleted) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return toVariant(v), nil
+	case typeBrand:
+		b, err := loadersFrom(ctx).BrandByID().Load(ctx, id)()
+		if domain.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return toBrand(b), nil
+	case typeReview:
+		l := loadersFrom(ctx).ReviewByID()
+		if l == nil {
+			return nil, nil
+		}
+		rv, err := l.Load(ctx, id)()
+		if domain.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if caller, signedIn := domain.IdentityFrom(ctx); !rv.VisibleTo(caller, signedIn) {
+			return nil, nil
+		}
+		return toReview(ctx, rv), nil
 	case typeUser:
 		caller, ok := domain.IdentityFrom(ctx)
 		if !ok || (caller.UserID != id && !caller.IsAdmin()) {

@@ -18,6 +18,10 @@ const (
 	typeUser     = "User"
 	typeOrder    = "Order"
 	typeCartLine = "CartLine"
+	typeVariant  = "ProductVariant"
+	typeImage    = "Image"
+	typeBrand    = "Brand"
+	typeReview   = "Review"
 )
 
 // encodeID returns the global id of the object of the given type and database id.

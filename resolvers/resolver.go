@@ -20,6 +20,8 @@ type Resolver struct {
 	Categories *CategoryTree
 	// CatalogAdmin changes the catalog.
 	CatalogAdmin domain.CatalogWriter
+	// Reviews keeps reviews and ratings.
+	Reviews domain.ReviewStore
 	// Users reads accounts.
 	Users domain.UserStore
 	// Accounts signs users up and in.

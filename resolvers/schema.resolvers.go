@@ -30,44 +30,53 @@ func (r *cartResolver) TotalQuantity(ctx context.Context, obj *model.Cart) (int,
 func (r *cartResolver) Subtotal(ctx context.Context, obj *model.Cart) (*model.Money, error) {
 	ids := make([]int64, len(obj.Lines))
 	for i, l := range obj.Lines {
-		ids[i] = l.ProductID
+		ids[i] = l.VariantID
 	}
-	products, errs := loadersFrom(ctx).ProductByID().LoadMany(ctx, ids)()
+	variants, errs := loadersFrom(ctx).VariantByID().LoadMany(ctx, ids)()
 	sum := domain.Money{Currency: domain.DefaultCurrency}
 	for i, l := range obj.Lines {
 		if errs != nil && errs[i] != nil {
 			return nil, errs[i]
 		}
-		sum.Amount += products[i].Price.Amount * int64(l.Quantity)
+		sum.Amount += variants[i].Price.Amount * int64(l.Quantity)
 	}
 	return toMoney(sum), nil
 }
 
 // Product is the resolver for the product field.
 func (r *cartLineResolver) Product(ctx context.Context, obj *model.CartLine) (*model.Product, error) {
-	p, err := cartLineProduct(ctx, obj.ProductID)
+	p, err := variantProduct(ctx, obj.VariantID)
 	if err != nil {
 		return nil, err
 	}
 	return toProduct(p), nil
 }
 
-// UnitPrice is the resolver for the unitPrice field.
-func (r *cartLineResolver) UnitPrice(ctx context.Context, obj *model.CartLine) (*model.Money, error) {
-	p, err := cartLineProduct(ctx, obj.ProductID)
+// Variant is the resolver for the variant field.
+func (r *cartLineResolver) Variant(ctx context.Context, obj *model.CartLine) (*model.ProductVariant, error) {
+	v, err := lineVariant(ctx, obj.VariantID)
 	if err != nil {
 		return nil, err
 	}
-	return toMoney(p.Price), nil
+	return toVariant(v), nil
+}
+
+// UnitPrice is the resolver for the unitPrice field.
+func (r *cartLineResolver) UnitPrice(ctx context.Context, obj *model.CartLine) (*model.Money, error) {
+	v, err := lineVariant(ctx, obj.VariantID)
+	if err != nil {
+		return nil, err
+	}
+	return toMoney(v.Price), nil
 }
 
 // Total is the resolver for the total field.
 func (r *cartLineResolver) Total(ctx context.Context, obj *model.CartLine) (*model.Money, error) {
-	p, err := cartLineProduct(ctx, obj.ProductID)
+	v, err := lineVariant(ctx, obj.VariantID)
 	if err != nil {
 		return nil, err
 	}
-	return toMoney(domain.Money{Amount: p.Price.Amount * int64(obj.Quantity), Currency: p.Price.Currency}), nil
+	return toMoney(domain.Money{Amount: v.Price.Amount * int64(obj.Quantity), Currency: v.Price.Currency}), nil
 }
 
 // Children is the resolver for the children field.
@@ -95,9 +104,14 @@ func (r *categoryResolver) Products(ctx context.Context, obj *model.Category, fi
 	if err != nil {
 		return nil, err
 	}
-	return toProductConnection(page, func(ctx context.Context) (int, error) {
+	primeDetails(ctx, page)
+	conn := toProductConnection(page, func(ctx context.Context) (int, error) {
 		return l.CategoryProdCount().Load(ctx, categoryQueryKey{obj.DBID, string(fs)})()
-	}), nil
+	})
+	f := q.Filter
+	f.CategoryID = obj.DBID
+	conn.Facets = r.facetsOf(f)
+	return conn, nil
 }
 
 // Summary is the resolver for the summary field.
@@ -222,6 +236,18 @@ func (r *dashboardResolver) EventCounts(ctx context.Context, obj *model.Dashboar
 	return out, nil
 }
 
+// URL is the resolver for the url field.
+func (r *imageResolver) URL(ctx context.Context, obj *model.Image, width *int) (string, error) {
+	w := 0
+	if width != nil {
+		w = *width
+		if w < domain.MinImageDimension || w > domain.MaxImageDimension {
+			return "", domain.FieldError([]string{"width"}, "width must be between %d and %d", domain.MinImageDimension, domain.MaxImageDimension)
+		}
+	}
+	return obj.URL(w), nil
+}
+
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
 	sess, uerrs, err := r.Accounts.Register(ctx, domain.NewUser{Email: input.Email, Password: input.Password, Name: input.Name})
@@ -315,7 +341,7 @@ func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID string, l
 	for i, l := range lines {
 		ids[i] = l.ID
 	}
-	pids, uerrs := lineProductIDs(ids, "lines")
+	vids, uerrs := lineVariantIDs(ids, "lines")
 	if len(uerrs) > 0 {
 		return &model.CartPayload{UserErrors: uerrs}, nil
 	}
@@ -324,7 +350,7 @@ func (r *mutationResolver) CartLinesUpdate(ctx context.Context, cartID string, l
 		if e := domain.ValidateQuantity([]string{"lines", strconv.Itoa(i), "quantity"}, l.Quantity, true); e != nil {
 			return &model.CartPayload{UserErrors: domainUserErrors([]*domain.Error{e})}, nil
 		}
-		updates[i] = domain.CartLineUpdate{ProductID: pids[i], Quantity: l.Quantity}
+		updates[i] = domain.CartLineUpdate{VariantID: vids[i], Quantity: l.Quantity}
 	}
 	return cartPayload(r.Carts.UpdateLines(ctx, c.ID, updates))
 }
@@ -338,11 +364,11 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 	if len(lineIds) > domain.MaxCartLines {
 		return cartFailure([]string{"lineIds"}, "BAD_USER_INPUT", "too many lines at once"), nil
 	}
-	pids, uerrs := lineProductIDs(lineIds, "lineIds")
+	vids, uerrs := lineVariantIDs(lineIds, "lineIds")
 	if len(uerrs) > 0 {
 		return &model.CartPayload{UserErrors: uerrs}, nil
 	}
-	return cartPayload(r.Carts.RemoveLines(ctx, c.ID, pids))
+	return cartPayload(r.Carts.RemoveLines(ctx, c.ID, vids))
 }
 
 // Checkout is the resolver for the checkout field.
@@ -445,8 +471,30 @@ func (r *mutationResolver) ProductCreate(ctx context.Context, input model.Produc
 		return productPayload(domain.Product{}, err)
 	}
 	np.CategoryID = cat
+	var errs []*domain.Error
+	brand, derr := optionalID(input.BrandID, typeBrand, "input", "brandId")
+	if derr != nil {
+		errs = append(errs, derr)
+	}
+	np.BrandID = brand
+	if input.Variants != nil {
+		var verrs []*domain.Error
+		np.Variants, verrs = fromVariantInputs(input.Variants, []string{"input", "variants"}, &np.Price)
+		errs = append(errs, verrs...)
+		for i, v := range input.Variants {
+			if v.ImageID != nil {
+				errs = append(errs, domain.FieldError([]string{"input", "variants", strconv.Itoa(i), "imageId"}, "a new product's variants get images with productVariantsUpdate"))
+			}
+		}
+	}
+	if input.Media != nil {
+		np.Images = fromImageInputs(input.Media)
+	}
+	if input.Attributes != nil {
+		np.Attributes = fromAttributeInputs(input.Attributes)
+	}
 	np = np.Normalize()
-	if errs := np.Validate(); len(errs) > 0 {
+	if errs = append(errs, np.Validate()...); len(errs) > 0 {
 		return &model.ProductPayload{UserErrors: domainUserErrors(errs)}, nil
 	}
 	return productPayload(r.CatalogAdmin.CreateProduct(ctx, np))
@@ -470,6 +518,13 @@ func (r *mutationResolver) ProductUpdate(ctx context.Context, id string, input m
 		}
 		c.CategoryID = &cat
 	}
+	if input.BrandID != nil {
+		brand, err := decodeID(*input.BrandID, typeBrand, "input", "brandId")
+		if err != nil {
+			return productPayload(domain.Product{}, err)
+		}
+		c.BrandID = &brand
+	}
 	c = c.Normalize()
 	if errs := c.Validate(); len(errs) > 0 {
 		return &model.ProductPayload{UserErrors: domainUserErrors(errs)}, nil
@@ -487,15 +542,84 @@ func (r *mutationResolver) ProductDelete(ctx context.Context, id string) (*model
 }
 
 // InventoryAdjust is the resolver for the inventoryAdjust field.
-func (r *mutationResolver) InventoryAdjust(ctx context.Context, productID string, delta int, reason string) (*model.ProductPayload, error) {
+func (r *mutationResolver) InventoryAdjust(ctx context.Context, productID string, delta int, reason string, variantID *string) (*model.ProductPayload, error) {
 	pid, err := decodeID(productID, typeProduct, "productId")
 	if err != nil {
 		return productPayload(domain.Product{}, err)
 	}
+	vid, derr := optionalID(variantID, typeVariant, "variantId")
+	if derr != nil {
+		return productPayload(domain.Product{}, derr)
+	}
 	if errs := domain.ValidateAdjustment(delta, reason); len(errs) > 0 {
 		return &model.ProductPayload{UserErrors: domainUserErrors(errs)}, nil
 	}
-	return productPayload(r.CatalogAdmin.AdjustInventory(ctx, pid, delta, strings.TrimSpace(reason)))
+	return productPayload(r.CatalogAdmin.AdjustVariantInventory(ctx, pid, vid, delta, strings.TrimSpace(reason)))
+}
+
+// ProductVariantsCreate is the resolver for the productVariantsCreate field.
+func (r *mutationResolver) ProductVariantsCreate(ctx context.Context, productID string, variants []*model.ProductVariantInput) (*model.ProductVariantsPayload, error) {
+	return r.productVariantsCreate(ctx, productID, variants)
+}
+
+// ProductVariantsUpdate is the resolver for the productVariantsUpdate field.
+func (r *mutationResolver) ProductVariantsUpdate(ctx context.Context, productID string, variants []*model.ProductVariantUpdateInput) (*model.ProductVariantsPayload, error) {
+	return r.productVariantsUpdate(ctx, productID, variants)
+}
+
+// ProductVariantsDelete is the resolver for the productVariantsDelete field.
+func (r *mutationResolver) ProductVariantsDelete(ctx context.Context, productID string, variantIds []string) (*model.ProductVariantsPayload, error) {
+	return r.productVariantsDelete(ctx, productID, variantIds)
+}
+
+// ProductMediaCreate is the resolver for the productMediaCreate field.
+func (r *mutationResolver) ProductMediaCreate(ctx context.Context, productID string, media []*model.ImageInput) (*model.ProductMediaPayload, error) {
+	return r.productMediaCreate(ctx, productID, media)
+}
+
+// ProductMediaDelete is the resolver for the productMediaDelete field.
+func (r *mutationResolver) ProductMediaDelete(ctx context.Context, productID string, mediaIds []string) (*model.ProductMediaPayload, error) {
+	return r.productMediaChange(ctx, productID, mediaIds, false)
+}
+
+// ProductMediaReorder is the resolver for the productMediaReorder field.
+func (r *mutationResolver) ProductMediaReorder(ctx context.Context, productID string, mediaIds []string) (*model.ProductMediaPayload, error) {
+	return r.productMediaChange(ctx, productID, mediaIds, true)
+}
+
+// ProductAttributesSet is the resolver for the productAttributesSet field.
+func (r *mutationResolver) ProductAttributesSet(ctx context.Context, productID string, attributes []*model.AttributeValueInput) (*model.ProductPayload, error) {
+	return r.productAttributesSet(ctx, productID, attributes)
+}
+
+// BrandCreate is the resolver for the brandCreate field.
+func (r *mutationResolver) BrandCreate(ctx context.Context, input model.BrandCreateInput) (*model.BrandPayload, error) {
+	return r.brandCreate(ctx, input)
+}
+
+// AttributeCreate is the resolver for the attributeCreate field.
+func (r *mutationResolver) AttributeCreate(ctx context.Context, input model.AttributeCreateInput) (*model.AttributePayload, error) {
+	return r.attributeCreate(ctx, input)
+}
+
+// ReviewCreate is the resolver for the reviewCreate field.
+func (r *mutationResolver) ReviewCreate(ctx context.Context, input model.ReviewCreateInput) (*model.ReviewPayload, error) {
+	return r.reviewCreate(ctx, input)
+}
+
+// ReviewUpdate is the resolver for the reviewUpdate field.
+func (r *mutationResolver) ReviewUpdate(ctx context.Context, id string, input model.ReviewUpdateInput) (*model.ReviewPayload, error) {
+	return r.reviewUpdate(ctx, id, input)
+}
+
+// ReviewDelete is the resolver for the reviewDelete field.
+func (r *mutationResolver) ReviewDelete(ctx context.Context, id string) (*model.ReviewPayload, error) {
+	return r.reviewDelete(ctx, id)
+}
+
+// ReviewHide is the resolver for the reviewHide field.
+func (r *mutationResolver) ReviewHide(ctx context.Context, id string, hidden *bool) (*model.ReviewPayload, error) {
+	return r.reviewHide(ctx, id, hidden)
 }
 
 // Customer is the resolver for the customer field.
@@ -549,6 +673,15 @@ func (r *orderLineResolver) Product(ctx context.Context, obj *model.OrderLine) (
 	return toProduct(p), nil
 }
 
+// Variant is the resolver for the variant field.
+func (r *orderLineResolver) Variant(ctx context.Context, obj *model.OrderLine) (*model.ProductVariant, error) {
+	v, err := lineVariant(ctx, obj.VariantID)
+	if err != nil {
+		return nil, err
+	}
+	return toVariant(v), nil
+}
+
 // Order is the resolver for the order field.
 func (r *orderStatusEventResolver) Order(ctx context.Context, obj *model.OrderStatusEvent) (*model.Order, error) {
 	o, err := loadersFrom(ctx).OrderByID().Load(ctx, obj.OrderID)()
@@ -558,9 +691,83 @@ func (r *orderStatusEventResolver) Order(ctx context.Context, obj *model.OrderSt
 	return toOrder(o), nil
 }
 
+// PriceRange is the resolver for the priceRange field.
+func (r *productResolver) PriceRange(ctx context.Context, obj *model.Product) (*model.PriceRange, error) {
+	d, err := productDetail(ctx, obj.DBID)
+	if err != nil {
+		return nil, err
+	}
+	return priceRange(obj, d.Variants), nil
+}
+
 // Category is the resolver for the category field.
 func (r *productResolver) Category(ctx context.Context, obj *model.Product) (*model.Category, error) {
 	return r.categoryOf(ctx, obj.CategoryID)
+}
+
+// Options is the resolver for the options field.
+func (r *productResolver) Options(ctx context.Context, obj *model.Product) ([]*model.ProductOption, error) {
+	d, err := productDetail(ctx, obj.DBID)
+	if err != nil {
+		return nil, err
+	}
+	return toOptions(d.Variants), nil
+}
+
+// Variants is the resolver for the variants field.
+func (r *productResolver) Variants(ctx context.Context, obj *model.Product) ([]*model.ProductVariant, error) {
+	d, err := productDetail(ctx, obj.DBID)
+	if err != nil {
+		return nil, err
+	}
+	return toVariants(d.Variants), nil
+}
+
+// Images is the resolver for the images field.
+func (r *productResolver) Images(ctx context.Context, obj *model.Product) ([]*model.Image, error) {
+	d, err := productDetail(ctx, obj.DBID)
+	if err != nil {
+		return nil, err
+	}
+	return toImages(d.Images), nil
+}
+
+// FeaturedImage is the resolver for the featuredImage field.
+func (r *productResolver) FeaturedImage(ctx context.Context, obj *model.Product) (*model.Image, error) {
+	d, err := productDetail(ctx, obj.DBID)
+	if err != nil || len(d.Images) == 0 {
+		return nil, err
+	}
+	return toImage(d.Images[0]), nil
+}
+
+// Brand is the resolver for the brand field.
+func (r *productResolver) Brand(ctx context.Context, obj *model.Product) (*model.Brand, error) {
+	if obj.BrandID == 0 {
+		return nil, nil
+	}
+	b, err := loadersFrom(ctx).BrandByID().Load(ctx, obj.BrandID)()
+	if domain.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toBrand(b), nil
+}
+
+// Attributes is the resolver for the attributes field.
+func (r *productResolver) Attributes(ctx context.Context, obj *model.Product) ([]*model.ProductAttribute, error) {
+	d, err := productDetail(ctx, obj.DBID)
+	if err != nil {
+		return nil, err
+	}
+	return toAttributes(d.Attributes), nil
+}
+
+// Reviews is the resolver for the reviews field.
+func (r *productResolver) Reviews(ctx context.Context, obj *model.Product, first *int, after *string) (*model.ReviewConnection, error) {
+	return r.productReviews(ctx, obj, first, after)
 }
 
 // Nodes is the resolver for the nodes field.
@@ -575,6 +782,35 @@ func (r *productConnectionResolver) Nodes(ctx context.Context, obj *model.Produc
 // TotalCount is the resolver for the totalCount field.
 func (r *productConnectionResolver) TotalCount(ctx context.Context, obj *model.ProductConnection) (int, error) {
 	return obj.Count(ctx)
+}
+
+// Facets is the resolver for the facets field.
+func (r *productConnectionResolver) Facets(ctx context.Context, obj *model.ProductConnection) ([]*model.ProductFacet, error) {
+	if obj.Facets == nil {
+		return []*model.ProductFacet{}, nil
+	}
+	return obj.Facets(ctx)
+}
+
+// Product is the resolver for the product field.
+func (r *productVariantResolver) Product(ctx context.Context, obj *model.ProductVariant) (*model.Product, error) {
+	p, err := cartLineProduct(ctx, obj.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return toProduct(p), nil
+}
+
+// Image is the resolver for the image field.
+func (r *productVariantResolver) Image(ctx context.Context, obj *model.ProductVariant) (*model.Image, error) {
+	if obj.ImageID == 0 {
+		return nil, nil
+	}
+	d, err := productDetail(ctx, obj.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return imageOf(d, obj.ImageID), nil
 }
 
 // Node is the resolver for the node field.
@@ -628,9 +864,12 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	return toProductConnection(page, func(ctx context.Context) (int, error) {
+	primeDetails(ctx, page)
+	conn := toProductConnection(page, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
-	}), nil
+	})
+	conn.Facets = r.facetsOf(q.Filter)
+	return conn, nil
 }
 
 // Categories is the resolver for the categories field.
@@ -737,6 +976,32 @@ func (r *queryResolver) Dashboard(ctx context.Context, rangeArg model.DateRangeI
 	return &model.Dashboard{From: rng.From, To: rng.To, Timezone: loc.String(), Location: loc, AsOf: r.DashboardAsOf()}, nil
 }
 
+// Brands is the resolver for the brands field.
+func (r *queryResolver) Brands(ctx context.Context) ([]*model.Brand, error) {
+	bs, err := r.Catalog.Brands(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Brand, len(bs))
+	for i, b := range bs {
+		out[i] = toBrand(b)
+	}
+	return out, nil
+}
+
+// Attributes is the resolver for the attributes field.
+func (r *queryResolver) Attributes(ctx context.Context) ([]*model.Attribute, error) {
+	as, err := r.Catalog.Attributes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Attribute, len(as))
+	for i, a := range as {
+		out[i] = &model.Attribute{Name: a.Name, Type: model.AttributeType(a.Type)}
+	}
+	return out, nil
+}
+
 // LowStockProducts is the resolver for the lowStockProducts field.
 func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, first *int, after *string) (*model.ProductConnection, error) {
 	limit := 10
@@ -761,6 +1026,29 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	return toProductConnection(conn, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	}), nil
+}
+
+// Product is the resolver for the product field.
+func (r *reviewResolver) Product(ctx context.Context, obj *model.Review) (*model.Product, error) {
+	p, err := cartLineProduct(ctx, obj.ProductID)
+	if err != nil {
+		return nil, err
+	}
+	return toProduct(p), nil
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *reviewConnectionResolver) Nodes(ctx context.Context, obj *model.ReviewConnection) ([]*model.Review, error) {
+	nodes := make([]*model.Review, len(obj.Edges))
+	for i, e := range obj.Edges {
+		nodes[i] = e.Node
+	}
+	return nodes, nil
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *reviewConnectionResolver) TotalCount(ctx context.Context, obj *model.ReviewConnection) (int, error) {
+	return obj.Count(ctx)
 }
 
 // OrderStatusChanged is the resolver for the orderStatusChanged field.
@@ -798,6 +1086,9 @@ func (r *Resolver) Category() graph.CategoryResolver { return &categoryResolver{
 // Dashboard returns graph.DashboardResolver implementation.
 func (r *Resolver) Dashboard() graph.DashboardResolver { return &dashboardResolver{r} }
 
+// Image returns graph.ImageResolver implementation.
+func (r *Resolver) Image() graph.ImageResolver { return &imageResolver{r} }
+
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
@@ -825,8 +1116,19 @@ func (r *Resolver) ProductConnection() graph.ProductConnectionResolver {
 	return &productConnectionResolver{r}
 }
 
+// ProductVariant returns graph.ProductVariantResolver implementation.
+func (r *Resolver) ProductVariant() graph.ProductVariantResolver { return &productVariantResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
+
+// Review returns graph.ReviewResolver implementation.
+func (r *Resolver) Review() graph.ReviewResolver { return &reviewResolver{r} }
+
+// ReviewConnection returns graph.ReviewConnectionResolver implementation.
+func (r *Resolver) ReviewConnection() graph.ReviewConnectionResolver {
+	return &reviewConnectionResolver{r}
+}
 
 // Subscription returns graph.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
@@ -842,6 +1144,7 @@ type (
 	cartLineResolver          struct{ *Resolver }
 	categoryResolver          struct{ *Resolver }
 	dashboardResolver         struct{ *Resolver }
+	imageResolver             struct{ *Resolver }
 	mutationResolver          struct{ *Resolver }
 	orderResolver             struct{ *Resolver }
 	orderConnectionResolver   struct{ *Resolver }
@@ -849,7 +1152,10 @@ type (
 	orderStatusEventResolver  struct{ *Resolver }
 	productResolver           struct{ *Resolver }
 	productConnectionResolver struct{ *Resolver }
+	productVariantResolver    struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	reviewResolver            struct{ *Resolver }
+	reviewConnectionResolver  struct{ *Resolver }
 	subscriptionResolver      struct{ *Resolver }
 	topProductResolver        struct{ *Resolver }
 	userResolver              struct{ *Resolver }

@@ -39,12 +39,27 @@ type Product struct {
 	// 0..365 days and distinct for every product, so sorting by creation
 	// time is total.
 	CreatedAgo time.Duration
+	// Brand is the brand the name starts with, or "" for a product without one.
+	Brand string
+	// Variants are the product's variants: one default variant (no options) with
+	// the product's price and stock, or for apparel, weights and mats a variant
+	// per size, colour or weight, whose stocks add up to Stock and whose lowest
+	// price is PriceCents.
+	Variants []Variant
+	// Images are the product's pictures, in display order (1 to 3).
+	Images []Image
+	// Attributes are the product's specifications, by attribute name.
+	Attributes []AttributeValue
 }
 
 // Catalog is the whole demo catalog, categories parents-before-children.
 type Catalog struct {
 	Categories []Category
 	Products   []Product
+	// Brands are the brands of the products, sorted.
+	Brands []string
+	// Attributes are the attribute definitions the products use, by name.
+	Attributes []Attribute
 }
 
 // DefaultProducts is the number of products `shopgraph seed` makes.
@@ -79,10 +94,19 @@ func Generate(n int) Catalog {
 	}
 	g := newGenerator(leaves, n)
 	products := make([]Product, n)
+	brands := map[string]bool{}
 	for i := range products {
 		products[i] = g.product(i)
+		if b := products[i].Brand; b != "" {
+			brands[b] = true
+		}
 	}
-	return Catalog{Categories: cats, Products: products}
+	names := make([]string, 0, len(brands))
+	for b := range brands {
+		names = append(names, b)
+	}
+	sort.Strings(names)
+	return Catalog{Categories: cats, Products: products, Brands: names, Attributes: attributeDefs()}
 }
 
 // leaf is a leaf category with the closing sentences that apply to it.
@@ -126,6 +150,8 @@ type generator struct {
 	slugs map[string]struct{}
 	ages  map[time.Duration]struct{}
 	b     strings.Builder
+	// brand and material are those of the last name and description drawn.
+	brand, material string
 }
 
 func newGenerator(leaves []leaf, n int) *generator {
@@ -149,9 +175,10 @@ func (g *generator) product(i int) Product {
 	l := g.pickLeaf(i)
 	s := l.spec
 	name := g.name(s)
-	return Product{
+	p := Product{
 		Slug:         g.uniqueSlug(slugify(name)),
 		Name:         name,
+		Brand:        g.brand,
 		Description:  g.description(l),
 		PriceCents:   g.price(s),
 		Currency:     "USD",
@@ -160,6 +187,10 @@ func (g *generator) product(i int) Product {
 		UnitsSold:    g.unitsSold(),
 		CreatedAgo:   g.createdAgo(),
 	}
+	// The extras draw from a generator of the product's own, so that adding them
+	// left every earlier field of every product as it was.
+	extras(&p, s, g.material, i)
+	return p
 }
 
 // pickLeaf gives the first products one leaf each, so even a small catalog
@@ -179,6 +210,7 @@ func (g *generator) pick(words []string) string {
 func (g *generator) name(s *leafSpec) string {
 	var name string
 	for range nameTries {
+		g.brand = ""
 		name = g.drawName(s)
 		if _, taken := g.names[name]; !taken {
 			break
@@ -195,7 +227,8 @@ func (g *generator) drawName(s *leafSpec) string {
 	// Not every product carries a brand or a variant, which is both
 	// realistic and widens the space of distinct names.
 	if g.r.IntN(5) != 0 {
-		b.WriteString(g.pick(s.brands))
+		g.brand = g.pick(s.brands)
+		b.WriteString(g.brand)
 		b.WriteByte(' ')
 	}
 	b.WriteString(g.pick(s.adjs))
@@ -260,6 +293,7 @@ func (g *generator) description(l leaf) string {
 	// One material, feature and use per product keeps the sentences of a
 	// description consistent with each other.
 	material, feature, use := g.pick(s.materials), g.pick(s.features), g.pick(s.uses)
+	g.material = material
 	b := &g.b
 	b.Reset()
 	b.Grow(192) // fits every description, sparing repeated growth

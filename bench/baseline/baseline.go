@@ -34,17 +34,32 @@ const (
 
 // The statements, as store/postgres/catalog.go builds them for these requests:
 // CatalogStore.ProductBySlug, CatalogStore.ListProducts (sort ID, no filter, no cursor),
-// CatalogStore.AllCategories (the tree) and CatalogStore.CategoriesByID (a category the
-// tree lacks).
+// CatalogStore.ProductDetails (the variants, images and attributes of the products, from
+// store/postgres/variants.go), CatalogStore.AllCategories (the tree) and
+// CatalogStore.CategoriesByID (a category the tree lacks).
 const (
 	productColumns = `p.id, p.slug, p.name, p.description, p.price_minor, p.currency,
-	p.category_id, p.stock, p.units_sold, p.created_at, p.updated_at, p.deleted_at IS NOT NULL`
+	p.category_id, p.stock, p.units_sold, p.created_at, p.updated_at, p.deleted_at IS NOT NULL,
+	coalesce(p.brand_id, 0), p.rating_count, p.rating_sum`
 	categoryColumns = `c.id, coalesce(c.parent_id, 0), c.slug, c.name, c.description, c.position`
 
 	productBySlugSQL = `SELECT ` + productColumns + ` FROM products p
 		WHERE p.slug = $1 AND p.deleted_at IS NULL`
 	categoriesByIDSQL = `SELECT ` + categoryColumns + ` FROM categories c WHERE c.id = ANY($1)`
 	allCategoriesSQL  = `SELECT ` + categoryColumns + ` FROM categories c ORDER BY c.position, c.name, c.id`
+
+	productDetailsSQL = `SELECT p.id, p.currency,
+	coalesce((SELECT json_agg(json_build_object('id', v.id, 'position', v.position, 'sku', v.sku, 'options', v.options,
+		'price', v.price_minor, 'compareAt', v.compare_at_minor, 'stock', v.stock, 'sold', v.units_sold,
+		'image', coalesce(v.image_id, 0)) ORDER BY v.position, v.id)
+		FROM product_variants v WHERE v.product_id = p.id AND v.deleted_at IS NULL), '[]'),
+	coalesce((SELECT json_agg(json_build_object('id', i.id, 'position', i.position, 'src', i.src, 'alt', i.alt_text,
+		'w', i.width, 'h', i.height) ORDER BY i.position, i.id)
+		FROM product_images i WHERE i.product_id = p.id), '[]'),
+	coalesce((SELECT json_agg(json_build_object('name', a.name, 'type', a.type, 't', pa.text_value, 'n', pa.number_value,
+		'b', pa.bool_value) ORDER BY lower(a.name))
+		FROM product_attributes pa JOIN attributes a ON a.id = pa.attribute_id WHERE pa.product_id = p.id), '[]')
+FROM products p WHERE p.id = ANY($1)`
 )
 
 // categoryTreeTTL is how often the tree is reloaded: shopgraph's
@@ -191,14 +206,111 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type product struct {
 	id, categoryID, priceMinor, unitsSold int64
 	slug, name, description, currency     string
-	stock                                 int32
+	stock, ratingCount                    int32
 	createdAt, updatedAt                  time.Time
 	deleted                               bool
+	brandID, ratingSum                    int64
 }
 
 func (p *product) dest() []any {
 	return []any{&p.id, &p.slug, &p.name, &p.description, &p.priceMinor, &p.currency,
-		&p.categoryID, &p.stock, &p.unitsSold, &p.createdAt, &p.updatedAt, &p.deleted}
+		&p.categoryID, &p.stock, &p.unitsSold, &p.createdAt, &p.updatedAt, &p.deleted,
+		&p.brandID, &p.ratingCount, &p.ratingSum}
+}
+
+// detail is a product's variants and images as productDetailsSQL returns them.
+type detail struct {
+	currency string
+	variants []struct {
+		ID      int64 `json:"id"`
+		SKU     string
+		Options []struct{ Name, Value string }
+		Price   int64
+		Stock   int
+	}
+	images []struct {
+		ID  int64
+		Src string
+		Alt string
+		W   int
+		H   int
+	}
+}
+
+// details reads the variants and images of the products in one statement.
+func (s *Server) details(ctx context.Context, ids []int64) (map[int64]detail, error) {
+	rows, err := s.pool.Query(ctx, productDetailsSQL, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]detail, len(ids))
+	var id int64
+	var currency string
+	var vs, imgs, attrs []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &currency, &vs, &imgs, &attrs}, func() error {
+		d := detail{currency: currency}
+		if err := json.Unmarshal(vs, &d.variants); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(imgs, &d.images); err != nil {
+			return err
+		}
+		out[id] = d
+		return nil
+	})
+	return out, err
+}
+
+// rating writes rating { average count } as shopgraph does (gqlgen writes floats with %g).
+func (w *jsonWriter) rating(p product) {
+	avg := 0.0
+	if p.ratingCount > 0 {
+		avg = float64(p.ratingSum) / float64(p.ratingCount)
+	}
+	w.raw(`,"rating":{"average":`)
+	w.raw(fmt.Sprintf("%g", avg))
+	w.raw(`,"count":`)
+	w.raw(strconv.FormatInt(int64(p.ratingCount), 10))
+	w.raw(`}`)
+}
+
+// imageURL is domain.Image.URL.
+func imageURL(id int64, src string, w, h, width int) string {
+	if src != "" {
+		return src
+	}
+	if width > 0 {
+		width = min(max(width, 16), 4096)
+		if w > 0 {
+			h = max(1, (h*width+w/2)/w)
+		}
+		w = width
+	}
+	return fmt.Sprintf("/media/%d.svg?w=%d&h=%d", id, w, h)
+}
+
+// variantTitle is domain.VariantTitle.
+func variantTitle(opts []struct{ Name, Value string }) string {
+	if len(opts) == 0 {
+		return "Default"
+	}
+	t := ""
+	for i, o := range opts {
+		if i > 0 {
+			t += " / "
+		}
+		t += o.Value
+	}
+	return t
+}
+
+// altText writes an image's altText: null when it has none.
+func (w *jsonWriter) altText(s string) {
+	if s == "" {
+		w.raw(`null`)
+	} else {
+		w.str(s)
+	}
 }
 
 type category struct {
@@ -237,7 +349,12 @@ func (s *Server) categoriesByID(ctx context.Context, ids []int64) (map[int64]cat
 // productPage answers
 //
 //	product(slug: $slug) { id slug name description price { amount currencyCode }
-//	  availableQuantity inStock category { id name slug } }
+//	  availableQuantity inStock category { id name slug } rating { average count }
+//	  variants { id sku title selectedOptions { name value } price { amount currencyCode }
+//	    availableQuantity inStock }
+//	  images { url(width: 800) altText width height } }
+//
+// with shopgraph's two statements: the product, and its details.
 func (s *Server) productPage(ctx context.Context, slug string) ([]byte, error) {
 	var p product
 	err := s.pool.QueryRow(ctx, productBySlugSQL, slug).Scan(p.dest()...)
@@ -278,17 +395,73 @@ func (s *Server) productPage(ctx context.Context, slug string) ([]byte, error) {
 	w.str(c.name)
 	w.raw(`,"slug":`)
 	w.str(c.slug)
-	w.raw(`}}}`)
+	w.raw(`}`)
+	details, err := s.details(ctx, []int64{p.id})
+	if err != nil {
+		return nil, err
+	}
+	d := details[p.id]
+	w.rating(p)
+	w.raw(`,"variants":[`)
+	for i, v := range d.variants {
+		if i > 0 {
+			w.raw(",")
+		}
+		w.raw(`{"id":`)
+		w.str(globalID("ProductVariant", v.ID))
+		w.raw(`,"sku":`)
+		w.str(v.SKU)
+		w.raw(`,"title":`)
+		w.str(variantTitle(v.Options))
+		w.raw(`,"selectedOptions":[`)
+		for j, o := range v.Options {
+			if j > 0 {
+				w.raw(",")
+			}
+			w.raw(`{"name":`)
+			w.str(o.Name)
+			w.raw(`,"value":`)
+			w.str(o.Value)
+			w.raw(`}`)
+		}
+		w.raw(`],"price":{"amount":`)
+		w.raw(strconv.Quote(formatMinor(v.Price)))
+		w.raw(`,"currencyCode":`)
+		w.str(d.currency)
+		w.raw(`},"availableQuantity":`)
+		w.raw(strconv.Itoa(v.Stock))
+		w.raw(`,"inStock":`)
+		w.raw(strconv.FormatBool(v.Stock > 0))
+		w.raw(`}`)
+	}
+	w.raw(`],"images":[`)
+	for i, img := range d.images {
+		if i > 0 {
+			w.raw(",")
+		}
+		w.raw(`{"url":`)
+		w.str(imageURL(img.ID, img.Src, img.W, img.H, 800))
+		w.raw(`,"altText":`)
+		w.altText(img.Alt)
+		w.raw(`,"width":`)
+		w.raw(strconv.Itoa(img.W))
+		w.raw(`,"height":`)
+		w.raw(strconv.Itoa(img.H))
+		w.raw(`}`)
+	}
+	w.raw(`]}}`)
 	return w.b, nil
 }
 
 // productList answers
 //
 //	products(first: $first) { nodes { id slug name price { amount currencyCode } inStock
-//	  category { id name parent { id name } } } pageInfo { hasNextPage endCursor } }
+//	  category { id name parent { id name } } rating { average count }
+//	  featuredImage { url(width: 400) altText } variants { id title inStock } }
+//	  pageInfo { hasNextPage endCursor } }
 //
-// with the statement shopgraph makes of it: the page; the categories and their parents
-// come from the tree in memory.
+// with the statements shopgraph makes of it: the page, and the products' details; the
+// categories and their parents come from the tree in memory.
 func (s *Server) productList(ctx context.Context, first int) ([]byte, error) {
 	if first <= 0 || first > 100 {
 		return nil, fmt.Errorf("first must be 1 to 100")
@@ -329,6 +502,10 @@ func (s *Server) productList(ctx context.Context, first int) ([]byte, error) {
 			return nil, err
 		}
 	}
+	details, err := s.details(ctx, unique(ps, func(p product) int64 { return p.id }))
+	if err != nil {
+		return nil, err
+	}
 	var w jsonWriter
 	w.raw(`{"products":{"nodes":[`)
 	for i, p := range ps {
@@ -365,7 +542,34 @@ func (s *Server) productList(ctx context.Context, first int) ([]byte, error) {
 		} else {
 			w.raw(`null`)
 		}
-		w.raw(`}}`)
+		w.raw(`}`)
+		w.rating(p)
+		d := details[p.id]
+		w.raw(`,"featuredImage":`)
+		if len(d.images) == 0 {
+			w.raw(`null`)
+		} else {
+			img := d.images[0]
+			w.raw(`{"url":`)
+			w.str(imageURL(img.ID, img.Src, img.W, img.H, 400))
+			w.raw(`,"altText":`)
+			w.altText(img.Alt)
+			w.raw(`}`)
+		}
+		w.raw(`,"variants":[`)
+		for j, v := range d.variants {
+			if j > 0 {
+				w.raw(",")
+			}
+			w.raw(`{"id":`)
+			w.str(globalID("ProductVariant", v.ID))
+			w.raw(`,"title":`)
+			w.str(variantTitle(v.Options))
+			w.raw(`,"inStock":`)
+			w.raw(strconv.FormatBool(v.Stock > 0))
+			w.raw(`}`)
+		}
+		w.raw(`]}`)
 	}
 	w.raw(`],"pageInfo":{"hasNextPage":`)
 	w.raw(strconv.FormatBool(more))

@@ -59,6 +59,9 @@ type Product struct {
 	InStock           bool      `json:"inStock"`
 	CreatedAt         time.Time `json:"createdAt"`
 	CategoryID        int64     `json:"-"`
+	BrandID           int64     `json:"-"`
+	// Rating comes with the product row: the store keeps it with every review change.
+	Rating *ProductRating `json:"rating"`
 }
 
 // IsNode marks Product as a Node.
@@ -93,6 +96,78 @@ type ProductConnection struct {
 	Edges    []*ProductEdge                         `json:"edges"`
 	PageInfo *PageInfo                              `json:"pageInfo"`
 	Count    func(ctx context.Context) (int, error) `json:"-"`
+	// Facets computes the facets when a client asks for them; nil for listings without.
+	Facets func(ctx context.Context) ([]*ProductFacet, error) `json:"-"`
+}
+
+// ProductVariant is the GraphQL view of a variant; ProductID feeds the product loader and
+// Image is resolved from the product's images.
+type ProductVariant struct {
+	ID                string            `json:"id"`
+	DBID              int64             `json:"-"`
+	ProductID         int64             `json:"-"`
+	ImageID           int64             `json:"-"`
+	Sku               string            `json:"sku"`
+	Title             string            `json:"title"`
+	SelectedOptions   []*SelectedOption `json:"selectedOptions"`
+	Price             *Money            `json:"price"`
+	CompareAtPrice    *Money            `json:"compareAtPrice,omitempty"`
+	AvailableQuantity int               `json:"availableQuantity"`
+	InStock           bool              `json:"inStock"`
+}
+
+// IsNode marks ProductVariant as a Node.
+func (ProductVariant) IsNode() {}
+
+// Image is the GraphQL view of a product image; URL computes the address for a width.
+type Image struct {
+	ID      string                 `json:"id"`
+	AltText *string                `json:"altText,omitempty"`
+	Width   int                    `json:"width"`
+	Height  int                    `json:"height"`
+	URL     func(width int) string `json:"-"`
+}
+
+// Brand is the GraphQL view of a brand.
+type Brand struct {
+	ID   string `json:"id"`
+	DBID int64  `json:"-"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// IsNode marks Brand as a Node.
+func (Brand) IsNode() {}
+
+// Review is the GraphQL view of a review; ProductID feeds the product loader.
+type Review struct {
+	ID             string    `json:"id"`
+	DBID           int64     `json:"-"`
+	ProductID      int64     `json:"-"`
+	AuthorName     string    `json:"authorName"`
+	Rating         int       `json:"rating"`
+	Title          string    `json:"title"`
+	Body           string    `json:"body"`
+	Hidden         bool      `json:"hidden"`
+	ViewerIsAuthor bool      `json:"viewerIsAuthor"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// IsNode marks Review as a Node.
+func (Review) IsNode() {}
+
+// ReviewEdge is a review with its cursor.
+type ReviewEdge struct {
+	Cursor string  `json:"cursor"`
+	Node   *Review `json:"node"`
+}
+
+// ReviewConnection is a page of reviews; Count computes totalCount when asked for.
+type ReviewConnection struct {
+	Edges    []*ReviewEdge                          `json:"edges"`
+	PageInfo *PageInfo                              `json:"pageInfo"`
+	Count    func(ctx context.Context) (int, error) `json:"-"`
 }
 
 // User is the GraphQL view of an account.
@@ -115,10 +190,11 @@ type Cart struct {
 	UpdatedAt time.Time   `json:"updatedAt"`
 }
 
-// CartLine is a cart line; the product, prices and totals resolve through the loader.
+// CartLine is a cart line; the variant, product, prices and totals resolve through the
+// loaders.
 type CartLine struct {
 	ID        string `json:"id"`
-	ProductID int64  `json:"-"`
+	VariantID int64  `json:"-"`
 	Quantity  int    `json:"quantity"`
 }
 
@@ -143,13 +219,16 @@ type Order struct {
 // IsNode marks Order as a Node.
 func (Order) IsNode() {}
 
-// OrderLine is an order line; the product resolves through the loader.
+// OrderLine is an order line; the product and variant resolve through the loaders.
 type OrderLine struct {
-	ProductID int64  `json:"-"`
-	Name      string `json:"name"`
-	Quantity  int    `json:"quantity"`
-	UnitPrice *Money `json:"unitPrice"`
-	Total     *Money `json:"total"`
+	ProductID    int64  `json:"-"`
+	VariantID    int64  `json:"-"`
+	Name         string `json:"name"`
+	VariantTitle string `json:"variantTitle"`
+	Sku          string `json:"sku"`
+	Quantity     int    `json:"quantity"`
+	UnitPrice    *Money `json:"unitPrice"`
+	Total        *Money `json:"total"`
 }
 
 // OrderStatusEvent is a history entry; the order resolves through the loader.

@@ -55,6 +55,52 @@ type AddressInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+// A specification products may carry, such as Material or Waterproof.
+type Attribute struct {
+	// The attribute's name, unique ignoring case.
+	Name string `json:"name"`
+	// The kind of value it takes.
+	Type AttributeType `json:"type"`
+}
+
+// What defining an attribute takes.
+type AttributeCreateInput struct {
+	// The name, unique ignoring case, such as Material or Screen size (in).
+	Name string `json:"name"`
+	// The kind of value it takes.
+	Type AttributeType `json:"type"`
+}
+
+// A condition on one attribute: give values, a min/max range (NUMBER attributes) or a boolean.
+type AttributeFilter struct {
+	// The attribute's name (any case).
+	Name string `json:"name"`
+	// Keep products whose value is one of these (text as it is, numbers and booleans as text: 13.3, true).
+	Values []string `json:"values,omitempty"`
+	// Keep products whose NUMBER value is at least this.
+	Min *float64 `json:"min,omitempty"`
+	// Keep products whose NUMBER value is at most this.
+	Max *float64 `json:"max,omitempty"`
+	// Keep products whose BOOLEAN value is this.
+	Boolean *bool `json:"boolean,omitempty"`
+}
+
+// The result of attributeCreate.
+type AttributePayload struct {
+	// The attribute; null on failure.
+	Attribute *Attribute `json:"attribute,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A product's value of an attribute.
+type AttributeValueInput struct {
+	// The attribute's name (any case), as defined with attributeCreate.
+	Name string `json:"name"`
+	// The value as text: a number such as 13.3 for NUMBER attributes, true or false for BOOLEAN ones.
+	Value string `json:"value"`
+}
+
 // The result of signing up, signing in or refreshing a session.
 type AuthPayload struct {
 	// A short-lived access token, sent as `Authorization: Bearer <token>`; null on failure.
@@ -69,10 +115,28 @@ type AuthPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// What creating a brand takes.
+type BrandCreateInput struct {
+	// The display name, unique ignoring case.
+	Name string `json:"name"`
+	// The URL handle; derived from the name when omitted.
+	Slug *string `json:"slug,omitempty"`
+}
+
+// The result of brandCreate.
+type BrandPayload struct {
+	// The brand; null on failure.
+	Brand *Brand `json:"brand,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Units of a product to put in a cart.
 type CartLineInput struct {
 	// The product.
 	ProductID string `json:"productId"`
+	// The variant of the product; required when the product has more than one (user error VARIANT_REQUIRED otherwise).
+	VariantID *string `json:"variantId,omitempty"`
 	// How many units to add: 1 to 99.
 	Quantity int `json:"quantity"`
 }
@@ -145,11 +209,21 @@ type DateRangeInput struct {
 
 // How many events of a type a service produced.
 type EventCount struct {
-	// The service: orders, payments, catalog, accounts, storefront or shipping.
+	// The service: orders, payments, catalog, accounts, storefront, shipping or reviews.
 	Service string `json:"service"`
 	// The event type, such as order.paid.
 	Type string `json:"type"`
 	// The number of events.
+	Count int `json:"count"`
+}
+
+// One value of a facet.
+type FacetValue struct {
+	// What a filter takes: a brand's slug, or the attribute value as text.
+	Value string `json:"value"`
+	// What to show: the brand's name, or the value.
+	Label string `json:"label"`
+	// How many products of the listing have it.
 	Count int `json:"count"`
 }
 
@@ -161,6 +235,18 @@ type FunnelStep struct {
 	Sessions int `json:"sessions"`
 	// sessions as a fraction of the first step's sessions, from 0 to 1.
 	Rate float64 `json:"rate"`
+}
+
+// An image to add to a product.
+type ImageInput struct {
+	// The absolute http(s) URL of an image hosted elsewhere; omitted, shopgraph draws and serves a placeholder of the given size itself.
+	URL *string `json:"url,omitempty"`
+	// What the image shows, for screen readers and when it cannot load.
+	AltText *string `json:"altText,omitempty"`
+	// The image's width in pixels (1 to 4096).
+	Width int `json:"width"`
+	// The image's height in pixels (1 to 4096).
+	Height int `json:"height"`
 }
 
 // What signing in takes.
@@ -227,6 +313,28 @@ type PaymentMethodRevenue struct {
 	Orders int `json:"orders"`
 }
 
+// The range of a product's variant prices.
+type PriceRange struct {
+	// The lowest variant price.
+	MinVariantPrice *Money `json:"minVariantPrice"`
+	// The highest variant price.
+	MaxVariantPrice *Money `json:"maxVariantPrice"`
+}
+
+// A product's value of an attribute.
+type ProductAttribute struct {
+	// The attribute's name.
+	Name string `json:"name"`
+	// The kind of value.
+	Type AttributeType `json:"type"`
+	// The value as text: the text, the number (such as 13.3) or true/false. Filters and facets use the same form.
+	Value string `json:"value"`
+	// The value of a NUMBER attribute; null for the others.
+	NumberValue *float64 `json:"numberValue,omitempty"`
+	// The value of a BOOLEAN attribute; null for the others.
+	BooleanValue *bool `json:"booleanValue,omitempty"`
+}
+
 // What creating a product takes.
 type ProductCreateInput struct {
 	// The display name.
@@ -235,12 +343,36 @@ type ProductCreateInput struct {
 	Description *string `json:"description,omitempty"`
 	// The URL handle; derived from the name when omitted.
 	Slug *string `json:"slug,omitempty"`
-	// The unit price.
+	// The unit price: the default variant's, or that of each variant given without a price of its own.
 	Price Decimal `json:"price"`
 	// The category the product belongs to.
 	CategoryID string `json:"categoryId"`
-	// The units in stock at the start; 0 when omitted.
+	// The units in stock at the start (of the default variant, when no variants are given); 0 when omitted.
 	Stock *int `json:"stock,omitempty"`
+	// The brand.
+	BrandID *string `json:"brandId,omitempty"`
+	// The variants, at most 100, each with the same option names; omitted, the product gets one default variant with price and stock.
+	Variants []*ProductVariantInput `json:"variants,omitempty"`
+	// The images, in display order, at most 20.
+	Media []*ImageInput `json:"media,omitempty"`
+	// The attribute values, each of an attribute defined with attributeCreate.
+	Attributes []*AttributeValueInput `json:"attributes,omitempty"`
+}
+
+// The products of a listing counted by brand, or by one attribute's values. A facet ignores the listing's own condition on it (the brand facet the brands filter, a Colour facet the Colour filter), so it shows what choosing another value would give; every other condition applies.
+type ProductFacet struct {
+	// BRAND or ATTRIBUTE.
+	Kind FacetKind `json:"kind"`
+	// The attribute's name, or Brand.
+	Name string `json:"name"`
+	// The kind of the values (TEXT for brands).
+	Type AttributeType `json:"type"`
+	// The values with their counts, most frequent first, at most 50.
+	Values []*FacetValue `json:"values"`
+	// The lowest value of a NUMBER attribute among the matching products; null for other facets.
+	Min *float64 `json:"min,omitempty"`
+	// The highest value of a NUMBER attribute among the matching products; null for other facets.
+	Max *float64 `json:"max,omitempty"`
 }
 
 // Conditions on a product listing; all given conditions must hold.
@@ -255,6 +387,28 @@ type ProductFilter struct {
 	MaxPrice *Decimal `json:"maxPrice,omitempty"`
 	// Only products that are (true) or are not (false) in stock.
 	InStock *bool `json:"inStock,omitempty"`
+	// Only products of one of these brands, by slug (at most 50).
+	Brands []string `json:"brands,omitempty"`
+	// Only products meeting every one of these attribute conditions (at most 10).
+	Attributes []*AttributeFilter `json:"attributes,omitempty"`
+}
+
+// The result of a media mutation.
+type ProductMediaPayload struct {
+	// The product as it is after the mutation; null on failure.
+	Product *Product `json:"product,omitempty"`
+	// The images added, in order; empty otherwise.
+	Media []*Image `json:"media"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A choice a product offers, such as Size, with the values its variants take, in the order they first appear.
+type ProductOption struct {
+	// The option's name, such as Size.
+	Name string `json:"name"`
+	// The values, such as S, M, L.
+	Values []string `json:"values"`
 }
 
 // The result of a catalog mutation.
@@ -263,6 +417,14 @@ type ProductPayload struct {
 	Product *Product `json:"product,omitempty"`
 	// Why the mutation failed; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The rating of a product from its visible reviews.
+type ProductRating struct {
+	// The mean rating, from 1 to 5; 0 when there are no reviews.
+	Average float64 `json:"average"`
+	// How many visible reviews there are.
+	Count int `json:"count"`
 }
 
 // The order of a product listing.
@@ -281,10 +443,56 @@ type ProductUpdateInput struct {
 	Description *string `json:"description,omitempty"`
 	// The new URL handle.
 	Slug *string `json:"slug,omitempty"`
-	// The new unit price.
+	// The new unit price of the product's only variant (a user error for a product with several: see productVariantsUpdate); a compare-at price not above it is removed.
 	Price *Decimal `json:"price,omitempty"`
 	// The new category.
 	CategoryID *string `json:"categoryId,omitempty"`
+	// The new brand.
+	BrandID *string `json:"brandId,omitempty"`
+}
+
+// A variant to create.
+type ProductVariantInput struct {
+	// The stock-keeping unit, unique among live variants; derived from the ids when omitted.
+	Sku *string `json:"sku,omitempty"`
+	// The variant's option values, such as Size M and Colour Navy, in the product's option order (at most 3).
+	SelectedOptions []*SelectedOptionInput `json:"selectedOptions,omitempty"`
+	// The unit price; the product's price when omitted at productCreate, required otherwise.
+	Price *Decimal `json:"price,omitempty"`
+	// The price before a reduction, shown struck through; at least the price.
+	CompareAtPrice *Decimal `json:"compareAtPrice,omitempty"`
+	// The units in stock at the start; 0 when omitted.
+	Stock *int `json:"stock,omitempty"`
+	// The product image that shows this variant.
+	ImageID *string `json:"imageId,omitempty"`
+}
+
+// A partial update of a variant: omitted fields stay as they are. Stock changes go through inventoryAdjust.
+type ProductVariantUpdateInput struct {
+	// The variant.
+	ID string `json:"id"`
+	// The new SKU.
+	Sku *string `json:"sku,omitempty"`
+	// The new option values (all of them).
+	SelectedOptions []*SelectedOptionInput `json:"selectedOptions,omitempty"`
+	// The new unit price.
+	Price *Decimal `json:"price,omitempty"`
+	// The new compare-at price; see clearCompareAtPrice to remove it.
+	CompareAtPrice *Decimal `json:"compareAtPrice,omitempty"`
+	// Remove the compare-at price.
+	ClearCompareAtPrice *bool `json:"clearCompareAtPrice,omitempty"`
+	// The product image that shows this variant.
+	ImageID *string `json:"imageId,omitempty"`
+}
+
+// The result of a variant mutation.
+type ProductVariantsPayload struct {
+	// The product as it is after the mutation; null on failure.
+	Product *Product `json:"product,omitempty"`
+	// The variants created or changed, in input order; empty on failure.
+	Variants []*ProductVariant `json:"variants"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // The entry points for reading the shop.
@@ -311,6 +519,52 @@ type RevenuePoint struct {
 	Revenue *Money `json:"revenue"`
 	// The bucket's paid orders.
 	Orders int `json:"orders"`
+}
+
+// What writing a review takes.
+type ReviewCreateInput struct {
+	// The product, which the signed-in customer must have bought (an order PAID or later).
+	ProductID string `json:"productId"`
+	// The rating: 1 to 5 stars.
+	Rating int `json:"rating"`
+	// A headline, at most 120 characters.
+	Title *string `json:"title,omitempty"`
+	// The review's text, at most 5,000 characters.
+	Body *string `json:"body,omitempty"`
+}
+
+// The result of a review mutation.
+type ReviewPayload struct {
+	// The review as it is after the mutation (as it was, for reviewDelete); null on failure.
+	Review *Review `json:"review,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A partial update of one's own review: omitted fields stay as they are.
+type ReviewUpdateInput struct {
+	// The new rating, 1 to 5.
+	Rating *int `json:"rating,omitempty"`
+	// The new headline.
+	Title *string `json:"title,omitempty"`
+	// The new text.
+	Body *string `json:"body,omitempty"`
+}
+
+// One option value of a variant.
+type SelectedOption struct {
+	// The option's name, such as Colour.
+	Name string `json:"name"`
+	// The value, such as Navy.
+	Value string `json:"value"`
+}
+
+// An option value, as input.
+type SelectedOptionInput struct {
+	// The option's name, such as Size.
+	Name string `json:"name"`
+	// The value, such as M.
+	Value string `json:"value"`
 }
 
 // A parcel on its way.
@@ -357,6 +611,125 @@ type UserError struct {
 	Message string `json:"message"`
 	// A stable, machine-readable code, such as INVALID_CREDENTIALS or OUT_OF_STOCK.
 	Code string `json:"code"`
+}
+
+// The kind of value an attribute takes.
+type AttributeType string
+
+const (
+	// Text, such as Organic cotton.
+	AttributeTypeText AttributeType = "TEXT"
+	// A number, such as 13.3.
+	AttributeTypeNumber AttributeType = "NUMBER"
+	// True or false.
+	AttributeTypeBoolean AttributeType = "BOOLEAN"
+)
+
+var AllAttributeType = []AttributeType{
+	AttributeTypeText,
+	AttributeTypeNumber,
+	AttributeTypeBoolean,
+}
+
+func (e AttributeType) IsValid() bool {
+	switch e {
+	case AttributeTypeText, AttributeTypeNumber, AttributeTypeBoolean:
+		return true
+	}
+	return false
+}
+
+func (e AttributeType) String() string {
+	return string(e)
+}
+
+func (e *AttributeType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AttributeType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AttributeType", str)
+	}
+	return nil
+}
+
+func (e AttributeType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AttributeType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AttributeType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a facet groups a listing's products by.
+type FacetKind string
+
+const (
+	// The products' brands; values are brand slugs.
+	FacetKindBrand FacetKind = "BRAND"
+	// One attribute's values.
+	FacetKindAttribute FacetKind = "ATTRIBUTE"
+)
+
+var AllFacetKind = []FacetKind{
+	FacetKindBrand,
+	FacetKindAttribute,
+}
+
+func (e FacetKind) IsValid() bool {
+	switch e {
+	case FacetKindBrand, FacetKindAttribute:
+		return true
+	}
+	return false
+}
+
+func (e FacetKind) String() string {
+	return string(e)
+}
+
+func (e *FacetKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FacetKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FacetKind", str)
+	}
+	return nil
+}
+
+func (e FacetKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FacetKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FacetKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The width of a revenue series' buckets.

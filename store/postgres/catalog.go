@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,21 +23,26 @@ var _ domain.CatalogReader = (*CatalogStore)(nil)
 // NewCatalogStore returns a CatalogStore over db.
 func NewCatalogStore(db *DB) *CatalogStore { return &CatalogStore{db: db} }
 
+// productColumns are a product's columns. price_minor, stock and units_sold are the
+// roll-ups of its variants (see the product_variants_rollup trigger).
 const productColumns = `p.id, p.slug, p.name, p.description, p.price_minor, p.currency,
-	p.category_id, p.stock, p.units_sold, p.created_at, p.updated_at, p.deleted_at IS NOT NULL`
+	p.category_id, p.stock, p.units_sold, p.created_at, p.updated_at, p.deleted_at IS NOT NULL,
+	coalesce(p.brand_id, 0), p.rating_count, p.rating_sum`
 
 // productRow is the scan target of productColumns.
 type productRow struct {
 	id, categoryID, priceMinor, unitsSold int64
 	slug, name, description, currency     string
-	stock                                 int32
+	stock, ratingCount                    int32
 	createdAt, updatedAt                  time.Time
 	deleted                               bool
+	brandID, ratingSum                    int64
 }
 
 func (r *productRow) dest() []any {
 	return []any{&r.id, &r.slug, &r.name, &r.description, &r.priceMinor, &r.currency,
-		&r.categoryID, &r.stock, &r.unitsSold, &r.createdAt, &r.updatedAt, &r.deleted}
+		&r.categoryID, &r.stock, &r.unitsSold, &r.createdAt, &r.updatedAt, &r.deleted,
+		&r.brandID, &r.ratingCount, &r.ratingSum}
 }
 
 func toDomainProduct(r productRow) domain.Product {
@@ -44,6 +51,7 @@ func toDomainProduct(r productRow) domain.Product {
 		Price:      domain.Money{Amount: r.priceMinor, Currency: r.currency},
 		CategoryID: r.categoryID, Stock: int(r.stock), UnitsSold: r.unitsSold,
 		CreatedAt: r.createdAt, UpdatedAt: r.updatedAt, Deleted: r.deleted,
+		BrandID: r.brandID, RatingCount: int(r.ratingCount), RatingSum: r.ratingSum,
 	}
 }
 
@@ -178,7 +186,56 @@ func productWhere(f domain.ProductFilter, category string, args pgx.NamedArgs) s
 			conds = append(conds, "p.stock = 0")
 		}
 	}
+	if f.Brands != nil {
+		conds = append(conds, brandMatch(f, args))
+	}
+	for i := range f.Attributes {
+		conds = append(conds, attributeMatch(f, i, args))
+	}
 	return strings.Join(conds, " AND ")
+}
+
+// brandMatch returns the condition of f's brands on the product p, adding its argument.
+func brandMatch(f domain.ProductFilter, args pgx.NamedArgs) string {
+	args["brands"] = f.Brands
+	return "p.brand_id IN (SELECT b.id FROM brands b WHERE b.slug = ANY(@brands::text[]))"
+}
+
+// attributeMatch returns the condition of f's i-th attribute filter on the product p,
+// adding its arguments. Values match text values as they are, and number and boolean
+// values by what they parse to, so "13.30" finds 13.3.
+func attributeMatch(f domain.ProductFilter, i int, args pgx.NamedArgs) string {
+	a := f.Attributes[i]
+	n := "attr" + strconv.Itoa(i)
+	args[n+"_name"] = a.Name
+	var conds []string
+	if a.Values != nil {
+		nums, bools := []float64{}, []bool{}
+		for _, v := range a.Values {
+			if x, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
+				nums = append(nums, x)
+			}
+			if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+				bools = append(bools, b)
+			}
+		}
+		args[n+"_text"], args[n+"_num"], args[n+"_bool"] = a.Values, nums, bools
+		conds = append(conds, fmt.Sprintf("(pa.text_value = ANY(@%[1]s_text::text[]) OR pa.number_value = ANY(@%[1]s_num::float8[]) OR pa.bool_value = ANY(@%[1]s_bool::bool[]))", n))
+	}
+	if a.Min != nil {
+		args[n+"_min"] = *a.Min
+		conds = append(conds, "pa.number_value >= @"+n+"_min::float8")
+	}
+	if a.Max != nil {
+		args[n+"_max"] = *a.Max
+		conds = append(conds, "pa.number_value <= @"+n+"_max::float8")
+	}
+	if a.Bool != nil {
+		args[n+"_is"] = *a.Bool
+		conds = append(conds, "pa.bool_value = @"+n+"_is::bool")
+	}
+	return `EXISTS (SELECT 1 FROM product_attributes pa JOIN attributes a ON a.id = pa.attribute_id
+		WHERE pa.product_id = p.id AND lower(a.name) = lower(@` + n + `_name) AND ` + strings.Join(conds, " AND ") + `)`
 }
 
 // ListProducts returns one page of live products matching q.

@@ -40,9 +40,11 @@ func translateCatalogWrite(err error) error {
 			return &domain.Error{Code: domain.CodeConflict, Message: "another product already uses this slug", Field: []string{"input", "slug"}}
 		case pgErr.Code == "23503" && pgErr.ConstraintName == "products_category_id_fkey":
 			return domain.FieldError([]string{"input", "categoryId"}, "no such category")
+		case pgErr.Code == "23503" && pgErr.ConstraintName == "products_brand_id_fkey":
+			return domain.FieldError([]string{"input", "brandId"}, "no such brand")
 		}
 	}
-	return translate(err, "product")
+	return translateTx(err, "product")
 }
 
 func productEvent(typ string, p domain.Product) domain.Event {
@@ -61,15 +63,37 @@ func scanProduct(row pgx.Row) (domain.Product, error) {
 	return toDomainProduct(r), nil
 }
 
-const returningProduct = ` RETURNING id, slug, name, description, price_minor, currency, category_id, stock,
-	units_sold, created_at, updated_at, deleted_at IS NOT NULL`
+const returningProduct = ` RETURNING ` + productColumns
 
-// CreateProduct adds a product and writes product.created.
+// CreateProduct adds a product with its variants (or one default variant), images and
+// attribute values, and writes product.created.
 func (s *CatalogStore) CreateProduct(ctx context.Context, np domain.NewProduct) (domain.Product, error) {
 	return s.writeProduct(ctx, func(tx pgx.Tx) (domain.Product, []domain.Event, error) {
-		p, err := scanProduct(tx.QueryRow(ctx, `INSERT INTO products (slug, name, description, price_minor, currency, category_id, stock)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`+returningProduct,
-			np.Slug, np.Name, np.Description, np.Price, domain.DefaultCurrency, np.CategoryID, np.Stock))
+		var brand *int64
+		if np.BrandID != 0 {
+			brand = &np.BrandID
+		}
+		var id int64
+		err := tx.QueryRow(ctx, `INSERT INTO products (slug, name, description, price_minor, currency, category_id, stock, brand_id)
+			VALUES ($1, $2, $3, $4, $5, $6, 0, $7) RETURNING id`,
+			np.Slug, np.Name, np.Description, np.Price, domain.DefaultCurrency, np.CategoryID, brand).Scan(&id)
+		if err != nil {
+			return domain.Product{}, nil, err
+		}
+		for i, v := range np.DefaultVariants() {
+			if _, err := insertVariant(ctx, tx, id, i, v, []string{"input", "variants", strconv.Itoa(i)}); err != nil {
+				return domain.Product{}, nil, err
+			}
+		}
+		if err := insertImages(ctx, tx, id, 0, np.Images); err != nil {
+			return domain.Product{}, nil, err
+		}
+		if len(np.Attributes) > 0 {
+			if err := setAttributes(ctx, tx, id, np.Attributes, []string{"input", "attributes"}); err != nil {
+				return domain.Product{}, nil, err
+			}
+		}
+		p, err := scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products p WHERE p.id = $1`, id))
 		if err != nil {
 			return p, nil, err
 		}
@@ -77,13 +101,31 @@ func (s *CatalogStore) CreateProduct(ctx context.Context, np domain.NewProduct) 
 	})
 }
 
-// UpdateProduct applies the changes and writes product.updated.
+// UpdateProduct applies the changes and writes product.updated. A price goes to the
+// product's only variant, and clears its compare-at price when it is not above the new
+// price.
 func (s *CatalogStore) UpdateProduct(ctx context.Context, id int64, c domain.ProductChanges) (domain.Product, error) {
 	return s.writeProduct(ctx, func(tx pgx.Tx) (domain.Product, []domain.Event, error) {
-		p, err := scanProduct(tx.QueryRow(ctx, `UPDATE products SET
+		if c.Price != nil {
+			live, err := lockVariants(ctx, tx, id)
+			if err != nil {
+				return domain.Product{}, nil, err
+			}
+			if len(live) != 1 {
+				return domain.Product{}, nil, domain.FieldError([]string{"input", "price"},
+					"the product has %d variants: change their prices with productVariantsUpdate", len(live))
+			}
+			// A price at or above the compare-at price ends the reduction.
+			if _, err := tx.Exec(ctx, `UPDATE product_variants SET price_minor = $2,
+					compare_at_minor = CASE WHEN compare_at_minor > $2 THEN compare_at_minor END, updated_at = now()
+				WHERE id = $1`, live[0].ID, *c.Price); err != nil {
+				return domain.Product{}, nil, err
+			}
+		}
+		p, err := scanProduct(tx.QueryRow(ctx, `UPDATE products p SET
 				name = coalesce($2, name), description = coalesce($3, description), slug = coalesce($4, slug),
-				price_minor = coalesce($5, price_minor), category_id = coalesce($6, category_id), updated_at = now()
-			WHERE id = $1 AND deleted_at IS NULL`+returningProduct, id, c.Name, c.Description, c.Slug, c.Price, c.CategoryID))
+				category_id = coalesce($5, category_id), brand_id = coalesce($6, brand_id), updated_at = now()
+			WHERE id = $1 AND deleted_at IS NULL`+returningProduct, id, c.Name, c.Description, c.Slug, c.CategoryID, c.BrandID))
 		if err != nil {
 			return p, nil, err
 		}
@@ -94,39 +136,11 @@ func (s *CatalogStore) UpdateProduct(ctx context.Context, id int64, c domain.Pro
 // DeleteProduct marks the product deleted and writes product.deleted.
 func (s *CatalogStore) DeleteProduct(ctx context.Context, id int64) (domain.Product, error) {
 	return s.writeProduct(ctx, func(tx pgx.Tx) (domain.Product, []domain.Event, error) {
-		p, err := scanProduct(tx.QueryRow(ctx, `UPDATE products SET deleted_at = now(), updated_at = now()
+		p, err := scanProduct(tx.QueryRow(ctx, `UPDATE products p SET deleted_at = now(), updated_at = now()
 			WHERE id = $1 AND deleted_at IS NULL`+returningProduct, id))
 		if err != nil {
 			return p, nil, err
 		}
 		return p, []domain.Event{productEvent(domain.EventProductDeleted, p)}, nil
-	})
-}
-
-// AdjustInventory changes the stock with one conditional update, so concurrent
-// adjustments and checkouts never take it below zero, and writes inventory.adjusted (and
-// product.out_of_stock when it reaches zero).
-func (s *CatalogStore) AdjustInventory(ctx context.Context, id int64, delta int, reason string) (domain.Product, error) {
-	return s.writeProduct(ctx, func(tx pgx.Tx) (domain.Product, []domain.Event, error) {
-		p, err := scanProduct(tx.QueryRow(ctx, `UPDATE products SET stock = stock + $2, updated_at = now()
-			WHERE id = $1 AND deleted_at IS NULL AND stock + $2 >= 0`+returningProduct, id, delta))
-		if errors.Is(err, pgx.ErrNoRows) {
-			var stock int
-			if err := tx.QueryRow(ctx, `SELECT stock FROM products WHERE id = $1 AND deleted_at IS NULL`, id).Scan(&stock); err != nil {
-				return p, nil, err
-			}
-			return p, nil, domain.FieldError([]string{"delta"}, "only %d units in stock: the stock cannot go below zero", stock)
-		}
-		if err != nil {
-			return p, nil, err
-		}
-		evs := []domain.Event{{
-			Type: domain.EventInventoryAdjusted, Key: strconv.FormatInt(p.ID, 10), At: p.UpdatedAt,
-			Data: domain.InventoryEventData{ProductID: p.ID, Delta: delta, Stock: p.Stock, Reason: reason},
-		}}
-		if p.Stock == 0 {
-			evs = append(evs, productEvent(domain.EventProductOutOfStock, p))
-		}
-		return p, evs, nil
 	})
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -85,7 +86,7 @@ func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.O
 	if len(out) == 0 {
 		return out, nil
 	}
-	rows, err = q.Query(ctx, `SELECT l.order_id, l.product_id, l.name, l.quantity, l.unit_price_minor, o.currency
+	rows, err = q.Query(ctx, `SELECT l.order_id, l.product_id, l.variant_id, l.name, l.variant_title, l.sku, l.quantity, l.unit_price_minor, o.currency
 		FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.line_no`, ids)
 	if err != nil {
 		return nil, translate(err, "order lines")
@@ -93,7 +94,7 @@ func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.O
 	var orderID int64
 	var l domain.OrderLine
 	var currency string
-	_, err = pgx.ForEachRow(rows, []any{&orderID, &l.ProductID, &l.Name, &l.Quantity, &l.UnitPrice.Amount, &currency}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&orderID, &l.ProductID, &l.VariantID, &l.Name, &l.VariantTitle, &l.SKU, &l.Quantity, &l.UnitPrice.Amount, &currency}, func() error {
 		o := out[orderID]
 		line := l
 		line.UnitPrice.Currency = currency
@@ -190,8 +191,8 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		batch := &pgx.Batch{}
 		for i, l := range lines {
 			subtotal += l.UnitPrice.Amount * int64(l.Quantity)
-			batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, name, quantity, unit_price_minor)
-				VALUES ($1, $2, $3, $4, $5, $6)`, id, i+1, l.ProductID, l.Name, l.Quantity, l.UnitPrice.Amount)
+			batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, variant_id, name, variant_title, sku, quantity, unit_price_minor)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, i+1, l.ProductID, l.VariantID, l.Name, l.VariantTitle, l.SKU, l.Quantity, l.UnitPrice.Amount)
 		}
 		batch.Queue(`UPDATE orders SET subtotal_minor = $2, total_minor = $2, last_sequence = 1 WHERE id = $1`, id, subtotal)
 		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at) VALUES ($1, 1, 'PENDING', $2)`, id, domain.Now(ctx))
@@ -216,28 +217,55 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 	return order, existing, nil
 }
 
-// reserveStock takes the units of every line with one conditional update per product,
-// sent together in one round trip, in product order so concurrent checkouts lock rows in
-// the same order and cannot deadlock. A line that cannot be served fails the whole
+// reserveStock takes the units of every line with one conditional update per variant,
+// sent together in one round trip. The lines are sorted by product, then variant, so
+// concurrent checkouts lock rows in the same order (each variant, then its product's
+// row, which the roll-up trigger updates) and cannot deadlock; one read of the lines'
+// products comes first to know that order. A line that cannot be served fails the whole
 // reservation with an OUT_OF_STOCK or PRODUCT_UNAVAILABLE business error.
 func reserveStock(ctx context.Context, tx pgx.Tx, orderID int64, cartLines []domain.CartLine) ([]domain.OrderLine, []domain.Event, error) {
+	ids := make([]int64, len(cartLines))
+	for i, l := range cartLines {
+		ids[i] = l.VariantID
+	}
+	rows, err := tx.Query(ctx, `SELECT id, product_id FROM product_variants WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, nil, translate(err, "reading variants")
+	}
+	productOf := make(map[int64]int64, len(ids))
+	var vid, pid int64
+	if _, err := pgx.ForEachRow(rows, []any{&vid, &pid}, func() error {
+		productOf[vid] = pid
+		return nil
+	}); err != nil {
+		return nil, nil, translate(err, "reading variants")
+	}
+	for _, l := range cartLines {
+		if _, ok := productOf[l.VariantID]; !ok {
+			return nil, nil, domain.Business("PRODUCT_UNAVAILABLE", []string{"cart", "lines", strconv.FormatInt(l.VariantID, 10)}, "a product in the cart is no longer sold")
+		}
+	}
 	sorted := slices.Clone(cartLines)
-	slices.SortFunc(sorted, func(a, b domain.CartLine) int { return int(a.ProductID - b.ProductID) })
+	slices.SortFunc(sorted, func(a, b domain.CartLine) int {
+		return cmp.Or(cmp.Compare(productOf[a.VariantID], productOf[b.VariantID]), cmp.Compare(a.VariantID, b.VariantID))
+	})
 	batch := &pgx.Batch{}
 	for _, l := range sorted {
-		batch.Queue(`UPDATE products SET stock = stock - $2, units_sold = units_sold + $2, updated_at = now()
-			WHERE id = $1 AND deleted_at IS NULL AND stock >= $2
-			RETURNING name, price_minor, currency, stock`, l.ProductID, l.Quantity)
+		batch.Queue(`UPDATE product_variants v SET stock = v.stock - $2, units_sold = v.units_sold + $2, updated_at = now()
+			FROM products p
+			WHERE v.id = $1 AND p.id = v.product_id AND v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.stock >= $2
+			RETURNING v.product_id, p.name, v.options, v.sku, v.price_minor, p.currency, v.stock`, l.VariantID, l.Quantity)
 	}
 	results := tx.SendBatch(ctx, batch)
 	lines := make([]domain.OrderLine, 0, len(sorted))
 	var evs []domain.Event
 	var failed *domain.CartLine
 	for _, l := range sorted {
-		var name, currency string
-		var price int64
+		var name, currency, sku string
+		var opts []domain.SelectedOption
+		var price, productID int64
 		var stock int
-		err := results.QueryRow().Scan(&name, &price, &currency, &stock)
+		err := results.QueryRow().Scan(&productID, &name, &opts, &sku, &price, &currency, &stock)
 		if errors.Is(err, pgx.ErrNoRows) {
 			if failed == nil {
 				failed = &l
@@ -248,14 +276,15 @@ func reserveStock(ctx context.Context, tx pgx.Tx, orderID int64, cartLines []dom
 			results.Close()
 			return nil, nil, translate(err, "reserving stock")
 		}
-		lines = append(lines, domain.OrderLine{ProductID: l.ProductID, Name: name, Quantity: l.Quantity,
+		lines = append(lines, domain.OrderLine{ProductID: productID, VariantID: l.VariantID, Name: name,
+			VariantTitle: domain.VariantTitle(opts), SKU: sku, Quantity: l.Quantity,
 			UnitPrice: domain.Money{Amount: price, Currency: currency}})
-		key := strconv.FormatInt(l.ProductID, 10)
+		key := strconv.FormatInt(productID, 10)
 		evs = append(evs, domain.Event{Type: domain.EventInventoryReserved, Key: key,
-			Data: domain.InventoryEventData{ProductID: l.ProductID, Delta: -l.Quantity, Stock: stock, OrderID: orderID}})
+			Data: domain.InventoryEventData{ProductID: productID, VariantID: l.VariantID, Delta: -l.Quantity, Stock: stock, OrderID: orderID}})
 		if stock == 0 {
 			evs = append(evs, domain.Event{Type: domain.EventProductOutOfStock, Key: key,
-				Data: domain.ProductEventData{ProductID: l.ProductID, Name: name, PriceMinor: price, Currency: currency}})
+				Data: domain.ProductEventData{ProductID: productID, VariantID: l.VariantID, Name: name, PriceMinor: price, Currency: currency}})
 		}
 	}
 	if err := results.Close(); err != nil {
@@ -264,8 +293,9 @@ func reserveStock(ctx context.Context, tx pgx.Tx, orderID int64, cartLines []dom
 	if failed != nil {
 		var stock int
 		var deleted bool
-		err := tx.QueryRow(ctx, `SELECT stock, deleted_at IS NOT NULL FROM products WHERE id = $1`, failed.ProductID).Scan(&stock, &deleted)
-		field := []string{"cart", "lines", strconv.FormatInt(failed.ProductID, 10)}
+		err := tx.QueryRow(ctx, `SELECT v.stock, v.deleted_at IS NOT NULL OR p.deleted_at IS NOT NULL
+			FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1`, failed.VariantID).Scan(&stock, &deleted)
+		field := []string{"cart", "lines", strconv.FormatInt(failed.VariantID, 10)}
 		if errors.Is(err, pgx.ErrNoRows) || deleted {
 			return nil, nil, domain.Business("PRODUCT_UNAVAILABLE", field, "a product in the cart is no longer sold")
 		}
@@ -296,7 +326,7 @@ func orderEvent(o domain.Order, ev domain.StatusEvent) domain.Event {
 	// Every order event carries the lines: analytics counts products sold, and takes them
 	// back, from the events alone.
 	for _, l := range o.Lines {
-		d.Lines = append(d.Lines, domain.OrderLineData{ProductID: l.ProductID, Quantity: l.Quantity, UnitPriceMinor: l.UnitPrice.Amount})
+		d.Lines = append(d.Lines, domain.OrderLineData{ProductID: l.ProductID, VariantID: l.VariantID, Quantity: l.Quantity, UnitPriceMinor: l.UnitPrice.Amount})
 	}
 	if ev.Shipment != nil {
 		d.Carrier, d.Tracking = ev.Shipment.Carrier, ev.Shipment.TrackingNumber
@@ -374,8 +404,9 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor, at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING at`, orderID, ev.Sequence, string(t.To), status, t.Note, carrier, tracking, refund, now)
 		if t.To.ReturnsStock() {
-			batch.Queue(`UPDATE products p SET stock = p.stock + l.quantity, units_sold = greatest(p.units_sold - l.quantity, 0), updated_at = now()
-				FROM order_lines l WHERE l.order_id = $1 AND p.id = l.product_id`, orderID)
+			// The roll-up trigger returns the units to the products too.
+			batch.Queue(`UPDATE product_variants v SET stock = v.stock + l.quantity, units_sold = greatest(v.units_sold - l.quantity, 0), updated_at = now()
+				FROM order_lines l WHERE l.order_id = $1 AND v.id = l.variant_id`, orderID)
 		}
 		results := tx.SendBatch(ctx, batch)
 		if _, err := results.Exec(); err != nil {
@@ -397,7 +428,7 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		if t.To.ReturnsStock() {
 			for _, l := range order.Lines {
 				evs = append(evs, domain.Event{Type: domain.EventInventoryReleased, Key: strconv.FormatInt(l.ProductID, 10), At: ev.At,
-					Data: domain.InventoryEventData{ProductID: l.ProductID, Delta: l.Quantity, OrderID: orderID, Reason: string(t.To)}})
+					Data: domain.InventoryEventData{ProductID: l.ProductID, VariantID: l.VariantID, Delta: l.Quantity, OrderID: orderID, Reason: string(t.To)}})
 			}
 		}
 		if extra != nil {

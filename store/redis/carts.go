@@ -27,7 +27,7 @@ const msgCartsUnavailable = "carts are unavailable right now; try again shortly"
 // CartStore keeps carts in Redis, one hash a cart:
 //
 //	cart:<id>         hash {uid: owner (0 for a guest), upd: updated at (µs),
-//	                        q:<product id>: quantity, a:<product id>: added at (µs)}
+//	                        q:<variant id>: quantity, a:<variant id>: added at (µs)}
 //	usercart:<uid>    string: the id of the customer's cart
 //
 // Every write is one Lua script, so concurrent edits of a cart are serialised by Redis
@@ -124,7 +124,7 @@ return {'ok', id, redis.call('HGETALL', ARGV[1] .. id)}
 
 // addLinesScript adds quantities to a cart, all or nothing. KEYS[1] cart:<id>.
 // ARGV: id, ttl in ms, user key prefix, max line quantity, max lines, then pairs of
-// product id and quantity.
+// variant id and quantity.
 // It returns {'ok', id, fields}, {'missing'}, {'linecap', index of the line (0-based)}
 // or {'cartcap'}.
 var addLinesScript = goredis.NewScript(cartLua + `
@@ -167,8 +167,8 @@ return reply(id, key)
 `)
 
 // updateLinesScript sets the quantities of existing lines, all or nothing; zero removes
-// a line, and of updates of one product the last wins. KEYS[1] cart:<id>.
-// ARGV: id, ttl in ms, user key prefix, then pairs of product id and quantity.
+// a line, and of updates of one variant the last wins. KEYS[1] cart:<id>.
+// ARGV: id, ttl in ms, user key prefix, then pairs of variant id and quantity.
 // It returns {'ok', id, fields}, {'missing'} or {'noline', index of the update (0-based)}.
 var updateLinesScript = goredis.NewScript(cartLua + `
 local key = KEYS[1]
@@ -196,8 +196,8 @@ touch(key, id, stamp(key), ttl, userPrefix)
 return reply(id, key)
 `)
 
-// removeLinesScript removes the lines of products, ignoring those not in the cart.
-// KEYS[1] cart:<id>. ARGV: id, ttl in ms, user key prefix, then product ids.
+// removeLinesScript removes the lines of variants, ignoring those not in the cart.
+// KEYS[1] cart:<id>. ARGV: id, ttl in ms, user key prefix, then variant ids.
 // It returns {'ok', id, fields} or {'missing'}.
 var removeLinesScript = goredis.NewScript(cartLua + `
 local key = KEYS[1]
@@ -214,7 +214,7 @@ return reply(id, key)
 
 // clearScript takes ordered units out of a cart after a checkout: a line loses the
 // ordered quantity, and goes when nothing is left. KEYS[1] cart:<id>.
-// ARGV: id, ttl in ms, user key prefix, then pairs of product id and quantity.
+// ARGV: id, ttl in ms, user key prefix, then pairs of variant id and quantity.
 // It returns {'ok', id, fields} or {'missing'}.
 var clearScript = goredis.NewScript(cartLua + `
 local key = KEYS[1]
@@ -242,9 +242,9 @@ return reply(id, key)
 // needed. KEYS[1] cart:<guest id>, KEYS[2] usercart:<uid>, KEYS[3] cart:<new id> (used
 // only when the customer has no cart).
 // ARGV: uid, new id, ttl in ms, cart key prefix, user key prefix, max line quantity, max
-// lines, then pairs of product id and cap.
+// lines, then pairs of variant id and cap.
 // Guest lines go in the order they were added; a line never loses units the customer
-// already had, and products beyond max lines are dropped.
+// already had, and variants beyond max lines are dropped.
 // It returns {'ok', id, fields}, or {'taken'} when the new id is in use.
 var mergeScript = goredis.NewScript(cartLua + `
 local uid, newID, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -402,20 +402,20 @@ func (s *CartStore) CartOfUser(ctx context.Context, userID int64) (domain.Cart, 
 	return c, true, nil
 }
 
-// AddLines adds the quantities to the cart, merging lines of one product (in the cart
+// AddLines adds the quantities to the cart, merging lines of one variant (in the cart
 // or in lines) into one, and returns the cart. New lines come after the existing ones,
 // in the order of lines. Either every line is added or, on error, none:
-//   - a quantity outside 1..MaxLineQuantity, or a product id that is not positive, is
-//     BAD_USER_INPUT with the field ["lines", i, "quantity"] or ["lines", i, "productId"];
-//   - a line that would take its product over MaxLineQuantity is BAD_USER_INPUT with the
+//   - a quantity outside 1..MaxLineQuantity, or a variant id that is not positive, is
+//     BAD_USER_INPUT with the field ["lines", i, "quantity"] or ["lines", i, "variantId"];
+//   - a line that would take its variant over MaxLineQuantity is BAD_USER_INPUT with the
 //     field ["lines", i, "quantity"], i being the first line at which it happens;
-//   - more than MaxCartLines products is BAD_USER_INPUT with the field ["lines"];
+//   - more than MaxCartLines variants is BAD_USER_INPUT with the field ["lines"];
 //   - an unknown or expired cart is NOT_FOUND; Redis out of reach, SERVICE_UNAVAILABLE.
 //
 // With no lines, AddLines is Cart.
 func (s *CartStore) AddLines(ctx context.Context, id string, lines []domain.CartLineInput) (domain.Cart, error) {
 	for i, l := range lines {
-		if err := validLine(i, l.ProductID, l.Quantity, false); err != nil {
+		if err := validLine(i, l.VariantID, l.Quantity, false); err != nil {
 			return domain.Cart{}, err
 		}
 	}
@@ -428,7 +428,7 @@ func (s *CartStore) AddLines(ctx context.Context, id string, lines []domain.Cart
 	args := s.writeArgs(id, 2*len(lines)+2)
 	args = append(args, domain.MaxLineQuantity, domain.MaxCartLines)
 	for _, l := range lines {
-		args = append(args, l.ProductID, l.Quantity)
+		args = append(args, l.VariantID, l.Quantity)
 	}
 	res, err := s.run(ctx, "adding cart lines", addLinesScript, []string{s.c.Key("cart", id)}, args...)
 	if err != nil {
@@ -441,27 +441,27 @@ func (s *CartStore) AddLines(ctx context.Context, id string, lines []domain.Cart
 			return domain.Cart{}, fmt.Errorf("adding cart lines: unexpected script result %v", res)
 		}
 		return domain.Cart{}, domain.FieldError(lineField(i, "quantity"),
-			"a cart holds at most %d units of a product", domain.MaxLineQuantity)
+			"a cart holds at most %d units of a variant", domain.MaxLineQuantity)
 	case "cartcap":
 		return domain.Cart{}, domain.FieldError([]string{"lines"},
-			"a cart holds at most %d different products", domain.MaxCartLines)
+			"a cart holds at most %d different variants", domain.MaxCartLines)
 	}
 	return cartReply("adding cart lines", res)
 }
 
 // UpdateLines sets the quantities of lines already in the cart (zero removes the line;
-// of several updates of one product the last wins) and returns the cart. A line keeps
+// of several updates of one variant the last wins) and returns the cart. A line keeps
 // its place. On error nothing changes:
 //   - a quantity outside 0..MaxLineQuantity is BAD_USER_INPUT with the field
 //     ["lines", i, "quantity"];
-//   - a product not in the cart is NOT_FOUND naming it, with the field
-//     ["lines", i, "productId"];
+//   - a variant not in the cart is NOT_FOUND naming it, with the field
+//     ["lines", i, "variantId"];
 //   - an unknown or expired cart is NOT_FOUND; Redis out of reach, SERVICE_UNAVAILABLE.
 //
 // With no updates, UpdateLines is Cart.
 func (s *CartStore) UpdateLines(ctx context.Context, id string, updates []domain.CartLineUpdate) (domain.Cart, error) {
 	for i, u := range updates {
-		if err := validLine(i, u.ProductID, u.Quantity, true); err != nil {
+		if err := validLine(i, u.VariantID, u.Quantity, true); err != nil {
 			return domain.Cart{}, err
 		}
 	}
@@ -473,7 +473,7 @@ func (s *CartStore) UpdateLines(ctx context.Context, id string, updates []domain
 	}
 	args := s.writeArgs(id, 2*len(updates))
 	for _, u := range updates {
-		args = append(args, u.ProductID, u.Quantity)
+		args = append(args, u.VariantID, u.Quantity)
 	}
 	res, err := s.run(ctx, "updating cart lines", updateLinesScript, []string{s.c.Key("cart", id)}, args...)
 	if err != nil {
@@ -486,25 +486,25 @@ func (s *CartStore) UpdateLines(ctx context.Context, id string, updates []domain
 		}
 		return domain.Cart{}, &domain.Error{
 			Code:    domain.CodeNotFound,
-			Message: fmt.Sprintf("product %d is not in the cart", updates[i].ProductID),
-			Field:   lineField(i, "productId"),
+			Message: fmt.Sprintf("variant %d is not in the cart", updates[i].VariantID),
+			Field:   lineField(i, "variantId"),
 		}
 	}
 	return cartReply("updating cart lines", res)
 }
 
-// RemoveLines removes the lines of the products and returns the cart; products not in
+// RemoveLines removes the lines of the variants and returns the cart; variants not in
 // the cart are ignored. An unknown or expired cart is NOT_FOUND; Redis out of reach is
-// SERVICE_UNAVAILABLE. With no products, RemoveLines is Cart.
-func (s *CartStore) RemoveLines(ctx context.Context, id string, productIDs []int64) (domain.Cart, error) {
-	if len(productIDs) == 0 {
+// SERVICE_UNAVAILABLE. With no variants, RemoveLines is Cart.
+func (s *CartStore) RemoveLines(ctx context.Context, id string, variantIDs []int64) (domain.Cart, error) {
+	if len(variantIDs) == 0 {
 		return s.Cart(ctx, id)
 	}
 	if !validCartID(id) {
 		return domain.Cart{}, errCartNotFound()
 	}
-	args := s.writeArgs(id, len(productIDs))
-	for _, p := range productIDs {
+	args := s.writeArgs(id, len(variantIDs))
+	for _, p := range variantIDs {
 		args = append(args, p)
 	}
 	res, err := s.run(ctx, "removing cart lines", removeLinesScript, []string{s.c.Key("cart", id)}, args...)
@@ -516,9 +516,9 @@ func (s *CartStore) RemoveLines(ctx context.Context, id string, productIDs []int
 
 // MergeInto moves the guest cart's lines into the customer's cart, in the order they
 // were added to the guest cart, and returns the customer's cart; the guest cart is
-// deleted. A product in both gets the sum of the quantities, capped by caps[productID]
+// deleted. A variant in both gets the sum of the quantities, capped by caps[variantID]
 // (the stock; a missing entry means MaxLineQuantity) and by MaxLineQuantity, but never
-// below what the customer's cart already held: the merge only adds. A new product whose
+// below what the customer's cart already held: the merge only adds. A new variant whose
 // capped quantity is zero, or that would take the cart over MaxCartLines, is left out.
 // It all happens in one atomic step.
 //
@@ -559,12 +559,12 @@ func (s *CartStore) MergeInto(ctx context.Context, guestID string, userID int64,
 // Clear takes the ordered units out of the cart after a checkout: a line whose quantity
 // still equals the ordered quantity goes, a line that has grown since (the shopper added
 // units during the checkout) keeps the difference, and a line that has shrunk below it
-// goes too. Products not in the cart are ignored; quantities of one product add up. An
+// goes too. Variants not in the cart are ignored; quantities of one variant add up. An
 // unknown or expired cart is NOT_FOUND; a line that is not a positive quantity of a
-// positive product id is an internal error; Redis out of reach is SERVICE_UNAVAILABLE.
+// positive variant id is an internal error; Redis out of reach is SERVICE_UNAVAILABLE.
 func (s *CartStore) Clear(ctx context.Context, id string, ordered []domain.CartLineInput) error {
 	for i, l := range ordered {
-		if l.ProductID <= 0 || l.Quantity <= 0 {
+		if l.VariantID <= 0 || l.Quantity <= 0 {
 			return fmt.Errorf("clearing cart: invalid ordered line %d: %+v", i, l)
 		}
 	}
@@ -577,7 +577,7 @@ func (s *CartStore) Clear(ctx context.Context, id string, ordered []domain.CartL
 	}
 	args := s.writeArgs(id, 2*len(ordered))
 	for _, l := range ordered {
-		args = append(args, l.ProductID, l.Quantity)
+		args = append(args, l.VariantID, l.Quantity)
 	}
 	res, err := s.run(ctx, "clearing cart", clearScript, []string{s.c.Key("cart", id)}, args...)
 	if err != nil {
@@ -685,7 +685,7 @@ func cartReply(op string, res []any) (domain.Cart, error) {
 }
 
 // toDomainCart converts the fields of a cart's hash. Lines come in the order they were
-// added, ties (from merged carts) by product id.
+// added, ties (from merged carts) by variant id.
 func toDomainCart(id string, h map[string]string) (domain.Cart, error) {
 	c := domain.Cart{ID: id, Lines: []domain.CartLine{}}
 	uid, err := strconv.ParseInt(h["uid"], 10, 64)
@@ -705,7 +705,7 @@ func toDomainCart(id string, h map[string]string) (domain.Cart, error) {
 		}
 		pid, err := strconv.ParseInt(p, 10, 64)
 		if err != nil {
-			return domain.Cart{}, fmt.Errorf("cart %s: product id %q: %w", id, p, err)
+			return domain.Cart{}, fmt.Errorf("cart %s: variant id %q: %w", id, p, err)
 		}
 		q, err := strconv.Atoi(v)
 		if err != nil {
@@ -715,19 +715,19 @@ func toDomainCart(id string, h map[string]string) (domain.Cart, error) {
 		if err != nil {
 			return domain.Cart{}, fmt.Errorf("cart %s: added at %q: %w", id, h["a:"+p], err)
 		}
-		c.Lines = append(c.Lines, domain.CartLine{ProductID: pid, Quantity: q, AddedAt: time.UnixMicro(at).UTC()})
+		c.Lines = append(c.Lines, domain.CartLine{VariantID: pid, Quantity: q, AddedAt: time.UnixMicro(at).UTC()})
 	}
 	slices.SortFunc(c.Lines, func(a, b domain.CartLine) int {
-		return cmp.Or(a.AddedAt.Compare(b.AddedAt), cmp.Compare(a.ProductID, b.ProductID))
+		return cmp.Or(a.AddedAt.Compare(b.AddedAt), cmp.Compare(a.VariantID, b.VariantID))
 	})
 	return c, nil
 }
 
-// validLine returns the BAD_USER_INPUT error of line i when its product id is not
+// validLine returns the BAD_USER_INPUT error of line i when its variant id is not
 // positive or its quantity is out of range.
-func validLine(i int, productID int64, quantity int, zeroAllowed bool) error {
-	if productID <= 0 {
-		return domain.FieldError(lineField(i, "productId"), "product id must be positive")
+func validLine(i int, variantID int64, quantity int, zeroAllowed bool) error {
+	if variantID <= 0 {
+		return domain.FieldError(lineField(i, "variantId"), "variant id must be positive")
 	}
 	if err := domain.ValidateQuantity(lineField(i, "quantity"), quantity, zeroAllowed); err != nil {
 		return err

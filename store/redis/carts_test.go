@@ -26,7 +26,7 @@ type qty struct {
 func quantities(c domain.Cart) []qty {
 	out := []qty{}
 	for _, l := range c.Lines {
-		out = append(out, qty{l.ProductID, l.Quantity})
+		out = append(out, qty{l.VariantID, l.Quantity})
 	}
 	return out
 }
@@ -59,7 +59,7 @@ func addLines(t *testing.T, s *redis.CartStore, id string, lines ...qty) domain.
 	t.Helper()
 	in := make([]domain.CartLineInput, len(lines))
 	for i, l := range lines {
-		in[i] = domain.CartLineInput{ProductID: l.P, Quantity: l.Q}
+		in[i] = domain.CartLineInput{VariantID: l.P, Quantity: l.Q}
 	}
 	c, err := s.AddLines(context.Background(), id, in)
 	if err != nil {
@@ -258,7 +258,7 @@ func TestCartAddLinesRefusesWholeBatch(t *testing.T) {
 		{"zero quantity", []qty{{1, 1}}, []qty{{2, 1}, {3, 0}}, []string{"lines", "1", "quantity"}},
 		{"negative quantity", nil, []qty{{2, -1}}, []string{"lines", "0", "quantity"}},
 		{"quantity over the cap", nil, []qty{{2, domain.MaxLineQuantity + 1}}, []string{"lines", "0", "quantity"}},
-		{"product id zero", nil, []qty{{0, 1}}, []string{"lines", "0", "productId"}},
+		{"variant id zero", nil, []qty{{0, 1}}, []string{"lines", "0", "variantId"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,7 +266,7 @@ func TestCartAddLinesRefusesWholeBatch(t *testing.T) {
 			before := cartWith(t, s, 0, tc.have...)
 			in := make([]domain.CartLineInput, len(tc.add))
 			for i, l := range tc.add {
-				in[i] = domain.CartLineInput{ProductID: l.P, Quantity: l.Q}
+				in[i] = domain.CartLineInput{VariantID: l.P, Quantity: l.Q}
 			}
 			c, err := s.AddLines(ctx, before.ID, in)
 			requireError(t, err, domain.CodeBadUserInput, tc.field)
@@ -284,7 +284,7 @@ func TestCartAddLinesRefusesWholeBatch(t *testing.T) {
 		if n := len(c.Lines); n != domain.MaxCartLines {
 			t.Fatalf("cart has %d lines, want %d", n, domain.MaxCartLines)
 		}
-		if got := c.Lines[0]; got.ProductID != 1 || got.Quantity != domain.MaxLineQuantity {
+		if got := c.Lines[0]; got.VariantID != 1 || got.Quantity != domain.MaxLineQuantity {
 			t.Fatalf("first line = %+v, want product 1 at the cap", got)
 		}
 	})
@@ -296,7 +296,7 @@ func TestCartUpdateAndRemoveLines(t *testing.T) {
 	s, _ := newCartStore(t)
 	c := cartWith(t, s, 0, qty{1, 1}, qty{2, 2}, qty{3, 3})
 
-	got, err := s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{ProductID: 1, Quantity: 5}, {ProductID: 2, Quantity: 0}})
+	got, err := s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{VariantID: 1, Quantity: 5}, {VariantID: 2, Quantity: 0}})
 	if err != nil {
 		t.Fatalf("UpdateLines: %v", err)
 	}
@@ -309,7 +309,7 @@ func TestCartUpdateAndRemoveLines(t *testing.T) {
 	}
 
 	// Of two updates of one product the last wins, even across a removal.
-	got, err = s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{ProductID: 3, Quantity: 0}, {ProductID: 3, Quantity: 7}})
+	got, err = s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{VariantID: 3, Quantity: 0}, {VariantID: 3, Quantity: 7}})
 	if err != nil {
 		t.Fatalf("UpdateLines: %v", err)
 	}
@@ -320,8 +320,8 @@ func TestCartUpdateAndRemoveLines(t *testing.T) {
 
 	t.Run("unknown product", func(t *testing.T) {
 		before := getCart(t, s, c.ID)
-		_, err := s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{ProductID: 1, Quantity: 9}, {ProductID: 2, Quantity: 1}})
-		de := requireError(t, err, domain.CodeNotFound, []string{"lines", "1", "productId"})
+		_, err := s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{VariantID: 1, Quantity: 9}, {VariantID: 2, Quantity: 1}})
+		de := requireError(t, err, domain.CodeNotFound, []string{"lines", "1", "variantId"})
 		if !strings.Contains(de.Message, "2") {
 			t.Fatalf("message %q does not name product 2", de.Message)
 		}
@@ -330,7 +330,7 @@ func TestCartUpdateAndRemoveLines(t *testing.T) {
 	t.Run("quantity out of range", func(t *testing.T) {
 		before := getCart(t, s, c.ID)
 		for _, q := range []int{-1, domain.MaxLineQuantity + 1} {
-			_, err := s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{ProductID: 3, Quantity: 1}, {ProductID: 1, Quantity: q}})
+			_, err := s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{VariantID: 3, Quantity: 1}, {VariantID: 1, Quantity: q}})
 			requireError(t, err, domain.CodeBadUserInput, []string{"lines", "1", "quantity"})
 		}
 		requireUnchanged(t, s, before)
@@ -380,16 +380,16 @@ func TestCartNotFound(t *testing.T) {
 	ops := map[string]func(id string) error{
 		"Cart": func(id string) error { _, err := s.Cart(ctx, id); return err },
 		"AddLines": func(id string) error {
-			_, err := s.AddLines(ctx, id, []domain.CartLineInput{{ProductID: 1, Quantity: 1}})
+			_, err := s.AddLines(ctx, id, []domain.CartLineInput{{VariantID: 1, Quantity: 1}})
 			return err
 		},
 		"UpdateLines": func(id string) error {
-			_, err := s.UpdateLines(ctx, id, []domain.CartLineUpdate{{ProductID: 1, Quantity: 1}})
+			_, err := s.UpdateLines(ctx, id, []domain.CartLineUpdate{{VariantID: 1, Quantity: 1}})
 			return err
 		},
 		"RemoveLines": func(id string) error { _, err := s.RemoveLines(ctx, id, []int64{1}); return err },
 		"Clear": func(id string) error {
-			return s.Clear(ctx, id, []domain.CartLineInput{{ProductID: 1, Quantity: 1}})
+			return s.Clear(ctx, id, []domain.CartLineInput{{VariantID: 1, Quantity: 1}})
 		},
 	}
 	for name, id := range ids {
@@ -474,12 +474,12 @@ func TestCartConcurrentAddLinesLoseNothing(t *testing.T) {
 			defer wg.Done()
 			<-start
 			// One unit of a shared product and one of the goroutine's own: all fit.
-			lines := []domain.CartLineInput{{ProductID: 1, Quantity: 1}, {ProductID: int64(100 + i), Quantity: 1}}
+			lines := []domain.CartLineInput{{VariantID: 1, Quantity: 1}, {VariantID: int64(100 + i), Quantity: 1}}
 			if _, err := s.AddLines(ctx, c.ID, lines); err != nil {
 				t.Errorf("AddLines: %v", err)
 			}
 			// Three units of a product 50 times is 150: exactly 33 adds fit under 99.
-			_, err := s.AddLines(ctx, c.ID, []domain.CartLineInput{{ProductID: 2, Quantity: 3}})
+			_, err := s.AddLines(ctx, c.ID, []domain.CartLineInput{{VariantID: 2, Quantity: 3}})
 			if err != nil {
 				if domain.ErrorCode(err) != domain.CodeBadUserInput {
 					t.Errorf("AddLines over the cap: %v, want BAD_USER_INPUT", err)
@@ -497,7 +497,7 @@ func TestCartConcurrentAddLinesLoseNothing(t *testing.T) {
 	got := getCart(t, s, c.ID)
 	q := map[int64]int{}
 	for _, l := range got.Lines {
-		q[l.ProductID] = l.Quantity
+		q[l.VariantID] = l.Quantity
 	}
 	if q[1] != n {
 		t.Fatalf("product 1 has %d units after %d concurrent adds of 1, want %d", q[1], n, n)
@@ -593,7 +593,7 @@ func TestCartMergeInto(t *testing.T) {
 		}
 		q := map[int64]int{}
 		for _, l := range got.Lines {
-			q[l.ProductID] = l.Quantity
+			q[l.VariantID] = l.Quantity
 		}
 		// Product 3 came first into the guest cart and takes the last place; 1000 was
 		// there already; 2 and 1 do not fit.
@@ -673,11 +673,11 @@ func TestCartClear(t *testing.T) {
 
 	// During the checkout the shopper adds two more of 2 and lowers 4 to one.
 	addLines(t, s, c.ID, qty{2, 2})
-	if _, err := s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{ProductID: 4, Quantity: 1}}); err != nil {
+	if _, err := s.UpdateLines(ctx, c.ID, []domain.CartLineUpdate{{VariantID: 4, Quantity: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	ordered := []domain.CartLineInput{
-		{ProductID: 1, Quantity: 2}, {ProductID: 2, Quantity: 3}, {ProductID: 4, Quantity: 5}, {ProductID: 9, Quantity: 1},
+		{VariantID: 1, Quantity: 2}, {VariantID: 2, Quantity: 3}, {VariantID: 4, Quantity: 5}, {VariantID: 9, Quantity: 1},
 	}
 	if err := s.Clear(ctx, c.ID, ordered); err != nil {
 		t.Fatalf("Clear: %v", err)
@@ -690,12 +690,12 @@ func TestCartClear(t *testing.T) {
 		t.Fatal("a line that kept units lost its place")
 	}
 
-	if err := s.Clear(ctx, c.ID, []domain.CartLineInput{{ProductID: 2, Quantity: 2}, {ProductID: 3, Quantity: 1}}); err != nil {
+	if err := s.Clear(ctx, c.ID, []domain.CartLineInput{{VariantID: 2, Quantity: 2}, {VariantID: 3, Quantity: 1}}); err != nil {
 		t.Fatalf("Clear: %v", err)
 	}
 	requireQuantities(t, getCart(t, s, c.ID))
 
-	if err := s.Clear(ctx, c.ID, []domain.CartLineInput{{ProductID: 1, Quantity: 0}}); err == nil || domain.ErrorCode(err) != domain.CodeInternal {
+	if err := s.Clear(ctx, c.ID, []domain.CartLineInput{{VariantID: 1, Quantity: 0}}); err == nil || domain.ErrorCode(err) != domain.CodeInternal {
 		t.Fatalf("Clear with a zero quantity = %v, want an internal error", err)
 	}
 }
@@ -716,15 +716,15 @@ func TestCartWritesRefreshTTL(t *testing.T) {
 		write func() error
 	}{
 		{"AddLines", func() error {
-			_, err := s.AddLines(ctx, cart.ID, []domain.CartLineInput{{ProductID: 1, Quantity: 2}, {ProductID: 2, Quantity: 1}})
+			_, err := s.AddLines(ctx, cart.ID, []domain.CartLineInput{{VariantID: 1, Quantity: 2}, {VariantID: 2, Quantity: 1}})
 			return err
 		}},
 		{"UpdateLines", func() error {
-			_, err := s.UpdateLines(ctx, cart.ID, []domain.CartLineUpdate{{ProductID: 1, Quantity: 3}})
+			_, err := s.UpdateLines(ctx, cart.ID, []domain.CartLineUpdate{{VariantID: 1, Quantity: 3}})
 			return err
 		}},
 		{"RemoveLines", func() error { _, err := s.RemoveLines(ctx, cart.ID, []int64{2}); return err }},
-		{"Clear", func() error { return s.Clear(ctx, cart.ID, []domain.CartLineInput{{ProductID: 1, Quantity: 1}}) }},
+		{"Clear", func() error { return s.Clear(ctx, cart.ID, []domain.CartLineInput{{VariantID: 1, Quantity: 1}}) }},
 		{"MergeInto", func() error {
 			g := cartWith(t, s, 0, qty{5, 1})
 			_, err := s.MergeInto(ctx, g.ID, 11, nil)
@@ -767,7 +767,7 @@ func TestCartRedisDownIsServiceUnavailable(t *testing.T) {
 	s := redis.NewCartStore(c)
 	ctx := context.Background()
 	id := base64.RawURLEncoding.EncodeToString(make([]byte, 16))
-	line := []domain.CartLineInput{{ProductID: 1, Quantity: 1}}
+	line := []domain.CartLineInput{{VariantID: 1, Quantity: 1}}
 
 	ops := []struct {
 		name string
@@ -779,7 +779,7 @@ func TestCartRedisDownIsServiceUnavailable(t *testing.T) {
 		{"CartOfUser", func() error { _, _, err := s.CartOfUser(ctx, 1); return err }},
 		{"AddLines", func() error { _, err := s.AddLines(ctx, id, line); return err }},
 		{"UpdateLines", func() error {
-			_, err := s.UpdateLines(ctx, id, []domain.CartLineUpdate{{ProductID: 1, Quantity: 1}})
+			_, err := s.UpdateLines(ctx, id, []domain.CartLineUpdate{{VariantID: 1, Quantity: 1}})
 			return err
 		}},
 		{"RemoveLines", func() error { _, err := s.RemoveLines(ctx, id, []int64{1}); return err }},
@@ -809,7 +809,7 @@ func TestCartCancelledIsNotUnavailable(t *testing.T) {
 	cart := createCart(t, s, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := s.AddLines(ctx, cart.ID, []domain.CartLineInput{{ProductID: 1, Quantity: 1}})
+	_, err := s.AddLines(ctx, cart.ID, []domain.CartLineInput{{VariantID: 1, Quantity: 1}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("AddLines with a cancelled context = %v, want context.Canceled", err)
 	}
@@ -832,7 +832,7 @@ func TestCartServerRefusalOfTheCommandIsInternal(t *testing.T) {
 	if code := domain.ErrorCode(err); err == nil || code != domain.CodeInternal {
 		t.Fatalf("Cart of a key of the wrong type = %v (%s), want an internal error", err, code)
 	}
-	_, err = s.AddLines(ctx, id, []domain.CartLineInput{{ProductID: 1, Quantity: 1}})
+	_, err = s.AddLines(ctx, id, []domain.CartLineInput{{VariantID: 1, Quantity: 1}})
 	if code := domain.ErrorCode(err); err == nil || code != domain.CodeInternal {
 		t.Fatalf("AddLines to a key of the wrong type = %v (%s), want an internal error", err, code)
 	}

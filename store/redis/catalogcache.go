@@ -33,7 +33,7 @@ const redisPause = time.Second
 
 // cacheFormat names the encoding of cached products. It is part of the product keys, so
 // that replicas of two versions with different encodings never read each other's entries.
-const cacheFormat = "v1"
+const cacheFormat = "v2"
 
 // CatalogCache is a read-through cache of products in Redis in front of another
 // domain.CatalogReader (the Postgres store), for the two reads by key: ProductsByID and
@@ -42,7 +42,7 @@ const cacheFormat = "v1"
 //
 // The keys, after the client's prefix:
 //
-//	cat:v1:p:{<id>}  the product, as JSON, for ttl; deleted products too (orders show them)
+//	cat:v2:p:{<id>}  the product, as JSON, for ttl; deleted products too (orders show them)
 //	cat:g:{<id>}     the product's generation, bumped by Invalidate, for generationTTL
 //	cat:s:<slug>     the id of the live product with that slug, for ttl
 //
@@ -414,6 +414,37 @@ func (c *CatalogCache) CategoryBySlug(ctx context.Context, slug string) (domain.
 	return c.inner.CategoryBySlug(ctx, slug)
 }
 
+// VariantsByID passes through to the inner store: stock changes with every checkout,
+// and carts and checkouts must see it as it is.
+func (c *CatalogCache) VariantsByID(ctx context.Context, ids []int64) (map[int64]domain.Variant, error) {
+	return c.inner.VariantsByID(ctx, ids)
+}
+
+// ProductDetails passes through to the inner store: variants carry their stock.
+func (c *CatalogCache) ProductDetails(ctx context.Context, productIDs []int64) (map[int64]domain.ProductDetail, error) {
+	return c.inner.ProductDetails(ctx, productIDs)
+}
+
+// ProductFacets passes through to the inner store.
+func (c *CatalogCache) ProductFacets(ctx context.Context, f domain.ProductFilter) ([]domain.Facet, error) {
+	return c.inner.ProductFacets(ctx, f)
+}
+
+// BrandsByID passes through to the inner store.
+func (c *CatalogCache) BrandsByID(ctx context.Context, ids []int64) (map[int64]domain.Brand, error) {
+	return c.inner.BrandsByID(ctx, ids)
+}
+
+// Brands passes through to the inner store.
+func (c *CatalogCache) Brands(ctx context.Context) ([]domain.Brand, error) {
+	return c.inner.Brands(ctx)
+}
+
+// Attributes passes through to the inner store.
+func (c *CatalogCache) Attributes(ctx context.Context) ([]domain.Attribute, error) {
+	return c.inner.Attributes(ctx)
+}
+
 // uniqueIDs returns ids without repetitions, in their first order. It returns ids itself
 // when there are none.
 func uniqueIDs(ids []int64) []int64 {
@@ -447,6 +478,9 @@ type cachedProduct struct {
 	CreatedAt   time.Time `json:"created"`
 	UpdatedAt   time.Time `json:"updated"`
 	Deleted     bool      `json:"deleted,omitempty"`
+	BrandID     int64     `json:"brand,omitempty"`
+	RatingCount int       `json:"rn,omitempty"`
+	RatingSum   int64     `json:"rs,omitempty"`
 }
 
 // encodeProduct returns the cache entry of p. Times keep their offset, so that a cached
@@ -456,7 +490,7 @@ func encodeProduct(p domain.Product) (string, error) {
 		ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description,
 		PriceMinor: p.Price.Amount, Currency: p.Price.Currency, CategoryID: p.CategoryID,
 		Stock: p.Stock, UnitsSold: p.UnitsSold, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
-		Deleted: p.Deleted,
+		Deleted: p.Deleted, BrandID: p.BrandID, RatingCount: p.RatingCount, RatingSum: p.RatingSum,
 	})
 	if err != nil {
 		return "", fmt.Errorf("encoding product %d: %w", p.ID, err)
@@ -475,5 +509,6 @@ func decodeProduct(s string) (domain.Product, error) {
 		Price:      domain.Money{Amount: e.PriceMinor, Currency: e.Currency},
 		CategoryID: e.CategoryID, Stock: e.Stock, UnitsSold: e.UnitsSold,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Deleted: e.Deleted,
+		BrandID: e.BrandID, RatingCount: e.RatingCount, RatingSum: e.RatingSum,
 	}, nil
 }

@@ -40,7 +40,7 @@ func product(id int64, slug string, price int64) domain.Product {
 	return domain.Product{
 		ID: id, Slug: slug, Name: "Product " + slug, Description: "About " + slug,
 		Price: domain.Money{Amount: price, Currency: "EUR"}, CategoryID: 7, Stock: 12,
-		UnitsSold: 34, CreatedAt: at, UpdatedAt: at.Add(time.Hour),
+		UnitsSold: 34, CreatedAt: at, UpdatedAt: at.Add(time.Hour), BrandID: 3, RatingCount: 2, RatingSum: 9,
 	}
 }
 
@@ -146,6 +146,36 @@ func (f *fakeCatalog) RootCategories(context.Context) ([]domain.Category, error)
 func (f *fakeCatalog) CategoryBySlug(context.Context, string) (domain.Category, error) {
 	f.count()
 	return domain.Category{ID: 1}, nil
+}
+
+func (f *fakeCatalog) VariantsByID(context.Context, []int64) (map[int64]domain.Variant, error) {
+	f.count()
+	return map[int64]domain.Variant{}, nil
+}
+
+func (f *fakeCatalog) ProductDetails(context.Context, []int64) (map[int64]domain.ProductDetail, error) {
+	f.count()
+	return map[int64]domain.ProductDetail{}, nil
+}
+
+func (f *fakeCatalog) ProductFacets(context.Context, domain.ProductFilter) ([]domain.Facet, error) {
+	f.count()
+	return nil, nil
+}
+
+func (f *fakeCatalog) BrandsByID(context.Context, []int64) (map[int64]domain.Brand, error) {
+	f.count()
+	return map[int64]domain.Brand{}, nil
+}
+
+func (f *fakeCatalog) Brands(context.Context) ([]domain.Brand, error) {
+	f.count()
+	return nil, nil
+}
+
+func (f *fakeCatalog) Attributes(context.Context) ([]domain.Attribute, error) {
+	f.count()
+	return nil, nil
 }
 
 func newCatalogCache(t *testing.T, f *fakeCatalog) *redis.CatalogCache {

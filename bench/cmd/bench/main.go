@@ -50,8 +50,8 @@ type workload struct {
 
 // workloads in table order, which is the order `all` runs them in. New ones are added here.
 var workloads = []workload{
-	{"product-page", "product(slug:) with its category and price; 50 clients; vs a plain pgx handler", productPage},
-	{"product-list", "products(first: 50) with category and parent; 50 clients; SQL statements per request", productList},
+	{"product-page", "product(slug:) with its category, price, rating, variants and images; 50 clients; vs a plain pgx handler", productPage},
+	{"product-list", "products(first: 50) with category and parent, rating, first image and variants; 50 clients; SQL statements per request", productList},
 	{"mixed", "a storefront session: product pages, listings, searches, cart adds and reads", mixed},
 	{"checkout", "concurrent checkouts spread over 1,000 products and on one hot product; oversell checks", checkout},
 	{"abuse", "a deeply nested, over-priced query must be refused fast", abuse},

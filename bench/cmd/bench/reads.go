@@ -22,9 +22,9 @@ import (
 	"github.com/shopgraph/shopgraph/bench/report"
 )
 
-const productPageQuery = `query ProductPage($slug: String!) { product(slug: $slug) { id slug name description price { amount currencyCode } availableQuantity inStock category { id name slug } } }`
+const productPageQuery = `query ProductPage($slug: String!) { product(slug: $slug) { id slug name description price { amount currencyCode } availableQuantity inStock category { id name slug } rating { average count } variants { id sku title selectedOptions { name value } price { amount currencyCode } availableQuantity inStock } images { url(width: 800) altText width height } } }`
 
-const productListQuery = `query ProductList($first: Int!) { products(first: $first) { nodes { id slug name price { amount currencyCode } inStock category { id name parent { id name } } } pageInfo { hasNextPage endCursor } } }`
+const productListQuery = `query ProductList($first: Int!) { products(first: $first) { nodes { id slug name price { amount currencyCode } inStock category { id name parent { id name } } rating { average count } featuredImage { url(width: 400) altText } variants { id title inStock } } pageInfo { hasNextPage endCursor } } }`
 
 // liveSlugs returns the slugs of the live products.
 func (e *env) liveSlugs(ctx context.Context) ([]string, error) {
