@@ -128,8 +128,14 @@ func Postgres(t testing.TB, opts ...DBOption) (*postgres.DB, string) {
 	return db, url
 }
 
+// templateKeep is how long a template of another schema is kept after its last use:
+// another checkout's tests (another branch, on the same server) may be using it.
+const templateKeep = 6 * time.Hour
+
 // ensureTemplate returns the name of the migrated and seeded template database for the
 // current migrations, building it under an advisory lock when no test process has yet.
+// Each template's comment records when a test process last used it; templates of other
+// schemas unused for templateKeep, and builds left by processes that died, are dropped.
 func ensureTemplate(ctx context.Context, t testing.TB, admin *pgx.Conn) string {
 	t.Helper()
 	tpl := "sg_tpl_" + templateVersion()
@@ -142,10 +148,15 @@ func ensureTemplate(ctx context.Context, t testing.TB, admin *pgx.Conn) string {
 		t.Fatalf("testkit: looking for template: %v", err)
 	}
 	if exists {
+		touchTemplate(ctx, t, admin, tpl)
 		return tpl
 	}
-	// Templates of older schemas are stale caches.
-	rows, err := admin.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'sg\\_tpl\\_%' OR datname LIKE 'sg\\_build\\_%'")
+	// Every build runs under the lock held here: one that exists now was left by a
+	// process that died. A template of another schema unused for a while is a stale cache.
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database
+		WHERE datname LIKE 'sg\_build\_%'
+		   OR (datname LIKE 'sg\_tpl\_%' AND coalesce(substring(shobj_description(oid, 'pg_database') FROM '^used ([0-9]+)$')::bigint, 0) < $1)`,
+		time.Now().Add(-templateKeep).Unix())
 	if err != nil {
 		t.Fatalf("testkit: listing templates: %v", err)
 	}
@@ -178,7 +189,23 @@ func ensureTemplate(ctx context.Context, t testing.TB, admin *pgx.Conn) string {
 	if _, err := admin.Exec(ctx, "ALTER DATABASE "+build+" RENAME TO "+tpl); err != nil {
 		t.Fatalf("testkit: publishing template: %v", err)
 	}
+	touchTemplate(ctx, t, admin, tpl)
 	return tpl
+}
+
+// touched is the template this process has marked used, once.
+var touched sync.Map
+
+// touchTemplate records in the template's comment that it is in use, once per process.
+func touchTemplate(ctx context.Context, t testing.TB, admin *pgx.Conn, tpl string) {
+	t.Helper()
+	if _, done := touched.LoadOrStore(tpl, true); done {
+		return
+	}
+	if _, err := admin.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS 'used %d'", tpl, time.Now().Unix())); err != nil {
+		touched.Delete(tpl)
+		t.Fatalf("testkit: marking template %s used: %v", tpl, err)
+	}
 }
 
 var templateVersion = sync.OnceValue(func() string {
