@@ -27,8 +27,8 @@ type InputProps = JSX.InputHTMLAttributes<HTMLInputElement> & {
   error?: string;
 };
 
-export function Field({ label, name, error, ...rest }: InputProps) {
-  const id = `f-${name}`;
+export function Field({ label, name, error, id: idProp, ...rest }: InputProps) {
+  const id = idProp ?? `f-${name}`;
   return (
     <div class={`field${error ? ' has-error' : ''}`}>
       <label for={id}>{label}</label>
