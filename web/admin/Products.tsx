@@ -240,10 +240,13 @@ export function ProductEdit({ id }: { id: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: ProductEditDoc, variables: { id } });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState('');
+  // Listings leave hidden reviews out: those hidden here stay in view, to show them again.
+  const [hiddenHere, setHiddenHere] = useState<AdminReviewFragment[]>([]);
   if (fetching && !data) return <Loading />;
   if (!data) return <FormError error={error} />;
   const p = data.product;
   if (!p) return <h1>No such product</h1>;
+  const reviews = [...p.reviews.nodes.filter((r) => !hiddenHere.some((h) => h.id === r.id)), ...hiddenHere];
   const single = p.variants.length === 1;
   const reload = () => refetch({ requestPolicy: 'network-only' });
   return (
@@ -316,11 +319,19 @@ export function ProductEdit({ id }: { id: string }) {
       <h2>Reviews</h2>
       <p>
         {p.rating.count > 0 ? <Stars average={p.rating.average} count={p.rating.count} /> : 'No visible reviews.'}{' '}
-        <span class="muted">({p.reviews.totalCount} visible; hidden ones are listed too)</span>
+        <span class="muted">({p.reviews.totalCount} visible; reviews hidden from the shop leave this list when the page is reloaded)</span>
       </p>
       <ul class="reviews" aria-label="Reviews">
-        {p.reviews.nodes.map((r) => (
-          <ReviewRow key={r.id} review={r} onChanged={(text) => (setSaved(text), reload())} />
+        {reviews.map((r) => (
+          <ReviewRow
+            key={r.id}
+            review={r}
+            onChanged={(changed, text) => {
+              setHiddenHere((h) => (changed.hidden ? [...h.filter((x) => x.id !== changed.id), changed] : h.filter((x) => x.id !== changed.id)));
+              setSaved(text);
+              reload();
+            }}
+          />
         ))}
       </ul>
     </>
@@ -400,7 +411,7 @@ function VariantRow(props: { productId: string; variant: AdminVariantFragment; i
         >
           <p class="field" style="flex: 0 0 auto">
             <span>Stock</span>
-            <strong data-variant-stock>{v.availableQuantity}</strong>
+            <strong data-variant-stock={v.availableQuantity}>{v.availableQuantity}</strong>
           </p>
           <Field id={`v${i}-delta`} label="Change (+ or −)" name="delta" inputMode="numeric" error={stockErrors.delta} size={5} />
           <Field id={`v${i}-reason`} label="Reason" name="reason" error={stockErrors.reason} size={12} />
@@ -491,8 +502,8 @@ function AddVariant(props: { productId: string; optionNames: string[]; currency:
   );
 }
 
-/** ReviewRow shows a review, hidden ones too, with the button that hides or shows it. */
-function ReviewRow({ review: r, onChanged }: { review: AdminReviewFragment; onChanged: (text: string) => void }) {
+/** ReviewRow shows a review with the button that hides it from the shop or shows it again. */
+function ReviewRow({ review: r, onChanged }: { review: AdminReviewFragment; onChanged: (r: AdminReviewFragment, text: string) => void }) {
   const admin = useAdmin();
   const [err, setErr] = useState('');
   return (
@@ -510,7 +521,7 @@ function ReviewRow({ review: r, onChanged }: { review: AdminReviewFragment; onCh
           const p = res.data?.reviewHide;
           if (p?.review) {
             setErr('');
-            onChanged(p.review.hidden ? `Hid the review by ${r.authorName}.` : `The review by ${r.authorName} is visible again.`);
+            onChanged(p.review, p.review.hidden ? `Hid the review by ${r.authorName}.` : `The review by ${r.authorName} is visible again.`);
           } else setErr(p?.userErrors[0]?.message ?? res.error?.message ?? 'That did not work.');
         }}
       >
