@@ -233,93 +233,96 @@ function Results(props: {
   if (conn.pageInfo.endCursor) next.set('after', conn.pageInfo.endCursor);
   return (
     <div class="layout-list">
-      <form
-        class="filters"
-        aria-label="Filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const f = new FormData(e.currentTarget);
-          const n = new URLSearchParams(query);
-          n.delete('after');
-          for (const k of ['min', 'max']) {
-            const v = String(f.get(k) ?? '').trim();
-            if (v) n.set(k, v);
-            else n.delete(k);
-          }
-          n.delete('r');
-          for (const facet of conn.facets) {
-            if (facet.type !== 'NUMBER') continue;
-            const lo = String(f.get(`rmin:${facet.name}`) ?? '').trim();
-            const hi = String(f.get(`rmax:${facet.name}`) ?? '').trim();
-            if (lo || hi) n.append('r', `${facet.name}:${lo}:${hi}`);
-          }
-          navigate(`${location.pathname}?${n}`);
-        }}
-      >
-        <div class="field">
-          <label for="f-category">Category</label>
-          <select
-            id="f-category"
-            value={props.currentCategory}
-            onChange={(e) => {
-              const id = e.currentTarget.value;
-              const hit = flat.find((x) => x.c.id === id);
-              if (hit) props.onCategory(hit.c.slug, id);
-              else setParam(query, 'category', null);
-            }}
-          >
-            <option value="">All categories</option>
-            {flat.map(({ c, depth }) => (
-              <option key={c.id} value={c.id}>
-                {'\u00a0\u00a0'.repeat(depth) + c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <fieldset>
-          <legend>Price</legend>
-          <div class="row">
-            <div class="field">
-              <label for="f-min">Min</label>
-              <input id="f-min" name="min" inputMode="decimal" defaultValue={query.get('min') ?? ''} size={6} />
-            </div>
-            <div class="field">
-              <label for="f-max">Max</label>
-              <input id="f-max" name="max" inputMode="decimal" defaultValue={query.get('max') ?? ''} size={6} />
-            </div>
+      {/* On a phone the filters start folded, so that the products show first. */}
+      <details class="filters" open={matchMedia('(min-width: 44rem)').matches}>
+        <summary>Filters</summary>
+        <form
+          aria-label="Filters"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const f = new FormData(e.currentTarget);
+            const n = new URLSearchParams(query);
+            n.delete('after');
+            for (const k of ['min', 'max']) {
+              const v = String(f.get(k) ?? '').trim();
+              if (v) n.set(k, v);
+              else n.delete(k);
+            }
+            n.delete('r');
+            for (const facet of conn.facets) {
+              if (facet.type !== 'NUMBER') continue;
+              const lo = String(f.get(`rmin:${facet.name}`) ?? '').trim();
+              const hi = String(f.get(`rmax:${facet.name}`) ?? '').trim();
+              if (lo || hi) n.append('r', `${facet.name}:${lo}:${hi}`);
+            }
+            navigate(`${location.pathname}?${n}`);
+          }}
+        >
+          <div class="field">
+            <label for="f-category">Category</label>
+            <select
+              id="f-category"
+              value={props.currentCategory}
+              onChange={(e) => {
+                const id = e.currentTarget.value;
+                const hit = flat.find((x) => x.c.id === id);
+                if (hit) props.onCategory(hit.c.slug, id);
+                else setParam(query, 'category', null);
+              }}
+            >
+              <option value="">All categories</option>
+              {flat.map(({ c, depth }) => (
+                <option key={c.id} value={c.id}>
+                  {'\u00a0\u00a0'.repeat(depth) + c.name}
+                </option>
+              ))}
+            </select>
           </div>
-          <button type="submit" class="secondary">
-            Apply price
-          </button>
-        </fieldset>
-        {conn.facets.map((f) => (
-          <Facet key={`${f.kind}:${f.name}`} facet={f} query={query} filter={params.filter} />
-        ))}
-        {conn.facets.some((f) => f.type === 'NUMBER') && (
-          <button type="submit" class="secondary">
-            Apply ranges
-          </button>
-        )}
-        <div class="check">
-          <input
-            type="checkbox"
-            id="f-stock"
-            checked={params.filter.inStock === true}
-            onChange={(e) => setParam(query, 'stock', e.currentTarget.checked ? '1' : null)}
-          />
-          <label for="f-stock">In stock only</label>
-        </div>
-        <div class="field">
-          <label for="f-sort">Sort by</label>
-          <select id="f-sort" value={params.sortValue} onChange={(e) => setParam(query, 'sort', e.currentTarget.value)}>
-            {sorts.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </div>
-      </form>
+          <fieldset>
+            <legend>Price</legend>
+            <div class="row">
+              <div class="field">
+                <label for="f-min">Min</label>
+                <input id="f-min" name="min" inputMode="decimal" defaultValue={query.get('min') ?? ''} size={6} />
+              </div>
+              <div class="field">
+                <label for="f-max">Max</label>
+                <input id="f-max" name="max" inputMode="decimal" defaultValue={query.get('max') ?? ''} size={6} />
+              </div>
+            </div>
+            <button type="submit" class="secondary">
+              Apply price
+            </button>
+          </fieldset>
+          {conn.facets.map((f) => (
+            <Facet key={`${f.kind}:${f.name}`} facet={f} query={query} filter={params.filter} />
+          ))}
+          {conn.facets.some((f) => f.type === 'NUMBER') && (
+            <button type="submit" class="secondary">
+              Apply ranges
+            </button>
+          )}
+          <div class="check">
+            <input
+              type="checkbox"
+              id="f-stock"
+              checked={params.filter.inStock === true}
+              onChange={(e) => setParam(query, 'stock', e.currentTarget.checked ? '1' : null)}
+            />
+            <label for="f-stock">In stock only</label>
+          </div>
+          <div class="field">
+            <label for="f-sort">Sort by</label>
+            <select id="f-sort" value={params.sortValue} onChange={(e) => setParam(query, 'sort', e.currentTarget.value)}>
+              {sorts.map((s) => (
+                <option key={s.value} value={s.value}>
+                  {s.label}
+                </option>
+              ))}
+            </select>
+          </div>
+        </form>
+      </details>
       <section aria-live="polite" aria-busy={props.fetching}>
         <p class="muted" data-total={conn.totalCount}>
           {conn.totalCount} {conn.totalCount === 1 ? 'product' : 'products'}
