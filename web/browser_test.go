@@ -277,25 +277,37 @@ func (s *shop) gql(t *testing.T, token, query string, vars map[string]any, out a
 }
 
 // TestBuyerAndAdmin is the clients' whole story in a real browser: a buyer finds a
-// product, puts it in the cart, signs up, pays, and watches the order page while an admin
+// product (narrowing the search by its brand facet), picks a size and colour, puts that
+// variant in the cart, signs up, pays, and watches the order page while an admin
 // in another browser context ships the order, with the buyer's connection cut meanwhile
 // (the page resumes after the last step it saw: nothing lost, nothing twice); the buyer
 // then follows the delivery over Server-Sent Events with WebSockets blocked; the admin
-// sees the sale on the dashboard.
+// sees the sale on the dashboard; the buyer reviews the product, and the admin hides the
+// review and restocks a sold-out variant.
 func TestBuyerAndAdmin(t *testing.T) {
 	s := startShop(t)
 	b := newBrowser(t, "buyer", "admin")
 	shopURL := "http://" + s.proxy.Addr() // the buyer comes through the proxy
 	adminURL := s.srv.URL
 
-	// A product of the test's own, found by a word nothing else has.
+	// A product of the test's own, found by a word nothing else has, in sizes and
+	// colours (M / Sand sold out), of a brand of its own, with a picture.
 	var login struct{ Login struct{ Token string } }
 	s.gql(t, "", `mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { token } }`,
 		map[string]any{"e": adminEmail, "p": adminPassword}, &login)
 	var cats struct{ Categories []struct{ ID string } }
 	s.gql(t, "", `{ categories { id } }`, nil, &cats)
 	word := fmt.Sprintf("zephyrine%d", time.Now().UnixNano()%100000)
-	name := "Kettle " + word
+	name := "Jacket " + word
+	var brand struct {
+		BrandCreate struct{ Brand struct{ ID, Slug string } }
+	}
+	s.gql(t, login.Login.Token, `mutation($n: String!) { brandCreate(input: {name: $n}) { brand { id slug } } }`,
+		map[string]any{"n": "Brand " + word}, &brand)
+	variant := func(size, colour, price string, compareAt any, stock int) map[string]any {
+		return map[string]any{"selectedOptions": []map[string]string{{"name": "Size", "value": size}, {"name": "Colour", "value": colour}},
+			"price": price, "compareAtPrice": compareAt, "stock": stock}
+	}
 	var created struct {
 		ProductCreate struct {
 			Product    struct{ ID, Slug string }
@@ -303,29 +315,55 @@ func TestBuyerAndAdmin(t *testing.T) {
 		}
 	}
 	s.gql(t, login.Login.Token, `mutation($in: ProductCreateInput!) { productCreate(input: $in) { product { id slug } userErrors { message } } }`,
-		map[string]any{"in": map[string]any{"name": name, "description": "A kettle for the browser test.", "price": "42.50", "categoryId": cats.Categories[0].ID, "stock": 5}}, &created)
+		map[string]any{"in": map[string]any{
+			"name": name, "description": "A jacket for the browser test.", "price": "42.50", "categoryId": cats.Categories[0].ID,
+			"brandId": brand.BrandCreate.Brand.ID, "media": []map[string]any{{"width": 800, "height": 600, "altText": "The jacket"}},
+			"variants": []map[string]any{
+				variant("S", "Navy", "42.50", nil, 5), variant("M", "Navy", "44.00", "50.00", 5), variant("M", "Sand", "44.00", nil, 0),
+			},
+		}}, &created)
 	slug := created.ProductCreate.Product.Slug
-	if slug == "" {
-		t.Fatalf("productCreate: %+v", created)
+	if slug == "" || brand.BrandCreate.Brand.Slug == "" {
+		t.Fatalf("productCreate: %+v, brandCreate: %+v", created, brand)
 	}
 	setUp := s.byText.Load()
 
 	b.do("buyer", "home", chromedp.Navigate(shopURL+"/"), chromedp.WaitVisible(css(`ul[aria-label="Categories"] li a`)))
+	card := fmt.Sprintf(`li[data-product=%q]`, slug)
+	brandBox := fmt.Sprintf(`fieldset[data-facet="brand"] input[data-facet-value=%q]`, brand.BrandCreate.Brand.Slug)
 	b.do("buyer", "search",
 		chromedp.SendKeys(css("#search-q"), word),
 		chromedp.Click(css(`form[role="search"] button`)),
-		chromedp.WaitVisible(css(fmt.Sprintf(`li[data-product=%q] a`, slug))),
-		chromedp.Click(css(fmt.Sprintf(`li[data-product=%q] a`, slug))),
+		chromedp.WaitVisible(css(card+` img.card-img`)),
+		chromedp.WaitVisible(css(brandBox)), // the brand facet, counting the one product
+		waitJS(fmt.Sprintf(`document.querySelector(%q)?.closest('li').querySelector('.count').textContent === '1'`, brandBox)),
 	)
+	b.do("buyer", "brand filter",
+		chromedp.Click(css(brandBox)),
+		waitJS(fmt.Sprintf(`new URLSearchParams(location.search).get('brand') === %q && document.querySelector(%q)?.checked`, brand.BrandCreate.Brand.Slug, brandBox)),
+		chromedp.WaitVisible(css(card+` a`)),
+		chromedp.Click(css(card+` a`)),
+	)
+	option := func(name, value string) chromedp.CSS {
+		return css(fmt.Sprintf(`fieldset[data-option=%q] label:has(input[data-option-value=%q])`, name, value))
+	}
+	buybox := `section[aria-label="Buy"]`
 	b.do("buyer", "product page",
-		chromedp.WaitVisible(css(`section[aria-label="Buy"] button[type="submit"]`)),
-		chromedp.Click(css(`section[aria-label="Buy"] button[type="submit"]`)),
+		chromedp.WaitVisible(css(`section[aria-label="Images"] img.main`)),
+		chromedp.WaitVisible(css(buybox+`[data-variant-title="S / Navy"] button[type="submit"]`)), // the first variant in stock
+		chromedp.Click(option("Size", "M")),
+		chromedp.WaitVisible(css(buybox+`[data-variant-title="M / Navy"] [data-compare-at="50.00"]`)),
+		chromedp.Click(option("Colour", "Sand")),
+		chromedp.WaitVisible(css(buybox+`[data-variant-title="M / Sand"] .stock-out`)), // sold out: nothing to add
+		chromedp.Click(option("Colour", "Navy")),
+		chromedp.WaitVisible(css(buybox+`[data-variant-title="M / Navy"] button[type="submit"]`)),
+		chromedp.Click(css(buybox+` button[type="submit"]`)),
 		chromedp.WaitVisible(css(`a[data-cart-count="1"]`)),
 	)
 	b.do("buyer", "cart",
 		chromedp.Click(css(`a[href="/cart"]`)),
-		chromedp.WaitVisible(css(fmt.Sprintf(`tr[data-line=%q]`, slug))),
-		waitJS(`document.querySelector('[data-subtotal]')?.textContent.includes('42.50')`),
+		chromedp.WaitVisible(css(fmt.Sprintf(`tr[data-line=%q][data-variant-title="M / Navy"] img`, slug))),
+		waitJS(`document.querySelector('[data-subtotal]')?.textContent.includes('44.00')`),
 		chromedp.Click(css(`a[href="/checkout"]`)),
 	)
 	// Checking out needs an account: the sign-in page offers to create one.
@@ -350,6 +388,7 @@ func TestBuyerAndAdmin(t *testing.T) {
 	)
 	b.do("buyer", "order page",
 		chromedp.WaitVisible(css(`[data-order-status="PAID"]`)),
+		chromedp.WaitVisible(css(fmt.Sprintf(`tr[data-line=%q][data-variant-title="M / Navy"]`, slug))),
 		chromedp.WaitVisible(css(`[data-link="live"][data-transport="websocket"]`)),
 	)
 	number := strings.TrimPrefix(b.text("buyer", "order number", "main h1"), "Order ")
@@ -407,6 +446,33 @@ func TestBuyerAndAdmin(t *testing.T) {
 		chromedp.WaitVisible(css(`[data-kpi="revenue"]`)),
 		waitJS(fmt.Sprintf(`document.querySelector('[data-chart-table="top-products"]')?.textContent.includes(%q)`, name)),
 		waitJS(`Number(document.querySelector('[data-kpi="orders"]')?.textContent) >= 1`),
+	)
+
+	// The buyer reviews what they bought (a rating is required, and said so by its
+	// field); the admin sees the review, hides it, and restocks the sold-out variant.
+	review := `section[aria-label="Reviews"]`
+	b.do("buyer", "review",
+		chromedp.Navigate(shopURL+"/p/"+slug),
+		chromedp.WaitVisible(css(`form[aria-label="Write a review"] button[type="submit"]`)),
+		chromedp.SendKeys(css("#f-review-title"), "Warm "+word),
+		chromedp.Click(css(`form[aria-label="Write a review"] button[type="submit"]`)),
+		chromedp.WaitVisible(css(`[data-field-error="rating"]`)),
+		chromedp.Click(css(`form[aria-label="Write a review"] label:has(input[name="rating"][value="5"])`)),
+		chromedp.Click(css(`form[aria-label="Write a review"] button[type="submit"]`)),
+		waitJS(fmt.Sprintf(`document.querySelector(%q)?.textContent.includes(%q) && !document.querySelector('form[aria-label="Write a review"]')`, review+" li[data-review]", "Warm "+word)),
+	)
+	sand := `li[data-variant-title="M / Sand"]`
+	b.do("admin", "product: review and variant stock",
+		chromedp.Navigate(adminURL+"/admin/products/"+created.ProductCreate.Product.ID),
+		chromedp.WaitVisible(css(`ul[aria-label="Reviews"] li[data-hidden="false"] button`)),
+		chromedp.Click(css(`ul[aria-label="Reviews"] li[data-hidden="false"] button`)),
+		chromedp.WaitVisible(css(`ul[aria-label="Reviews"] li[data-hidden="true"] button`)), // it may be shown again
+		chromedp.SendKeys(css(sand+` input[name="delta"]`), "3"),
+		chromedp.Click(css(sand+` form[aria-label^="Adjust stock"] button`)),
+		chromedp.WaitVisible(css(sand+` [data-field-error="reason"]`)), // a reason is required
+		chromedp.SendKeys(css(sand+` input[name="reason"]`), "restock"),
+		chromedp.Click(css(sand+` form[aria-label^="Adjust stock"] button`)),
+		chromedp.WaitVisible(css(sand+` [data-variant-stock="3"]`)),
 	)
 
 	// The clients sent every query and mutation as a persisted hash, never as text.

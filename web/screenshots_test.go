@@ -50,6 +50,14 @@ func TestREADMEScreenshots(t *testing.T) {
 		chromedp.WaitVisible(css(`ul[aria-label="Products"] li`)),
 	)
 	shot("phone", "storefront-phone")
+	b.do("buyer", "a product in sizes and colours",
+		chromedp.Navigate(base+"/search?q=jacket"),
+		chromedp.WaitVisible(css(`ul[aria-label="Products"] li a`)),
+		chromedp.Click(css(`ul[aria-label="Products"] li a`)),
+		chromedp.WaitVisible(css(`section[aria-label="Images"] img.main`)),
+		chromedp.WaitVisible(css(`fieldset[data-option] label`)),
+	)
+	shot("buyer", "product")
 	b.do("buyer", "sign in",
 		chromedp.Navigate(base+"/signin?next=/orders"),
 		chromedp.WaitVisible(css("#f-email")),

@@ -27,8 +27,8 @@ type InputProps = JSX.InputHTMLAttributes<HTMLInputElement> & {
   error?: string;
 };
 
-export function Field({ label, name, error, ...rest }: InputProps) {
-  const id = `f-${name}`;
+export function Field({ label, name, error, id: idProp, ...rest }: InputProps) {
+  const id = idProp ?? `f-${name}`;
   return (
     <div class={`field${error ? ' has-error' : ''}`}>
       <label for={id}>{label}</label>
@@ -98,4 +98,49 @@ export function formValues(e: Event): Record<string, string> {
     out[k] = String(v);
   });
   return out;
+}
+
+/** Stars shows a rating as stars with the figures in words for screen readers. */
+export function Stars({ average, count }: { average: number; count?: number }) {
+  const full = Math.round(average);
+  const words = `${average.toFixed(1)} out of 5 stars` + (count === undefined ? '' : `, ${count} ${count === 1 ? 'review' : 'reviews'}`);
+  return (
+    <span class="stars" data-rating={average.toFixed(1)} role="img" aria-label={words}>
+      <span aria-hidden="true">
+        {'★'.repeat(full)}
+        <span class="stars-off">{'★'.repeat(5 - full)}</span>
+      </span>
+      {count !== undefined && (
+        <span class="muted" aria-hidden="true">
+          {' '}
+          ({count})
+        </span>
+      )}
+    </span>
+  );
+}
+
+/** LineItem is a cart or order line's product: its picture, name and variant. */
+export function LineItem(props: {
+  href?: string;
+  name: string;
+  variantTitle: string;
+  image?: { url: string; altText?: string | null } | null;
+}) {
+  return (
+    <span class="line-item">
+      {props.image && <img src={props.image.url} alt="" width={48} height={48} loading="lazy" />}
+      <span>
+        {props.href ? <a href={props.href}>{props.name}</a> : props.name}
+        {props.variantTitle !== 'Default' && (
+          <>
+            <br />
+            <span class="muted" data-variant>
+              {props.variantTitle}
+            </span>
+          </>
+        )}
+      </span>
+    </span>
+  );
 }

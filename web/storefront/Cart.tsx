@@ -5,7 +5,7 @@ import { graphql } from './gql';
 import type { CartFieldsFragment } from './gql/graphql';
 import { useShop } from './shop';
 import { money } from '../shared/format';
-import { FormError, Loading } from '../shared/ui';
+import { FormError, LineItem, Loading } from '../shared/ui';
 
 const CartFieldsDoc = graphql(`
   fragment CartFields on Cart {
@@ -17,7 +17,8 @@ const CartFieldsDoc = graphql(`
       quantity
       unitPrice { amount currencyCode }
       total { amount currencyCode }
-      product { id slug name availableQuantity inStock }
+      product { id slug name featuredImage { id url(width: 96) altText } }
+      variant { id title availableQuantity inStock image { id url(width: 96) altText } }
     }
   }
 `);
@@ -107,10 +108,15 @@ function CartView({ cartId }: { cartId: string }) {
         </thead>
         <tbody>
           {cart.lines.map((l) => (
-            <tr key={l.id} data-line={l.product.slug}>
+            <tr key={l.id} data-line={l.product.slug} data-variant-title={l.variant.title}>
               <td data-label="Product">
-                <a href={`/p/${encodeURIComponent(l.product.slug)}`}>{l.product.name}</a>
-                {!l.product.inStock && <span class="stock-out"> (out of stock)</span>}
+                <LineItem
+                  href={`/p/${encodeURIComponent(l.product.slug)}?variant=${encodeURIComponent(l.variant.id)}`}
+                  name={l.product.name}
+                  variantTitle={l.variant.title}
+                  image={l.variant.image ?? l.product.featuredImage}
+                />
+                {!l.variant.inStock && <span class="stock-out"> (out of stock)</span>}
                 {lineError[l.id] && (
                   <p class="field-error" role="alert">
                     {lineError[l.id]}
@@ -123,6 +129,7 @@ function CartView({ cartId }: { cartId: string }) {
               <td data-label="Quantity">
                 <label class="sr-only" for={`q-${l.id}`}>
                   Quantity of {l.product.name}
+                  {l.variant.title !== 'Default' && `, ${l.variant.title}`}
                 </label>
                 <input
                   id={`q-${l.id}`}
@@ -148,7 +155,7 @@ function CartView({ cartId }: { cartId: string }) {
                   type="button"
                   class="secondary"
                   disabled={busy}
-                  aria-label={`Remove ${l.product.name}`}
+                  aria-label={`Remove ${l.product.name}${l.variant.title !== 'Default' ? `, ${l.variant.title}` : ''}`}
                   onClick={() =>
                     apply(l.id, () => shop.client.mutation(CartRemoveDoc, { cartId: cart.id, lineIds: [l.id] }).toPromise())
                   }

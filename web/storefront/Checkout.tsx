@@ -17,7 +17,7 @@ const CheckoutCartDoc = graphql(`
       id
       totalQuantity
       subtotal { amount currencyCode }
-      lines { id quantity product { id name } total { amount currencyCode } }
+      lines { id quantity product { id name } variant { id title } total { amount currencyCode } }
     }
     me { id name email }
   }
@@ -76,7 +76,8 @@ function CheckoutForm({ cartId }: { cartId: string }) {
         <ul>
           {cart.lines.map((l) => (
             <li key={l.id}>
-              {l.quantity} × {l.product.name}: {money(l.total)}
+              {l.quantity} × {l.product.name}
+              {l.variant.title !== 'Default' && ` (${l.variant.title})`}: {money(l.total)}
             </li>
           ))}
         </ul>

@@ -9,7 +9,7 @@ import { graphql } from './gql';
 import type { OrderStatus, OrderStepFragment } from './gql/graphql';
 import { useShop } from './shop';
 import { dateTime, money, statusLabel } from '../shared/format';
-import { FormError, Loading } from '../shared/ui';
+import { FormError, LineItem, Loading } from '../shared/ui';
 
 const StepFields = graphql(`
   fragment OrderStep on OrderStatusEvent {
@@ -36,7 +36,15 @@ const OrderPageDoc = graphql(`
       total { amount currencyCode }
       refundedAmount { amount currencyCode }
       shippingAddress { name line1 line2 city region postalCode country }
-      lines { name quantity unitPrice { amount currencyCode } total { amount currencyCode } product { id slug } }
+      lines {
+        name
+        variantTitle
+        quantity
+        unitPrice { amount currencyCode }
+        total { amount currencyCode }
+        product { id slug featuredImage { id url(width: 96) altText } }
+        variant { id image { id url(width: 96) altText } }
+      }
       statusHistory { ...OrderStep }
     }
   }
@@ -72,9 +80,14 @@ export function OrderPage({ id }: { id: string }) {
         </thead>
         <tbody>
           {o.lines.map((l) => (
-            <tr key={l.product.id}>
+            <tr key={l.variant.id} data-line={l.product.slug} data-variant-title={l.variantTitle}>
               <td data-label="Product">
-                <a href={`/p/${encodeURIComponent(l.product.slug)}`}>{l.name}</a>
+                <LineItem
+                  href={`/p/${encodeURIComponent(l.product.slug)}?variant=${encodeURIComponent(l.variant.id)}`}
+                  name={l.name}
+                  variantTitle={l.variantTitle}
+                  image={l.variant.image ?? l.product.featuredImage}
+                />
               </td>
               <td data-label="Quantity" class="num">
                 {l.quantity}

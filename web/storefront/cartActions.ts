@@ -20,9 +20,9 @@ const CartAddDoc = graphql(`
   }
 `);
 
-/** addToCart adds units of a product and returns an error message to show, or null. */
-export async function addToCart(shop: Shop, productId: string, quantity: number): Promise<string | null> {
-  const lines = [{ productId, quantity }];
+/** addToCart adds units of a product's variant and returns an error message to show, or null. */
+export async function addToCart(shop: Shop, productId: string, quantity: number, variantId?: string): Promise<string | null> {
+  const lines = [{ productId, variantId, quantity }];
   if (shop.cartId) {
     const r = await shop.client.mutation(CartAddDoc, { cartId: shop.cartId, lines }).toPromise();
     const p = r.data?.cartLinesAdd;
