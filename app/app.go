@@ -191,6 +191,9 @@ func New(cfg Config, deps Deps) (*App, error) {
 		TrackLimit:    limit{limiter, DefaultTrackPerSession},
 		CheckoutLimit: limit{limiter, orDefault(cfg.CheckoutPerCaller, DefaultCheckoutPerCaller)},
 	}
+	if cache != nil {
+		r.ProductChanged = cache.Invalidate
+	}
 	if deps.ClickHouse != nil {
 		dash := redis.NewDashboardCache(deps.Redis, clickhouse.NewAnalyticsStore(deps.ClickHouse), cfg.DashboardCacheTTL)
 		r.Analytics, r.DashboardAsOf = dash, dash.AsOf

@@ -22,6 +22,10 @@ type Resolver struct {
 	CatalogAdmin domain.CatalogWriter
 	// Reviews keeps reviews and ratings.
 	Reviews domain.ReviewStore
+	// ProductChanged, when set, is told which products a mutation changed once it has
+	// committed, so that this process's next reads see the change (the catalog cache's
+	// Invalidate); the change's events tell every other process.
+	ProductChanged func(ctx context.Context, productIDs ...int64) error
 	// Users reads accounts.
 	Users domain.UserStore
 	// Accounts signs users up and in.

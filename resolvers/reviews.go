@@ -55,13 +55,20 @@ func (r *Resolver) productReviews(ctx context.Context, obj *model.Product, first
 	return conn, nil
 }
 
-func reviewPayload(ctx context.Context, rv domain.Review, err error) (*model.ReviewPayload, error) {
+// reviewPayload answers a review mutation. A committed change moved the product's rating:
+// the product is dropped from the catalog cache at once, so the author's next read shows
+// it (the rating events drop it everywhere else, a moment later).
+func (r *Resolver) reviewPayload(ctx context.Context, rv domain.Review, err error) (*model.ReviewPayload, error) {
 	if err != nil {
 		ue, err := domain.SplitBusiness(err)
 		if err != nil {
 			return nil, err
 		}
 		return &model.ReviewPayload{UserErrors: toUserErrors(ue)}, nil
+	}
+	if r.ProductChanged != nil {
+		// A failure leaves the entry to the events' invalidation; the review is saved.
+		_ = r.ProductChanged(context.WithoutCancel(ctx), rv.ProductID)
 	}
 	return &model.ReviewPayload{Review: toReview(ctx, rv), UserErrors: []*model.UserError{}}, nil
 }
@@ -88,7 +95,7 @@ func (r *Resolver) reviewCreate(ctx context.Context, in model.ReviewCreateInput)
 		return reviewFailure(errs), nil
 	}
 	rv, err := r.Reviews.CreateReview(ctx, n)
-	return reviewPayload(ctx, rv, err)
+	return r.reviewPayload(ctx, rv, err)
 }
 
 func (r *Resolver) reviewUpdate(ctx context.Context, id string, in model.ReviewUpdateInput) (*model.ReviewPayload, error) {
@@ -102,7 +109,7 @@ func (r *Resolver) reviewUpdate(ctx context.Context, id string, in model.ReviewU
 		return reviewFailure(errs), nil
 	}
 	rv, err := r.Reviews.UpdateReview(ctx, rid, caller.UserID, c)
-	return reviewPayload(ctx, rv, err)
+	return r.reviewPayload(ctx, rv, err)
 }
 
 func (r *Resolver) reviewDelete(ctx context.Context, id string) (*model.ReviewPayload, error) {
@@ -112,7 +119,7 @@ func (r *Resolver) reviewDelete(ctx context.Context, id string) (*model.ReviewPa
 		return reviewFailure([]*domain.Error{err.(*domain.Error)}), nil
 	}
 	rv, err := r.Reviews.DeleteReview(ctx, rid, caller)
-	return reviewPayload(ctx, rv, err)
+	return r.reviewPayload(ctx, rv, err)
 }
 
 func (r *Resolver) reviewHide(ctx context.Context, id string, hidden *bool) (*model.ReviewPayload, error) {
@@ -121,5 +128,5 @@ func (r *Resolver) reviewHide(ctx context.Context, id string, hidden *bool) (*mo
 		return reviewFailure([]*domain.Error{err.(*domain.Error)}), nil
 	}
 	rv, err := r.Reviews.HideReview(ctx, rid, hidden == nil || *hidden)
-	return reviewPayload(ctx, rv, err)
+	return r.reviewPayload(ctx, rv, err)
 }
