@@ -18,6 +18,8 @@ import (
 type config struct {
 	HTTPAddr        string
 	DatabaseURL     string
+	ReplicaURLs     []string
+	MaxReplicaLag   time.Duration
 	RedisURL        string
 	NATSURL         string
 	ClickHouseURL   string
@@ -62,6 +64,29 @@ var settings = []setting{
 		set: str(func(c *config) *string { return &c.HTTPAddr })},
 	{env: "DATABASE_URL", def: "postgres://shopgraph:shopgraph@127.0.0.1:5432/shopgraph?sslmode=disable", help: "PostgreSQL connection URL", secret: true,
 		set: str(func(c *config) *string { return &c.DatabaseURL })},
+	{env: "SHOPGRAPH_DATABASE_REPLICA_URLS", def: "", help: "comma-separated PostgreSQL read replica URLs (streaming hot standbys) for catalog, search, reviews, order history and admin lists; empty reads from DATABASE_URL", secret: true,
+		set: func(c *config, v string) error {
+			c.ReplicaURLs = nil
+			for _, u := range strings.Split(v, ",") {
+				if u = strings.TrimSpace(u); u == "" {
+					continue
+				}
+				if _, err := url.Parse(u); err != nil {
+					return fmt.Errorf("must be comma-separated URLs")
+				}
+				c.ReplicaURLs = append(c.ReplicaURLs, u)
+			}
+			return nil
+		}},
+	{env: "SHOPGRAPH_DATABASE_REPLICA_MAX_LAG", def: "5s", help: "a read replica further behind the primary than this is taken out of rotation until it catches up",
+		set: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("must be a positive duration such as 5s")
+			}
+			c.MaxReplicaLag = d
+			return nil
+		}},
 	{env: "REDIS_URL", def: "redis://127.0.0.1:6379/0", help: "Redis URL (carts, sessions, caches, limits)", secret: true,
 		set: str(func(c *config) *string { return &c.RedisURL })},
 	{env: "NATS_URL", def: "nats://127.0.0.1:4222", help: "NATS URL; JetStream must be enabled", secret: true,
@@ -265,6 +290,16 @@ func (c config) masked(getenv func(string) string) []any {
 }
 
 func maskSecret(v string) string {
+	if strings.Contains(v, ",") {
+		parts := strings.Split(v, ",")
+		for i, p := range parts {
+			parts[i] = maskSecret(strings.TrimSpace(p))
+		}
+		return strings.Join(parts, ",")
+	}
+	if v == "" {
+		return ""
+	}
 	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
 		if _, has := u.User.Password(); has {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")

@@ -365,7 +365,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer shutdownTelemetry(tel, log)
-	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, Tracer: tel.PostgresTracer()})
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, Tracer: tel.PostgresTracer(),
+		ReplicaURLs: cfg.ReplicaURLs, MaxReplicaLag: cfg.MaxReplicaLag})
 	if err != nil {
 		return err
 	}

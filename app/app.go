@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/shopgraph/shopgraph/api"
 	"github.com/shopgraph/shopgraph/auth"
 	"github.com/shopgraph/shopgraph/domain"
@@ -264,6 +266,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 		TracerProvider:   tel.tp,
 
 		WebsocketInitTimeout: cfg.WebsocketInitTimeout,
+		AroundOperation:      readRoutingFor(deps),
 	})
 	a := &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, Hub: hub, cfg: cfg, deps: deps}
 	if deps.Bus != nil {
@@ -455,6 +458,16 @@ func withClientAddr(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(domain.WithClientAddr(r.Context(), host)))
 	})
+}
+
+// readRoutingFor returns the operations' read routing when the database has replicas
+// and Redis can share the callers' write positions; nil (every read on the primary)
+// otherwise.
+func readRoutingFor(deps Deps) func(context.Context, ast.Operation) (context.Context, func(context.Context)) {
+	if deps.Postgres == nil || !deps.Postgres.HasReplicas() || deps.Redis == nil {
+		return nil
+	}
+	return readRouting{db: deps.Postgres, positions: redis.NewWritePositions(deps.Redis), log: deps.Log}.around
 }
 
 // argon2id adapts the auth package's password functions to domain.PasswordHasher.
