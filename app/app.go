@@ -73,6 +73,9 @@ type Config struct {
 	// JetStream stream (events.DefaultStream when empty).
 	Subjects   events.Subjects
 	StreamName string
+	// StreamReplicas is how many nodes of a NATS cluster keep the event stream; zero
+	// means one.
+	StreamReplicas int
 	// LoginPerAccount and LoginPerAddress limit sign-in attempts.
 	LoginPerAccount redis.Limit
 	LoginPerAddress redis.Limit
@@ -356,7 +359,7 @@ func (a *App) Start(ctx context.Context) (wait func()) {
 
 // ensureStream creates or updates the event stream, retrying while NATS is unreachable.
 func (a *App) ensureStream(ctx context.Context) {
-	cfg := events.StreamConfig{Name: a.cfg.StreamName, Subjects: a.cfg.Subjects}
+	cfg := events.StreamConfig{Name: a.cfg.StreamName, Subjects: a.cfg.Subjects, Replicas: a.cfg.StreamReplicas}
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := events.EnsureStream(sctx, a.deps.Bus.JS, cfg)
