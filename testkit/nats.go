@@ -65,10 +65,10 @@ const natsReadyTimeout = 15 * time.Second
 // and start again (same port, same store directory, so streams survive) without
 // disturbing tests that use the shared server.
 type NATSServer struct {
-	t      testing.TB
-	port   int
-	dir    string
-	logf   string
+	t    testing.TB
+	port int
+	dir  string
+	logf string
 	// extra are more nats-server arguments (a cluster node's).
 	extra  []string
 	mu     sync.Mutex

@@ -43,12 +43,12 @@ func Open(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("parsing redis url: %w", err)
 	}
 	opts := &goredis.UniversalOptions{
-		Addrs:            []string{u.Addr},
-		Username:         u.Username,
-		Password:         u.Password,
-		DB:               u.DB,
-		TLSConfig:        u.TLSConfig,
-		MasterName:       cfg.SentinelMaster,
+		Addrs:      []string{u.Addr},
+		Username:   u.Username,
+		Password:   u.Password,
+		DB:         u.DB,
+		TLSConfig:  u.TLSConfig,
+		MasterName: cfg.SentinelMaster,
 	}
 	if len(cfg.Addrs) > 0 {
 		opts.Addrs = cfg.Addrs
