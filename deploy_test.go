@@ -51,7 +51,7 @@ func TestComposeDeployment(t *testing.T) {
 			Deploy      struct {
 				Replicas int `yaml:"replicas"`
 			} `yaml:"deploy"`
-			Command   []string       `yaml:"command"`
+			Command []string `yaml:"command"`
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
