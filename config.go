@@ -18,7 +18,11 @@ import (
 type config struct {
 	HTTPAddr        string
 	DatabaseURL     string
+	ReplicaURLs     []string
+	MaxReplicaLag   time.Duration
 	RedisURL        string
+	RedisAddrs      []string
+	RedisMaster     string
 	NATSURL         string
 	ClickHouseURL   string
 	JWTSecret       string
@@ -40,6 +44,7 @@ type config struct {
 	RedisPrefix     string
 	NATSPrefix      string
 	NATSStream      string
+	NATSReplicas    int
 	LoaderWait      time.Duration
 	AdminAddr       string
 	OTLPEndpoint    string
@@ -62,9 +67,48 @@ var settings = []setting{
 		set: str(func(c *config) *string { return &c.HTTPAddr })},
 	{env: "DATABASE_URL", def: "postgres://shopgraph:shopgraph@127.0.0.1:5432/shopgraph?sslmode=disable", help: "PostgreSQL connection URL", secret: true,
 		set: str(func(c *config) *string { return &c.DatabaseURL })},
+	{env: "SHOPGRAPH_DATABASE_REPLICA_URLS", def: "", help: "comma-separated PostgreSQL read replica URLs (streaming hot standbys) for catalog, search, reviews, order history and admin lists; empty reads from DATABASE_URL", secret: true,
+		set: func(c *config, v string) error {
+			c.ReplicaURLs = nil
+			for _, u := range strings.Split(v, ",") {
+				if u = strings.TrimSpace(u); u == "" {
+					continue
+				}
+				if _, err := url.Parse(u); err != nil {
+					return fmt.Errorf("must be comma-separated URLs")
+				}
+				c.ReplicaURLs = append(c.ReplicaURLs, u)
+			}
+			return nil
+		}},
+	{env: "SHOPGRAPH_DATABASE_REPLICA_MAX_LAG", def: "5s", help: "a read replica further behind the primary than this is taken out of rotation until it catches up",
+		set: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("must be a positive duration such as 5s")
+			}
+			c.MaxReplicaLag = d
+			return nil
+		}},
 	{env: "REDIS_URL", def: "redis://127.0.0.1:6379/0", help: "Redis URL (carts, sessions, caches, limits)", secret: true,
 		set: str(func(c *config) *string { return &c.RedisURL })},
-	{env: "NATS_URL", def: "nats://127.0.0.1:4222", help: "NATS URL; JetStream must be enabled", secret: true,
+	{env: "REDIS_ADDRS", def: "", help: "comma-separated Redis nodes (host:port) instead of REDIS_URL's host: Sentinels with REDIS_SENTINEL_MASTER, else Redis Cluster seeds; REDIS_URL still gives the password",
+		set: func(c *config, v string) error {
+			c.RedisAddrs = nil
+			for _, a := range strings.Split(v, ",") {
+				if a = strings.TrimSpace(a); a == "" {
+					continue
+				}
+				if _, _, err := net.SplitHostPort(a); err != nil {
+					return fmt.Errorf("must be comma-separated host:port addresses")
+				}
+				c.RedisAddrs = append(c.RedisAddrs, a)
+			}
+			return nil
+		}},
+	{env: "REDIS_SENTINEL_MASTER", def: "", help: "name of the master the Sentinels in REDIS_ADDRS watch; empty for no Sentinel",
+		set: str(func(c *config) *string { return &c.RedisMaster })},
+	{env: "NATS_URL", def: "nats://127.0.0.1:4222", help: "NATS URL, or comma-separated URLs of a cluster's nodes; JetStream must be enabled", secret: true,
 		set: str(func(c *config) *string { return &c.NATSURL })},
 	{env: "CLICKHOUSE_URL", def: "clickhouse://default:@127.0.0.1:9000/shopgraph", help: "ClickHouse native-protocol URL (analytics)", secret: true,
 		set: str(func(c *config) *string { return &c.ClickHouseURL })},
@@ -128,6 +172,15 @@ var settings = []setting{
 		set: str(func(c *config) *string { return &c.NATSPrefix })},
 	{env: "NATS_STREAM", def: "SHOPGRAPH", help: "name of the JetStream stream of the event log",
 		set: str(func(c *config) *string { return &c.NATSStream })},
+	{env: "NATS_STREAM_REPLICAS", def: "1", help: "nodes of the NATS cluster that keep the event stream (3 survives losing one; at most the cluster's size)",
+		set: func(c *config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 5 {
+				return fmt.Errorf("must be a whole number from 1 to 5")
+			}
+			c.NATSReplicas = n
+			return nil
+		}},
 	{env: "LOADER_WAIT", def: "1ms", help: "how long dataloaders collect keys before querying",
 		set: func(c *config, v string) error {
 			d, err := time.ParseDuration(v)
@@ -265,6 +318,16 @@ func (c config) masked(getenv func(string) string) []any {
 }
 
 func maskSecret(v string) string {
+	if strings.Contains(v, ",") {
+		parts := strings.Split(v, ",")
+		for i, p := range parts {
+			parts[i] = maskSecret(strings.TrimSpace(p))
+		}
+		return strings.Join(parts, ",")
+	}
+	if v == "" {
+		return ""
+	}
 	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
 		if _, has := u.User.Password(); has {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")

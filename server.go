@@ -171,7 +171,7 @@ func seedDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Write
 	if bus, err := events.Connect(events.Config{URL: cfg.NATSURL, Name: "shopgraph-seed"}, log); err == nil {
 		defer bus.Close()
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := events.EnsureStream(sctx, bus.JS, events.StreamConfig{Name: cfg.NATSStream, Subjects: events.Subjects{Prefix: cfg.NATSPrefix}})
+		_, err := events.EnsureStream(sctx, bus.JS, events.StreamConfig{Name: cfg.NATSStream, Subjects: events.Subjects{Prefix: cfg.NATSPrefix}, Replicas: cfg.NATSReplicas})
 		cancel()
 		if err == nil {
 			pub = events.NewTrackPublisher(bus.JS, events.Subjects{Prefix: cfg.NATSPrefix})
@@ -265,7 +265,7 @@ func persistedCommand(ctx context.Context, cfg config, args []string, stdout io.
 	if len(args) < 2 || args[0] != "add" {
 		return fmt.Errorf("usage: shopgraph persisted add FILE...")
 	}
-	rdb, err := redis.Open(redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix})
+	rdb, err := redis.Open(redisConfig(cfg))
 	if err != nil {
 		return err
 	}
@@ -303,6 +303,11 @@ func createUser(ctx context.Context, pg *postgres.DB, nu domain.NewUser) (domain
 	return u, err
 }
 
+// redisConfig is how the process reaches Redis.
+func redisConfig(cfg config) redis.Config {
+	return redis.Config{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs, SentinelMaster: cfg.RedisMaster, Prefix: cfg.RedisPrefix}
+}
+
 // appConfig extracts the wiring's settings from the process configuration.
 func appConfig(cfg config) app.Config {
 	return app.Config{
@@ -317,6 +322,7 @@ func appConfig(cfg config) app.Config {
 		AllowListOnly:       cfg.AllowListOnly,
 		Subjects:            events.Subjects{Prefix: cfg.NATSPrefix},
 		StreamName:          cfg.NATSStream,
+		StreamReplicas:      cfg.NATSReplicas,
 		LoaderWait:          cfg.LoaderWait,
 		CostPerCaller:       redis.Limit{Rate: cfg.CostRate, Burst: cfg.CostBurst},
 		CostLimitOff:        cfg.CostRate == 0,
@@ -365,7 +371,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer shutdownTelemetry(tel, log)
-	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, Tracer: tel.PostgresTracer()})
+	pg, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, Tracer: tel.PostgresTracer(),
+		ReplicaURLs: cfg.ReplicaURLs, MaxReplicaLag: cfg.MaxReplicaLag})
 	if err != nil {
 		return err
 	}
@@ -373,7 +380,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := pg.Migrate(ctx, log); err != nil {
 		return err
 	}
-	rdb, err := redis.Open(redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix})
+	rdb, err := redis.Open(redisConfig(cfg))
 	if err != nil {
 		return err
 	}

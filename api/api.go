@@ -71,6 +71,11 @@ type Options struct {
 	// WebsocketInitTimeout is how long a WebSocket may wait before sending
 	// connection_init; zero means 10 s.
 	WebsocketInitTimeout time.Duration
+	// AroundOperation, when set, prepares the context each operation runs with, knowing
+	// its type (ast.Query, ast.Mutation, ast.Subscription); the database's read routing
+	// lives there. after, when not nil, is called once the operation's first response
+	// is ready (a mutation's writes are committed by then).
+	AroundOperation func(ctx context.Context, op ast.Operation) (_ context.Context, after func(context.Context))
 }
 
 // Subscription limits.
@@ -136,6 +141,26 @@ func NewHandler(o Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.SetDisableSuggestion(true)
+	}
+
+	if o.AroundOperation != nil {
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			oc := graphql.GetOperationContext(ctx)
+			if oc == nil || oc.Operation == nil {
+				return next(ctx)
+			}
+			ctx, after := o.AroundOperation(ctx, oc.Operation.Operation)
+			responses := next(ctx)
+			if after == nil {
+				return responses
+			}
+			var once sync.Once
+			return func(ctx context.Context) *graphql.Response {
+				resp := responses(ctx)
+				once.Do(func() { after(ctx) })
+				return resp
+			}
+		})
 	}
 
 	mux := http.NewServeMux()

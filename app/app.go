@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/shopgraph/shopgraph/api"
 	"github.com/shopgraph/shopgraph/auth"
 	"github.com/shopgraph/shopgraph/domain"
@@ -71,6 +73,9 @@ type Config struct {
 	// JetStream stream (events.DefaultStream when empty).
 	Subjects   events.Subjects
 	StreamName string
+	// StreamReplicas is how many nodes of a NATS cluster keep the event stream; zero
+	// means one.
+	StreamReplicas int
 	// LoginPerAccount and LoginPerAddress limit sign-in attempts.
 	LoginPerAccount redis.Limit
 	LoginPerAddress redis.Limit
@@ -267,6 +272,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 		TracerProvider:   tel.tp,
 
 		WebsocketInitTimeout: cfg.WebsocketInitTimeout,
+		AroundOperation:      readRoutingFor(deps),
 	})
 	a := &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, Hub: hub, cfg: cfg, deps: deps}
 	if deps.Bus != nil {
@@ -356,7 +362,7 @@ func (a *App) Start(ctx context.Context) (wait func()) {
 
 // ensureStream creates or updates the event stream, retrying while NATS is unreachable.
 func (a *App) ensureStream(ctx context.Context) {
-	cfg := events.StreamConfig{Name: a.cfg.StreamName, Subjects: a.cfg.Subjects}
+	cfg := events.StreamConfig{Name: a.cfg.StreamName, Subjects: a.cfg.Subjects, Replicas: a.cfg.StreamReplicas}
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := events.EnsureStream(sctx, a.deps.Bus.JS, cfg)
@@ -458,6 +464,16 @@ func withClientAddr(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(domain.WithClientAddr(r.Context(), host)))
 	})
+}
+
+// readRoutingFor returns the operations' read routing when the database has replicas
+// and Redis can share the callers' write positions; nil (every read on the primary)
+// otherwise.
+func readRoutingFor(deps Deps) func(context.Context, ast.Operation) (context.Context, func(context.Context)) {
+	if deps.Postgres == nil || !deps.Postgres.HasReplicas() || deps.Redis == nil {
+		return nil
+	}
+	return readRouting{db: deps.Postgres, positions: redis.NewWritePositions(deps.Redis), log: deps.Log}.around
 }
 
 // argon2id adapts the auth package's password functions to domain.PasswordHasher.

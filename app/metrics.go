@@ -28,7 +28,11 @@ const scrapeTimeout = time.Second
 //     waits), from one query per scrape;
 //   - shopgraph_ingester_lag, when a runs the analytics ingester: the events of the
 //     stream it has not yet stored and acknowledged, from its consumer's state on the
-//     NATS server, once per scrape (absent until the ingester has set its consumer up).
+//     NATS server, once per scrape (absent until the ingester has set its consumer up);
+//   - shopgraph_db_queries_total{pool}: statements each database pool ran (pool is
+//     "primary" or "replica-N"), and, for each replica, shopgraph_db_replica_lag_seconds
+//     (how far behind the primary it was at its last check; absent when it did not
+//     answer) and shopgraph_db_replica_in_rotation (1 when reads go to it).
 func (a *App) registerMetrics(reg prometheus.Registerer) error {
 	hub := a.Hub
 	cs := []prometheus.Collector{
@@ -66,6 +70,7 @@ func (a *App) registerMetrics(reg prometheus.Registerer) error {
 		)
 	}
 	if a.deps.Postgres != nil {
+		cs = append(cs, poolCollector(a.deps.Postgres.Stats))
 		cs = append(cs, outboxLagCollector(postgres.NewOutboxStore(a.deps.Postgres).OutboxLag, a.deps.Log))
 	}
 	if a.Ingester != nil {
@@ -86,6 +91,33 @@ func ingesterLagCollector(lag func(context.Context) (int64, error), log *slog.Lo
 			return
 		}
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n))
+	}}
+}
+
+// poolCollector reports which database pool served the statements, and each replica's
+// lag and rotation, from stats (postgres.DB.Stats).
+func poolCollector(stats func() []postgres.PoolStats) prometheus.Collector {
+	queries := prometheus.NewDesc("shopgraph_db_queries_total",
+		"Statements each database pool ran: the primary's, each read replica's.", []string{"pool"}, nil)
+	lag := prometheus.NewDesc("shopgraph_db_replica_lag_seconds",
+		"How far behind the primary the read replica was at its last check.", []string{"pool"}, nil)
+	rotation := prometheus.NewDesc("shopgraph_db_replica_in_rotation",
+		"1 when reads go to the replica; 0 when it is down or lags past the bound.", []string{"pool"}, nil)
+	return onScrape{descs: []*prometheus.Desc{queries, lag, rotation}, collect: func(_ context.Context, ch chan<- prometheus.Metric) {
+		for i, s := range stats() {
+			ch <- prometheus.MustNewConstMetric(queries, prometheus.CounterValue, float64(s.Queries), s.Name)
+			if i == 0 {
+				continue
+			}
+			if s.Lag >= 0 {
+				ch <- prometheus.MustNewConstMetric(lag, prometheus.GaugeValue, s.Lag.Seconds(), s.Name)
+			}
+			in := 0.0
+			if s.InRotation {
+				in = 1
+			}
+			ch <- prometheus.MustNewConstMetric(rotation, prometheus.GaugeValue, in, s.Name)
+		}
 	}}
 }
 

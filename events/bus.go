@@ -15,7 +15,9 @@ import (
 
 // Config says how to reach NATS.
 type Config struct {
-	// URL is the NATS server URL (several may be given, comma-separated).
+	// URL is the NATS server URL, or the comma-separated URLs of a cluster's nodes: the
+	// connection tries them in random order, learns the cluster's other nodes from the
+	// one it reaches, and moves to another when its node goes away.
 	URL string
 	// Name identifies this process in the server's connection list.
 	Name string
@@ -36,13 +38,16 @@ func Connect(cfg Config, log *slog.Logger) (*Bus, error) {
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
+		nats.ReconnectJitter(100*time.Millisecond, time.Second),
+		// Publishes made while reconnecting wait here, up to 8 MiB, then fail.
+		nats.ReconnectBufSize(8<<20),
 		nats.Timeout(2*time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("nats disconnected", "err", err)
 			}
 		}),
-		nats.ReconnectHandler(func(*nats.Conn) { log.Info("nats reconnected") }),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted()) }),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to nats: %w", err)

@@ -4,6 +4,9 @@
 #
 #   scripts/services.sh                    all four servers
 #   scripts/services.sh postgres-start     only PostgreSQL  (127.0.0.1:5432)
+#   scripts/services.sh postgres-replica-start   a streaming replica of it (127.0.0.1:5433)
+#   scripts/services.sh postgres-replica-stop    stop the replica (it catches up when started again)
+#   scripts/services.sh postgres-replica-remove  stop it, delete its data and replication slot
 #   scripts/services.sh redis-start        only Redis       (127.0.0.1:6379)
 #   scripts/services.sh nats-start         only NATS + JetStream (127.0.0.1:4222)
 #   scripts/services.sh clickhouse-start   only ClickHouse  (127.0.0.1:9000 native, 8123 http)
@@ -206,6 +209,133 @@ postgres_start() {
 	report postgres "$started" "$extra"
 }
 
+# ---------------------------------------------------------------- PostgreSQL replica
+
+# A hot standby of the local PostgreSQL (port 5432), made by pg_basebackup into its own
+# data directory and streaming from a physical replication slot, so that it catches up
+# after being stopped. It has no config of its own in /etc: its postgresql.conf sits in
+# its data directory, with the primary's hba rules copied beside it.
+REPLICA_DATA=/var/lib/shopgraph/pg-replica
+REPLICA_PORT=5433
+REPLICA_LOG=$LOG_DIR/pg-replica.log
+REPLICA_SLOT=shopgraph_replica
+REPLICA_ROLE=shopgraph_replicator
+REPLICA_PASSWORD=shopgraph_replicator
+
+# as_postgres COMMAND...: runs the command as the postgres OS user, from /.
+as_postgres() {
+	(cd / && su -s /bin/bash postgres -c "$(printf '%q ' "$@")")
+}
+
+# primary_sql SQL: runs SQL on the primary as the postgres superuser, prints the rows.
+primary_sql() {
+	as_postgres env -i PATH=/usr/bin:/bin LANG=C.UTF-8 psql -X -q -A -t -v ON_ERROR_STOP=1 \
+		-h /var/run/postgresql -p 5432 -U postgres -d postgres -c "$1"
+}
+
+replica_ready() {
+	"$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$REPLICA_PORT" -t 2
+}
+
+# The replication role, its hba rule (a stock Debian cluster's rules do not cover the
+# replication pseudo-database over TCP), and the slot.
+replica_prepare_primary() {
+	primary_sql "DO \$\$ BEGIN
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$REPLICA_ROLE') THEN
+			CREATE ROLE $REPLICA_ROLE LOGIN REPLICATION PASSWORD '$REPLICA_PASSWORD';
+		END IF; END \$\$" >/dev/null || die "postgres-replica: creating role $REPLICA_ROLE failed"
+	local hba
+	hba=$(primary_sql 'SHOW hba_file') || die "postgres-replica: cannot read hba_file"
+	if ! grep -Eq "^host[[:space:]]+replication[[:space:]]+$REPLICA_ROLE[[:space:]]" "$hba"; then
+		# Before the other rules: the first matching line decides.
+		local tmp
+		tmp=$(mktemp)
+		{
+			printf '# shopgraph streaming replica (scripts/services.sh)\n'
+			printf 'host replication %s 127.0.0.1/32 scram-sha-256\n' "$REPLICA_ROLE"
+			cat "$hba"
+		} >"$tmp"
+		cat "$tmp" >"$hba" && rm -f "$tmp"
+		primary_sql 'SELECT pg_reload_conf()' >/dev/null || die "postgres-replica: reloading the primary's config failed"
+	fi
+}
+
+replica_create() {
+	local bin
+	bin=$(pg_bin)
+	replica_prepare_primary
+	mkdir -p "$(dirname "$REPLICA_DATA")" "$LOG_DIR"
+	rm -rf "$REPLICA_DATA.tmp"
+	install -d -o postgres -g postgres -m 700 "$REPLICA_DATA.tmp"
+	local slot_flags=(-C -S "$REPLICA_SLOT")
+	if [[ $(primary_sql "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$REPLICA_SLOT'") != 0 ]]; then
+		slot_flags=(-S "$REPLICA_SLOT")
+	fi
+	as_postgres env -i PATH=/usr/bin:/bin PGPASSWORD="$REPLICA_PASSWORD" "$bin/pg_basebackup" \
+		-h 127.0.0.1 -p 5432 -U "$REPLICA_ROLE" -D "$REPLICA_DATA.tmp" -X stream -R "${slot_flags[@]}" \
+		>>"$REPLICA_LOG" 2>&1 || die "postgres-replica: pg_basebackup failed" "$REPLICA_LOG"
+	# A hot standby needs at least the primary's values of these.
+	local settings
+	settings=$(primary_sql "SELECT name || ' = ' || setting FROM pg_settings WHERE name IN
+		('max_connections', 'max_worker_processes', 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction')") ||
+		die "postgres-replica: reading the primary's settings failed"
+	cp "$(primary_sql 'SHOW hba_file')" "$REPLICA_DATA.tmp/pg_hba.conf"
+	cp "$(primary_sql 'SHOW ident_file')" "$REPLICA_DATA.tmp/pg_ident.conf"
+	cat >"$REPLICA_DATA.tmp/postgresql.conf" <<CONF
+# shopgraph's streaming replica of the local PostgreSQL (scripts/services.sh).
+port = $REPLICA_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '/var/run/postgresql'
+hot_standby = on
+hot_standby_feedback = on
+shared_buffers = 128MB
+hba_file = '$REPLICA_DATA/pg_hba.conf'
+ident_file = '$REPLICA_DATA/pg_ident.conf'
+$settings
+CONF
+	chown -R postgres:postgres "$REPLICA_DATA.tmp"
+	mv "$REPLICA_DATA.tmp" "$REPLICA_DATA"
+}
+
+postgres_replica_start() {
+	local started=0
+	need_root postgres-replica "start the replica"
+	pg_ready || postgres_start >/dev/null
+	if ! replica_ready; then
+		[[ -s $REPLICA_DATA/standby.signal || -s $REPLICA_DATA/PG_VERSION ]] || replica_create
+		[[ -e $REPLICA_DATA/standby.signal ]] || die "postgres-replica: $REPLICA_DATA is not a standby's data directory"
+		if ! tcp_open "$REPLICA_PORT"; then
+			mkdir -p "$LOG_DIR"
+			touch "$REPLICA_LOG" && chown postgres:postgres "$REPLICA_LOG"
+			as_postgres "$(pg_bin)/pg_ctl" -D "$REPLICA_DATA" -l "$REPLICA_LOG" -w -t "$WAIT_SECS" start >/dev/null ||
+				die "postgres-replica: pg_ctl start failed" "$REPLICA_LOG"
+		fi
+		wait_for postgres-replica replica_ready "" "$REPLICA_LOG"
+		started=1
+	fi
+	report postgres-replica "$started" "port $REPLICA_PORT, data $REPLICA_DATA"
+}
+
+postgres_replica_stop() {
+	need_root postgres-replica "stop the replica"
+	if [[ -e $REPLICA_DATA/postmaster.pid ]]; then
+		as_postgres "$(pg_bin)/pg_ctl" -D "$REPLICA_DATA" -m fast -w -t "$WAIT_SECS" stop >/dev/null ||
+			die "postgres-replica: pg_ctl stop failed" "$REPLICA_LOG"
+		echo "postgres-replica: stopped"
+	else
+		echo "postgres-replica: not running"
+	fi
+}
+
+postgres_replica_remove() {
+	postgres_replica_stop
+	rm -rf "$REPLICA_DATA" "$REPLICA_DATA.tmp"
+	if pg_ready; then
+		primary_sql "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$REPLICA_SLOT'" >/dev/null || true
+	fi
+	echo "postgres-replica: removed"
+}
+
 # ---------------------------------------------------------------- Redis
 
 redis_ready() {
@@ -385,7 +515,7 @@ chromium_install() {
 # ---------------------------------------------------------------- main
 
 usage() { # usage EXIT_CODE
-	sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	exit "$1"
 }
 
@@ -401,6 +531,9 @@ all)
 	done
 	;;
 postgres-start) postgres_start ;;
+postgres-replica-start) postgres_replica_start ;;
+postgres-replica-stop) postgres_replica_stop ;;
+postgres-replica-remove) postgres_replica_remove ;;
 redis-start) redis_start ;;
 nats-start) nats_start ;;
 clickhouse-start) clickhouse_start ;;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test, on a machine that may have nothing installed yet.
 #
+# The servers include a streaming replica of PostgreSQL on 5433, for the read-replica tests.
+#
 # Setting up is mostly waiting on the network (Debian packages, npm) and compiling is
 # all CPU, so they overlap: the servers and chromium (for the browser tests, which must
 # run here: SHOPGRAPH_BROWSER_TESTS=require) are installed and started, and the ClickHouse
@@ -51,7 +53,7 @@ finish() {
 	return "$rc"
 }
 
-step services bash -c "scripts/services.sh && scripts/services.sh chromium"
+step services bash -c "scripts/services.sh && scripts/services.sh postgres-replica-start && scripts/services.sh chromium"
 step chdb node scripts/chdb-check.mjs
 step build bash -c "$GO mod download && $GO vet -race ./..."
 

@@ -65,10 +65,12 @@ const natsReadyTimeout = 15 * time.Second
 // and start again (same port, same store directory, so streams survive) without
 // disturbing tests that use the shared server.
 type NATSServer struct {
-	t      testing.TB
-	port   int
-	dir    string
-	logf   string
+	t    testing.TB
+	port int
+	dir  string
+	logf string
+	// extra are more nats-server arguments (a cluster node's).
+	extra  []string
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited; nil when no process was started
@@ -90,6 +92,93 @@ func StartNATS(t testing.TB) *NATSServer {
 	return s
 }
 
+// NATSCluster is a private cluster of nats-servers with clustered JetStream, on loopback
+// routes, for one test. Each node can be stopped (or killed) and started again.
+type NATSCluster struct {
+	Nodes []*NATSServer
+}
+
+// StartNATSCluster starts n nats-servers (n >= 3 for JetStream to survive losing one) in
+// one cluster, each with its own store directory, and returns once JetStream answers
+// through the cluster (it has elected its meta leader). The nodes are killed when the
+// test ends.
+func StartNATSCluster(t testing.TB, n int) *NATSCluster {
+	t.Helper()
+	if _, err := os.Stat(NATSServerPath); err != nil {
+		t.Skipf("testkit: %s not available: %v", NATSServerPath, err)
+	}
+	name := UniqueName("sgt")
+	routePorts := make([]int, n)
+	var routes []string
+	for i := range routePorts {
+		routePorts[i] = freePort(t)
+		routes = append(routes, "nats-route://127.0.0.1:"+strconv.Itoa(routePorts[i]))
+	}
+	c := &NATSCluster{}
+	for i := range n {
+		s := &NATSServer{t: t, port: freePort(t), dir: t.TempDir()}
+		s.logf = filepath.Join(s.dir, "nats-server.log")
+		s.extra = []string{"-n", fmt.Sprintf("%s-%d", name, i+1), "--cluster_name", name,
+			"--cluster", "nats://127.0.0.1:" + strconv.Itoa(routePorts[i]), "--routes", strings.Join(routes, ",")}
+		t.Cleanup(s.kill)
+		c.Nodes = append(c.Nodes, s)
+	}
+	// Started together: each node's JetStream waits for its peers.
+	var wg sync.WaitGroup
+	for _, s := range c.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Start()
+		}()
+	}
+	wg.Wait()
+	nc, err := nats.Connect(c.URL(), nats.Timeout(5*time.Second))
+	if err != nil {
+		t.Fatalf("testkit: connecting to the nats cluster: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("testkit: opening jetstream: %v", err)
+	}
+	deadline := time.Now().Add(natsReadyTimeout * 2)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := js.AccountInfo(ctx)
+		cancel()
+		if err == nil {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testkit: jetstream of the nats cluster not ready: %v\n%s", err, c.Nodes[0].logTail())
+		}
+		time.Sleep(50 * time.Millisecond) // polling the meta leader election
+	}
+}
+
+// URL returns the nodes' client URLs, comma-separated, as NATS_URL takes them.
+func (c *NATSCluster) URL() string {
+	var urls []string
+	for _, s := range c.Nodes {
+		urls = append(urls, s.URL())
+	}
+	return strings.Join(urls, ",")
+}
+
+// Node returns the node whose client URL is url, or nil.
+func (c *NATSCluster) Node(url string) *NATSServer {
+	for _, s := range c.Nodes {
+		if strings.TrimPrefix(s.URL(), "nats://") == strings.TrimPrefix(url, "nats://") {
+			return s
+		}
+	}
+	return nil
+}
+
+// Kill ends the server at once (SIGKILL), as a crash would, and waits for it to exit.
+func (s *NATSServer) Kill() { s.kill() }
+
 // URL returns the server's client URL; it stays the same across Stop and Start.
 func (s *NATSServer) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(s.port) }
 
@@ -107,8 +196,8 @@ func (s *NATSServer) Start() {
 	if err != nil {
 		s.t.Fatalf("testkit: opening nats-server log: %v", err)
 	}
-	cmd := exec.Command(NATSServerPath, "-a", "127.0.0.1", "-p", strconv.Itoa(s.port),
-		"-js", "-sd", filepath.Join(s.dir, "jetstream"))
+	cmd := exec.Command(NATSServerPath, append([]string{"-a", "127.0.0.1", "-p", strconv.Itoa(s.port),
+		"-js", "-sd", filepath.Join(s.dir, "jetstream")}, s.extra...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

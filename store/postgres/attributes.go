@@ -22,7 +22,7 @@ var (
 
 // BrandsByID returns the brands with the given ids.
 func (s *CatalogStore) BrandsByID(ctx context.Context, ids []int64) (map[int64]domain.Brand, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, slug, name FROM brands WHERE id = ANY($1)`, ids)
+	rows, err := s.db.read(ctx).Query(ctx, `SELECT id, slug, name FROM brands WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, translate(err, "brands by id")
 	}
@@ -39,7 +39,7 @@ func (s *CatalogStore) BrandsByID(ctx context.Context, ids []int64) (map[int64]d
 
 // Brands returns every brand, by name.
 func (s *CatalogStore) Brands(ctx context.Context) ([]domain.Brand, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, slug, name FROM brands ORDER BY lower(name), id`)
+	rows, err := s.db.read(ctx).Query(ctx, `SELECT id, slug, name FROM brands ORDER BY lower(name), id`)
 	if err != nil {
 		return nil, translate(err, "brands")
 	}
@@ -56,7 +56,7 @@ func (s *CatalogStore) Brands(ctx context.Context) ([]domain.Brand, error) {
 
 // Attributes returns every attribute definition, by name.
 func (s *CatalogStore) Attributes(ctx context.Context) ([]domain.Attribute, error) {
-	return loadAttributes(ctx, s.db.Pool)
+	return loadAttributes(ctx, s.db.read(ctx))
 }
 
 func loadAttributes(ctx context.Context, q querier) ([]domain.Attribute, error) {
@@ -224,7 +224,7 @@ func facetsSQL(f domain.ProductFilter, args pgx.NamedArgs) string {
 // ProductFacets computes every facet of the listing in one statement.
 func (s *CatalogStore) ProductFacets(ctx context.Context, f domain.ProductFilter) ([]domain.Facet, error) {
 	args := pgx.NamedArgs{}
-	rows, err := s.db.Pool.Query(ctx, facetsSQL(f, args), args)
+	rows, err := s.db.read(ctx).Query(ctx, facetsSQL(f, args), args)
 	if err != nil {
 		return nil, translate(err, "product facets")
 	}

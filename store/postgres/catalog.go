@@ -246,7 +246,7 @@ func (s *CatalogStore) ListProducts(ctx context.Context, q domain.ProductQuery) 
 		args["category"] = q.Filter.CategoryID
 		category = "@category"
 	}
-	rows, err := s.db.Pool.Query(ctx, productListSQL(q, category, args), args)
+	rows, err := s.db.read(ctx).Query(ctx, productListSQL(q, category, args), args)
 	if err != nil {
 		return domain.ProductPage{}, translate(err, "listing products")
 	}
@@ -294,7 +294,7 @@ func (s *CatalogStore) CountProducts(ctx context.Context, f domain.ProductFilter
 		category = "@category"
 	}
 	var n int
-	err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM products p WHERE `+productWhere(f, category, args), args).Scan(&n)
+	err := s.db.read(ctx).QueryRow(ctx, `SELECT count(*) FROM products p WHERE `+productWhere(f, category, args), args).Scan(&n)
 	if err != nil {
 		return 0, translate(err, "counting products")
 	}
@@ -307,7 +307,7 @@ func (s *CatalogStore) ListCategoryProducts(ctx context.Context, categoryIDs []i
 	args := pgx.NamedArgs{"categories": categoryIDs}
 	sql := `SELECT c.cid, x.* FROM unnest(@categories::bigint[]) AS c(cid)
 		CROSS JOIN LATERAL (` + productListSQL(q, "c.cid", args) + `) x`
-	rows, err := s.db.Pool.Query(ctx, sql, args)
+	rows, err := s.db.read(ctx).Query(ctx, sql, args)
 	if err != nil {
 		return nil, translate(err, "listing category products")
 	}
@@ -334,7 +334,7 @@ func (s *CatalogStore) CountCategoryProducts(ctx context.Context, categoryIDs []
 	args := pgx.NamedArgs{"categories": categoryIDs}
 	sql := `SELECT c.cid, (SELECT count(*) FROM products p WHERE ` + productWhere(f, "c.cid", args) + `)
 		FROM unnest(@categories::bigint[]) AS c(cid)`
-	rows, err := s.db.Pool.Query(ctx, sql, args)
+	rows, err := s.db.read(ctx).Query(ctx, sql, args)
 	if err != nil {
 		return nil, translate(err, "counting category products")
 	}
@@ -364,7 +364,7 @@ func scanCategories(rows pgx.Rows, each func(domain.Category)) error {
 
 // CategoriesByID returns the categories with the given ids.
 func (s *CatalogStore) CategoriesByID(ctx context.Context, ids []int64) (map[int64]domain.Category, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories c WHERE c.id = ANY($1)`, ids)
+	rows, err := s.db.read(ctx).Query(ctx, `SELECT `+categoryColumns+` FROM categories c WHERE c.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, translate(err, "categories by id")
 	}
@@ -377,7 +377,7 @@ func (s *CatalogStore) CategoriesByID(ctx context.Context, ids []int64) (map[int
 
 // CategoryChildren returns the children of each parent, in display order.
 func (s *CatalogStore) CategoryChildren(ctx context.Context, parentIDs []int64) (map[int64][]domain.Category, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories c
+	rows, err := s.db.read(ctx).Query(ctx, `SELECT `+categoryColumns+` FROM categories c
 		WHERE c.parent_id = ANY($1) ORDER BY c.position, c.name, c.id`, parentIDs)
 	if err != nil {
 		return nil, translate(err, "category children")
@@ -395,7 +395,7 @@ func (s *CatalogStore) CategoryChildren(ctx context.Context, parentIDs []int64) 
 // AllCategories returns every category, each parent's children in display order (by
 // position, then name): the whole tree in one statement, for the resolvers' in-memory copy.
 func (s *CatalogStore) AllCategories(ctx context.Context) ([]domain.Category, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories c ORDER BY c.position, c.name, c.id`)
+	rows, err := s.db.read(ctx).Query(ctx, `SELECT `+categoryColumns+` FROM categories c ORDER BY c.position, c.name, c.id`)
 	if err != nil {
 		return nil, translate(err, "categories")
 	}
@@ -408,7 +408,7 @@ func (s *CatalogStore) AllCategories(ctx context.Context) ([]domain.Category, er
 
 // RootCategories returns the categories without a parent, in display order.
 func (s *CatalogStore) RootCategories(ctx context.Context) ([]domain.Category, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories c
+	rows, err := s.db.read(ctx).Query(ctx, `SELECT `+categoryColumns+` FROM categories c
 		WHERE c.parent_id IS NULL ORDER BY c.position, c.name, c.id`)
 	if err != nil {
 		return nil, translate(err, "root categories")
@@ -422,7 +422,7 @@ func (s *CatalogStore) RootCategories(ctx context.Context) ([]domain.Category, e
 
 // CategoryBySlug returns the category with the slug, or a NOT_FOUND error.
 func (s *CatalogStore) CategoryBySlug(ctx context.Context, slug string) (domain.Category, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+categoryColumns+` FROM categories c WHERE c.slug = $1`, slug)
+	rows, err := s.db.read(ctx).Query(ctx, `SELECT `+categoryColumns+` FROM categories c WHERE c.slug = $1`, slug)
 	if err != nil {
 		return domain.Category{}, translate(err, "category")
 	}

@@ -111,7 +111,7 @@ func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.O
 
 // OrdersByID returns the orders with the given ids.
 func (s *OrderStore) OrdersByID(ctx context.Context, ids []int64) (map[int64]domain.Order, error) {
-	return loadOrders(ctx, s.db.Pool, ids)
+	return loadOrders(ctx, s.db.read(ctx), ids)
 }
 
 func loadOrder(ctx context.Context, q querier, id int64) (domain.Order, error) {
@@ -536,7 +536,7 @@ func (s *OrderStore) ListOrders(ctx context.Context, f domain.OrderFilter, page 
 		dir = "ASC"
 	}
 	sql += fmt.Sprintf(" ORDER BY o.created_at %s, o.id %s LIMIT %d", dir, dir, page.Limit()+1)
-	rows, err := s.db.Pool.Query(ctx, sql, args)
+	rows, err := s.db.read(ctx).Query(ctx, sql, args)
 	if err != nil {
 		return domain.OrderPage{}, translate(err, "listing orders")
 	}
@@ -579,7 +579,7 @@ func (s *OrderStore) ListOrders(ctx context.Context, f domain.OrderFilter, page 
 func (s *OrderStore) CountOrders(ctx context.Context, f domain.OrderFilter) (int, error) {
 	args := pgx.NamedArgs{}
 	var n int
-	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM orders o WHERE `+orderWhere(f, args), args).Scan(&n); err != nil {
+	if err := s.db.read(ctx).QueryRow(ctx, `SELECT count(*) FROM orders o WHERE `+orderWhere(f, args), args).Scan(&n); err != nil {
 		return 0, translate(err, "counting orders")
 	}
 	return n, nil

@@ -3,6 +3,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -13,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,27 +41,103 @@ type Config struct {
 	// RuntimeParams are session settings for every connection, such as
 	// synchronous_commit=off for a bulk load whose loss on a crash is harmless.
 	RuntimeParams map[string]string
+
+	// ReplicaURLs are read replicas of the database (streaming, hot standby) for the
+	// display reads (see replicas.go); none sends every read to the primary.
+	ReplicaURLs []string
+	// MaxReplicaLag takes a replica further behind the primary out of rotation; zero
+	// means DefaultMaxReplicaLag.
+	MaxReplicaLag time.Duration
+	// ReplicaCheckInterval is how often the replicas' lag is checked; zero means
+	// DefaultReplicaCheckInterval.
+	ReplicaCheckInterval time.Duration
 }
 
-// DB is an open pool of connections to shopgraph's database.
+// DB is an open pool of connections to shopgraph's database (the primary), with a pool
+// for each read replica.
 type DB struct {
+	// Pool is the primary's: writes and the reads that decide them.
 	Pool *pgxpool.Pool
+
+	replicas       []*replica
+	primaryQueries atomic.Int64
+	maxLag         time.Duration
+	interval       time.Duration
+	checkPool      *pgxpool.Pool
+	stopWatch      context.CancelFunc
+	watchDone      chan struct{}
 }
 
 // Open connects to PostgreSQL and checks that it answers. The caller must Close the DB.
+// Replicas need not answer yet: they join the rotation once the background check finds
+// them fit.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	pc, err := pgxpool.ParseConfig(cfg.URL)
+	db := &DB{maxLag: cmp.Or(cfg.MaxReplicaLag, DefaultMaxReplicaLag)}
+	pool, err := openPool(ctx, cfg, cfg.URL, "", &db.primaryQueries)
+	if err != nil {
+		return nil, err
+	}
+	db.Pool = pool
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pinging database: %w", err)
+	}
+	if len(cfg.ReplicaURLs) == 0 {
+		return db, nil
+	}
+	// The checks have pools of their own, untraced: they are not the application's
+	// statements, and must not wait behind them for a connection.
+	check := Config{MaxConns: 1}
+	if db.checkPool, err = openPool(ctx, check, cfg.URL, "shopgraph-replica-check", nil); err != nil {
+		db.Close()
+		return nil, err
+	}
+	for i, u := range cfg.ReplicaURLs {
+		r := &replica{name: fmt.Sprintf("replica-%d", i+1)}
+		r.lag.Store(-1)
+		db.replicas = append(db.replicas, r)
+		if r.pool, err = openPool(ctx, cfg, u, "shopgraph-replica", &r.queries); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s: %w", r.name, err)
+		}
+		if r.check, err = openPool(ctx, check, u, "shopgraph-replica-check", nil); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s: %w", r.name, err)
+		}
+	}
+	interval := cmp.Or(cfg.ReplicaCheckInterval, DefaultReplicaCheckInterval)
+	db.interval = interval
+	// The first check runs now, so that a process starts with its replicas in rotation.
+	samples := db.checkReplicas(ctx, db.checkPool, nil, interval, db.maxLag)
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	db.stopWatch, db.watchDone = stop, make(chan struct{})
+	go func() {
+		defer close(db.watchDone)
+		db.watchReplicas(wctx, db.checkPool, samples, interval, db.maxLag)
+	}()
+	return db, nil
+}
+
+// openPool opens a pool on url with cfg's settings; appName, when set, is the sessions'
+// application_name unless the URL names one; queries, when set, counts the statements.
+func openPool(ctx context.Context, cfg Config, url, appName string, queries *atomic.Int64) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parsing database url: %w", err)
 	}
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
 	}
-	if cfg.Tracer != nil {
-		pc.ConnConfig.Tracer = cfg.Tracer
+	var counter pgx.QueryTracer
+	if queries != nil {
+		counter = countingTracer{queries}
 	}
+	pc.ConnConfig.Tracer = Tracers(cfg.Tracer, counter)
 	for k, v := range cfg.RuntimeParams {
 		pc.ConnConfig.RuntimeParams[k] = v
+	}
+	if _, set := pc.ConnConfig.RuntimeParams["application_name"]; !set && appName != "" {
+		pc.ConnConfig.RuntimeParams["application_name"] = appName
 	}
 	// A dead server must not hang requests: dial quickly, and let the pool replace
 	// connections that broke while the server restarted.
@@ -71,15 +149,40 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening database pool: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("pinging database: %w", err)
-	}
-	return &DB{Pool: pool}, nil
+	return pool, nil
 }
 
-// Close closes every connection of the pool.
-func (db *DB) Close() { db.Pool.Close() }
+// countingTracer counts the statements of a pool, for DB.Stats.
+type countingTracer struct{ n *atomic.Int64 }
+
+func (c countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Close stops the replica checks and closes every connection of the pools.
+func (db *DB) Close() {
+	if db.stopWatch != nil {
+		db.stopWatch()
+		<-db.watchDone
+	}
+	for _, r := range db.replicas {
+		if r.pool != nil {
+			r.pool.Close()
+		}
+		if r.check != nil {
+			r.check.Close()
+		}
+	}
+	if db.checkPool != nil {
+		db.checkPool.Close()
+	}
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }

@@ -232,7 +232,7 @@ func (s *ReviewStore) HideReview(ctx context.Context, id int64, hidden bool) (do
 
 // ReviewsByID returns the reviews with the given ids.
 func (s *ReviewStore) ReviewsByID(ctx context.Context, ids []int64) (map[int64]domain.Review, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+reviewColumns+` FROM reviews r JOIN users u ON u.id = r.user_id WHERE r.id = ANY($1)`, ids)
+	rows, err := s.db.read(ctx).Query(ctx, `SELECT `+reviewColumns+` FROM reviews r JOIN users u ON u.id = r.user_id WHERE r.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, translate(err, "reviews by id")
 	}
@@ -271,7 +271,7 @@ func (s *ReviewStore) ProductReviews(ctx context.Context, productIDs []int64, pa
 			ORDER BY r.created_at DESC, r.id DESC LIMIT ` + strconv.Itoa(limit+1) + `) r
 		JOIN users u ON u.id = r.user_id
 		ORDER BY x.pid, r.created_at DESC, r.id DESC`
-	rows, err := s.db.Pool.Query(ctx, sql, args...)
+	rows, err := s.db.read(ctx).Query(ctx, sql, args...)
 	if err != nil {
 		return nil, translate(err, "product reviews")
 	}

@@ -67,7 +67,7 @@ func loadVariants(ctx context.Context, q querier, where string, args ...any) ([]
 
 // VariantsByID returns the variants with the given ids, deleted ones included.
 func (s *CatalogStore) VariantsByID(ctx context.Context, ids []int64) (map[int64]domain.Variant, error) {
-	vs, err := loadVariants(ctx, s.db.Pool, `v.id = ANY($1)`, ids)
+	vs, err := loadVariants(ctx, s.db.read(ctx), `v.id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ FROM products p WHERE p.id = ANY($1)`
 // ProductDetails returns the live variants, images and attribute values of each product
 // in one statement.
 func (s *CatalogStore) ProductDetails(ctx context.Context, productIDs []int64) (map[int64]domain.ProductDetail, error) {
-	rows, err := s.db.Pool.Query(ctx, productDetailsSQL, productIDs)
+	rows, err := s.db.read(ctx).Query(ctx, productDetailsSQL, productIDs)
 	if err != nil {
 		return nil, translate(err, "product details")
 	}

@@ -13,15 +13,24 @@ import (
 
 // Config says how to reach Redis.
 type Config struct {
-	// URL is a redis:// or rediss:// URL.
+	// URL is a redis:// or rediss:// URL: the server (with one node), and the password,
+	// database number and TLS of every node.
 	URL string
+	// Addrs, when set, are the nodes (host:port) to use instead of the URL's host: the
+	// Sentinels when SentinelMaster is set, else the seeds of a Redis Cluster (with more
+	// than one address) or the one server.
+	Addrs []string
+	// SentinelMaster is the name of the master the Sentinels at Addrs watch; the client
+	// follows it through fail-overs.
+	SentinelMaster string
 	// Prefix starts every key shopgraph writes, such as "sg:".
 	Prefix string
 }
 
-// Client is a connection pool to Redis with the key prefix of this deployment.
+// Client is a connection pool to Redis with the key prefix of this deployment: one
+// server, a Sentinel-watched master, or a Cluster (go-redis's universal client).
 type Client struct {
-	RDB    *goredis.Client
+	RDB    goredis.UniversalClient
 	prefix string
 }
 
@@ -29,9 +38,20 @@ type Client struct {
 // on demand, with short timeouts so that a dead server fails requests fast instead of
 // hanging them.
 func Open(cfg Config) (*Client, error) {
-	opts, err := goredis.ParseURL(cfg.URL)
+	u, err := goredis.ParseURL(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("parsing redis url: %w", err)
+	}
+	opts := &goredis.UniversalOptions{
+		Addrs:      []string{u.Addr},
+		Username:   u.Username,
+		Password:   u.Password,
+		DB:         u.DB,
+		TLSConfig:  u.TLSConfig,
+		MasterName: cfg.SentinelMaster,
+	}
+	if len(cfg.Addrs) > 0 {
+		opts.Addrs = cfg.Addrs
 	}
 	opts.DialTimeout = time.Second
 	opts.ReadTimeout = time.Second
@@ -43,7 +63,11 @@ func Open(cfg Config) (*Client, error) {
 	// One dial attempt per try: a dead server should fail a request in well under a
 	// second, not after the client's own backoff loop.
 	opts.DialerRetries = 1
-	return &Client{RDB: goredis.NewClient(opts), prefix: cfg.Prefix}, nil
+	// A Cluster has one database; a non-zero database means one server or Sentinel.
+	if opts.MasterName == "" && len(opts.Addrs) > 1 && opts.DB != 0 {
+		return nil, fmt.Errorf("redis: database %d cannot be used with a Redis Cluster (REDIS_ADDRS lists several nodes)", opts.DB)
+	}
+	return &Client{RDB: goredis.NewUniversalClient(opts), prefix: cfg.Prefix}, nil
 }
 
 // Key returns the full key for the parts, joined by ':' after the prefix.
