@@ -174,14 +174,17 @@ func TestAnalyticsEndToEnd(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		admin.data(dashboardQuery, vars, &d)
-		// Everything is in once the cancellation is: it is the last event written.
+		// Each field is asked of ClickHouse on its own (and cached on its own for the
+		// cache's window), so one answer may hold an event another missed: wait until
+		// every field shows the last events, the cancellation and the paid order's lines.
 		cancelled := 0
 		for _, c := range d.Dashboard.OrdersByStatus {
 			if c.Status == "CANCELLED" {
 				cancelled = c.Count
 			}
 		}
-		if s := d.Dashboard.Summary; s != nil && s.Orders == 1 && cancelled == 1 && d.Dashboard.ConversionFunnel != nil && d.Dashboard.ConversionFunnel.Steps[3].Sessions == 1 {
+		if s := d.Dashboard.Summary; s != nil && s.Orders == 1 && cancelled == 1 && d.Dashboard.ConversionFunnel != nil && d.Dashboard.ConversionFunnel.Steps[3].Sessions == 1 &&
+			len(d.Dashboard.TopProducts) > 0 && len(d.Dashboard.RevenueSeries) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
