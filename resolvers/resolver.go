@@ -30,6 +30,8 @@ type Resolver struct {
 	Carts domain.CartStore
 	// Orders keeps orders.
 	Orders domain.OrderStore
+	// Discounts keeps discount codes and automatic promotions.
+	Discounts domain.DiscountStore
 	// Checkouts buys carts.
 	Checkouts *domain.Checkout
 	// Analytics answers the admin dashboard (through its cache).

@@ -43,6 +43,31 @@ func (r *cartResolver) Subtotal(ctx context.Context, obj *model.Cart) (*model.Mo
 	return toMoney(sum), nil
 }
 
+// Cost is the resolver for the cost field.
+func (r *cartResolver) Cost(ctx context.Context, obj *model.Cart) (*model.CartCost, error) {
+	c, err := r.cartCost(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return toCartCost(c), nil
+}
+
+// DiscountCodes is the resolver for the discountCodes field.
+func (r *cartResolver) DiscountCodes(ctx context.Context, obj *model.Cart) ([]*model.CartDiscountCode, error) {
+	out := make([]*model.CartDiscountCode, 0, len(obj.Codes))
+	if len(obj.Codes) == 0 {
+		return out, nil
+	}
+	c, err := r.cartCost(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range c.Codes {
+		out = append(out, &model.CartDiscountCode{Code: s.Code, Applicable: s.Applicable})
+	}
+	return out, nil
+}
+
 // Product is the resolver for the product field.
 func (r *cartLineResolver) Product(ctx context.Context, obj *model.CartLine) (*model.Product, error) {
 	p, err := variantProduct(ctx, obj.VariantID)
@@ -371,6 +396,43 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 	return cartPayload(r.Carts.RemoveLines(ctx, c.ID, vids))
 }
 
+// CartDiscountCodesUpdate is the resolver for the cartDiscountCodesUpdate field.
+func (r *mutationResolver) CartDiscountCodesUpdate(ctx context.Context, cartID string, discountCodes []string) (*model.CartPayload, error) {
+	codes, derr := domain.NormalizeDiscountCodes([]string{"discountCodes"}, discountCodes)
+	if derr != nil {
+		return &model.CartPayload{UserErrors: domainUserErrors([]*domain.Error{derr})}, nil
+	}
+	c, err := r.visibleCart(ctx, cartID)
+	if err != nil {
+		return cartPayload(c, err)
+	}
+	return cartPayload(r.Carts.SetDiscountCodes(ctx, c.ID, codes))
+}
+
+// DiscountCreate is the resolver for the discountCreate field.
+func (r *mutationResolver) DiscountCreate(ctx context.Context, input model.DiscountCreateInput) (*model.DiscountPayload, error) {
+	d, errs := fromDiscountInput(input)
+	if len(errs) > 0 {
+		return &model.DiscountPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	d = d.Normalize()
+	if d.StartsAt.IsZero() {
+		d.StartsAt = domain.Now(ctx)
+	}
+	if errs := d.Validate(); len(errs) > 0 {
+		return &model.DiscountPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	created, err := r.Discounts.CreateDiscount(ctx, d)
+	if err != nil {
+		ue, err := domain.SplitBusiness(err)
+		if err != nil {
+			return nil, err
+		}
+		return &model.DiscountPayload{UserErrors: toUserErrors(ue)}, nil
+	}
+	return &model.DiscountPayload{Discount: toDiscount(created), UserErrors: []*model.UserError{}}, nil
+}
+
 // Checkout is the resolver for the checkout field.
 func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error) {
 	caller, signedIn := domain.IdentityFrom(ctx)
@@ -390,6 +452,9 @@ func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInp
 	}
 	if input.SessionID != nil {
 		in.SessionID = *input.SessionID
+	}
+	if input.DiscountCodes != nil {
+		in.DiscountCodes = append([]string{}, input.DiscountCodes...)
 	}
 	o, uerrs, err := r.Checkouts.Run(ctx, caller, signedIn, in)
 	if err != nil {

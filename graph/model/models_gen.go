@@ -55,6 +55,16 @@ type AddressInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+// A discount that took money off a cart or an order.
+type AppliedDiscount struct {
+	// The promotion's title, such as Summer sale.
+	Title string `json:"title"`
+	// The code entered; null for an automatic promotion.
+	Code *string `json:"code,omitempty"`
+	// How much it took off.
+	Amount *Money `json:"amount"`
+}
+
 // A specification products may carry, such as Material or Waterproof.
 type Attribute struct {
 	// The attribute's name, unique ignoring case.
@@ -131,6 +141,28 @@ type BrandPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// What a cart costs, as checkout will charge it. totalAmount = subtotalAmount - totalDiscountAmount + shippingAmount. Amounts are exact: a percentage is taken per line and rounded half up to the cent.
+type CartCost struct {
+	// The sum of the lines at current prices.
+	SubtotalAmount *Money `json:"subtotalAmount"`
+	// What the discounts take off: automatic promotions and applicable codes.
+	TotalDiscountAmount *Money `json:"totalDiscountAmount"`
+	// The shipping charge; zero until a shipping method is chosen at checkout.
+	ShippingAmount *Money `json:"shippingAmount"`
+	// What checkout would charge.
+	TotalAmount *Money `json:"totalAmount"`
+	// Each discount that takes money off, with its amount, in the order applied (automatic promotions first).
+	Discounts []*AppliedDiscount `json:"discounts"`
+}
+
+// A discount code entered on a cart.
+type CartDiscountCode struct {
+	// The code, upper-cased.
+	Code string `json:"code"`
+	// Whether it takes money off the cart now; false for an unknown, expired or used-up code, or one the cart does not qualify for.
+	Applicable bool `json:"applicable"`
+}
+
 // Units of a product to put in a cart.
 type CartLineInput struct {
 	// The product.
@@ -171,6 +203,8 @@ type CheckoutInput struct {
 	Email *string `json:"email,omitempty"`
 	// The storefront session checking out (the sessionId of trackEvents), for the conversion funnel.
 	SessionID *string `json:"sessionId,omitempty"`
+	// The discount codes to use (at most 5); the cart's codes when omitted. A code that does not apply is ignored; one whose usage limit was reached meanwhile fails the checkout with DISCOUNT_LIMIT_REACHED.
+	DiscountCodes []string `json:"discountCodes,omitempty"`
 }
 
 // The result of a checkout.
@@ -205,6 +239,70 @@ type DateRangeInput struct {
 	From time.Time `json:"from"`
 	// The end of the range, exclusive.
 	To time.Time `json:"to"`
+}
+
+// A discount code or an automatic promotion.
+type Discount struct {
+	// The discount's global id.
+	ID string `json:"id"`
+	// The code shoppers enter; null for an automatic promotion, which every qualifying cart gets.
+	Code *string `json:"code,omitempty"`
+	// The title shown on carts and orders.
+	Title string `json:"title"`
+	// PERCENTAGE or FIXED_AMOUNT.
+	Kind DiscountKind `json:"kind"`
+	// The percentage (such as "12.5") or the amount off.
+	Value Decimal `json:"value"`
+	// The products it applies to; with categoryIds empty as well, it applies to the whole order.
+	ProductIds []string `json:"productIds"`
+	// The categories (with their subcategories) it applies to.
+	CategoryIds []string `json:"categoryIds"`
+	// The subtotal a cart must reach.
+	MinimumSubtotal *Money `json:"minimumSubtotal"`
+	// When it starts.
+	StartsAt time.Time `json:"startsAt"`
+	// When it ends; null for never.
+	EndsAt *time.Time `json:"endsAt,omitempty"`
+	// How many orders may use it in all; null for no limit.
+	UsageLimit *int `json:"usageLimit,omitempty"`
+	// How many orders each customer (account, or a guest's email) may use it for; null for no limit.
+	PerCustomerLimit *int `json:"perCustomerLimit,omitempty"`
+	// How many orders not cancelled use it.
+	UsedCount int `json:"usedCount"`
+}
+
+// A new discount code or automatic promotion.
+type DiscountCreateInput struct {
+	// The code shoppers enter (letters, digits, - and _; matched ignoring case); omit it for an automatic promotion.
+	Code *string `json:"code,omitempty"`
+	// The title shown on carts and orders.
+	Title string `json:"title"`
+	// PERCENTAGE or FIXED_AMOUNT.
+	Kind DiscountKind `json:"kind"`
+	// The percentage, more than 0 and at most 100 (such as "12.5"), or the amount off.
+	Value Decimal `json:"value"`
+	// Only these products.
+	ProductIds []string `json:"productIds,omitempty"`
+	// Only these categories and their subcategories.
+	CategoryIds []string `json:"categoryIds,omitempty"`
+	// The subtotal a cart must reach; none by default.
+	MinimumSubtotal *Decimal `json:"minimumSubtotal,omitempty"`
+	// When it starts; now by default.
+	StartsAt *time.Time `json:"startsAt,omitempty"`
+	// When it ends; never by default.
+	EndsAt *time.Time `json:"endsAt,omitempty"`
+	// How many orders may use it in all; no limit by default.
+	UsageLimit *int `json:"usageLimit,omitempty"`
+	// How many orders each customer may use it for; no limit by default.
+	PerCustomerLimit *int `json:"perCustomerLimit,omitempty"`
+}
+
+// The result of discountCreate.
+type DiscountPayload struct {
+	// The discount; null on failure.
+	Discount *Discount `json:"discount,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // How many events of a type a service produced.
@@ -669,6 +767,64 @@ func (e *AttributeType) UnmarshalJSON(b []byte) error {
 }
 
 func (e AttributeType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a discount takes money off.
+type DiscountKind string
+
+const (
+	// A percentage of each eligible line.
+	DiscountKindPercentage DiscountKind = "PERCENTAGE"
+	// A fixed amount off the eligible lines.
+	DiscountKindFixedAmount DiscountKind = "FIXED_AMOUNT"
+)
+
+var AllDiscountKind = []DiscountKind{
+	DiscountKindPercentage,
+	DiscountKindFixedAmount,
+}
+
+func (e DiscountKind) IsValid() bool {
+	switch e {
+	case DiscountKindPercentage, DiscountKindFixedAmount:
+		return true
+	}
+	return false
+}
+
+func (e DiscountKind) String() string {
+	return string(e)
+}
+
+func (e *DiscountKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DiscountKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DiscountKind", str)
+	}
+	return nil
+}
+
+func (e DiscountKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DiscountKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DiscountKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
