@@ -160,7 +160,18 @@ func orderCost(ctx context.Context, tx pgx.Tx, r domain.CheckoutRequest, lines [
 		in.Lines = append(in.Lines, domain.CostLine{VariantID: l.VariantID, ProductID: l.ProductID,
 			CategoryPath: paths[l.ProductID], UnitPrice: l.UnitPrice.Amount, Quantity: l.Quantity})
 	}
-	return domain.ComputeCost(in), ds, nil
+	cost := domain.ComputeCost(in)
+	// A code the shopper chose that another checkout has just used up fails the checkout
+	// rather than charging the full price behind their back.
+	for _, st := range cost.Codes {
+		for _, d := range ds {
+			if !st.Applicable && d.Code == st.Code && d.UsageLimit > 0 && d.UsedCount >= d.UsageLimit {
+				return domain.Cost{}, nil, domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"},
+					"the discount code %s has reached its usage limit", d.Code)
+			}
+		}
+	}
+	return cost, ds, nil
 }
 
 // redeemDiscounts takes one use of every applied discount, in id order so concurrent
