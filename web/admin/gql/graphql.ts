@@ -4,6 +4,14 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** A product's value of an attribute. */
+export type AttributeValueInput = {
+  /** The attribute's name (any case), as defined with attributeCreate. */
+  name: string;
+  /** The value as text: a number such as 13.3 for NUMBER attributes, true or false for BOOLEAN ones. */
+  value: string;
+};
+
 /** A span of time: from (inclusive) to to (exclusive). */
 export type DateRangeInput = {
   /** The start of the range, inclusive. */
@@ -18,6 +26,18 @@ export type Granularity =
   | 'DAY'
   /** One bucket per hour of the chosen time zone. */
   | 'HOUR';
+
+/** An image to add to a product. */
+export type ImageInput = {
+  /** What the image shows, for screen readers and when it cannot load. */
+  altText?: string | null | undefined;
+  /** The image's height in pixels (1 to 4096). */
+  height: number;
+  /** The absolute http(s) URL of an image hosted elsewhere; omitted, shopgraph draws and serves a placeholder of the given size itself. */
+  url?: string | null | undefined;
+  /** The image's width in pixels (1 to 4096). */
+  width: number;
+};
 
 /** What signing in takes. */
 export type LoginInput = {
@@ -69,32 +89,58 @@ export type PaymentMethod =
 
 /** What creating a product takes. */
 export type ProductCreateInput = {
+  /** The attribute values, each of an attribute defined with attributeCreate. */
+  attributes?: Array<AttributeValueInput> | null | undefined;
+  /** The brand. */
+  brandId?: string | null | undefined;
   /** The category the product belongs to. */
   categoryId: string;
   /** The description, as plain text. */
   description?: string | null | undefined;
+  /** The images, in display order, at most 20. */
+  media?: Array<ImageInput> | null | undefined;
   /** The display name. */
   name: string;
-  /** The unit price. */
+  /** The unit price: the default variant's, or that of each variant given without a price of its own. */
   price: string;
   /** The URL handle; derived from the name when omitted. */
   slug?: string | null | undefined;
-  /** The units in stock at the start; 0 when omitted. */
+  /** The units in stock at the start (of the default variant, when no variants are given); 0 when omitted. */
   stock?: number | null | undefined;
+  /** The variants, at most 100, each with the same option names; omitted, the product gets one default variant with price and stock. */
+  variants?: Array<ProductVariantInput> | null | undefined;
 };
 
 /** A partial update of a product: omitted fields stay as they are. */
 export type ProductUpdateInput = {
+  /** The new brand. */
+  brandId?: string | null | undefined;
   /** The new category. */
   categoryId?: string | null | undefined;
   /** The new description. */
   description?: string | null | undefined;
   /** The new display name. */
   name?: string | null | undefined;
-  /** The new unit price. */
+  /** The new unit price of the product's only variant (a user error for a product with several: see productVariantsUpdate); a compare-at price not above it is removed. */
   price?: string | null | undefined;
   /** The new URL handle. */
   slug?: string | null | undefined;
+};
+
+/** A variant to create. */
+export type ProductVariantInput = {
+  /** The price before a reduction, shown struck through; at least the price. */
+  compareAtPrice?: string | null | undefined;
+  /** The product image that shows this variant. */
+  imageId?: string | null | undefined;
+  /** The unit price; the product's price when omitted at productCreate, required otherwise. */
+  price?: string | null | undefined;
+  /** The variant's option values, such as Size M and Colour Navy, in the product's option order (at most 3). */
+  selectedOptions?: Array<SelectedOptionInput> | null | undefined;
+  /** The stock-keeping unit, unique among live variants; derived from the ids when omitted. */
+  sku?: string | null | undefined;
+  /** The units in stock at the start; 0 when omitted. */
+  stock?: number | null | undefined;
 };
 
 /** What a signed-in user may do. */
@@ -103,6 +149,14 @@ export type Role =
   | 'ADMIN'
   /** A shopper: browses, fills a cart, checks out, sees their own orders. */
   | 'CUSTOMER';
+
+/** An option value, as input. */
+export type SelectedOptionInput = {
+  /** The option's name, such as Size. */
+  name: string;
+  /** The value, such as M. */
+  value: string;
+};
 
 export type AdminDashboardQueryVariables = Exact<{
   range: DateRangeInput;

@@ -24,12 +24,28 @@ export type AddressInput = {
   region?: string | null | undefined;
 };
 
+/** A condition on one attribute: give values, a min/max range (NUMBER attributes) or a boolean. */
+export type AttributeFilter = {
+  /** Keep products whose BOOLEAN value is this. */
+  boolean?: boolean | null | undefined;
+  /** Keep products whose NUMBER value is at most this. */
+  max?: number | null | undefined;
+  /** Keep products whose NUMBER value is at least this. */
+  min?: number | null | undefined;
+  /** The attribute's name (any case). */
+  name: string;
+  /** Keep products whose value is one of these (text as it is, numbers and booleans as text: 13.3, true). */
+  values?: Array<string> | null | undefined;
+};
+
 /** Units of a product to put in a cart. */
 export type CartLineInput = {
   /** The product. */
   productId: string;
   /** How many units to add: 1 to 99. */
   quantity: number;
+  /** The variant of the product; required when the product has more than one (user error VARIANT_REQUIRED otherwise). */
+  variantId?: string | null | undefined;
 };
 
 /** A new quantity for a cart line. */
@@ -44,6 +60,8 @@ export type CartLineUpdateInput = {
 export type CheckoutInput = {
   /** The cart to buy. */
   cartId: string;
+  /** The discount codes to use (at most 5); the cart's codes when omitted. A code that does not apply is ignored; one whose usage limit was reached meanwhile fails the checkout with DISCOUNT_LIMIT_REACHED. */
+  discountCodes?: Array<string> | null | undefined;
   /** Where to send confirmations; required for guests, the account's email otherwise. */
   email?: string | null | undefined;
   /** A key unique to this purchase attempt (at most 128 characters): sending it again returns the same order instead of buying twice. */
@@ -94,6 +112,10 @@ export type PaymentMethod =
 
 /** Conditions on a product listing; all given conditions must hold. */
 export type ProductFilter = {
+  /** Only products meeting every one of these attribute conditions (at most 10). */
+  attributes?: Array<AttributeFilter> | null | undefined;
+  /** Only products of one of these brands, by slug (at most 50). */
+  brands?: Array<string> | null | undefined;
   /** Only products of this category and its descendants. */
   categoryId?: string | null | undefined;
   /** Only products that are (true) or are not (false) in stock. */
