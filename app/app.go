@@ -187,6 +187,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Carts:         carts,
 		Orders:        orders,
 		Discounts:     postgres.NewDiscountStore(deps.Postgres),
+		Shipping:      postgres.NewShippingMethodStore(deps.Postgres),
 		Checkouts:     &domain.Checkout{Orders: orders, Carts: carts, Payments: payer, PaymentTimeout: cfg.PaymentTimeout},
 		LoaderWait:    cfg.LoaderWait,
 		TrackLimit:    limit{limiter, DefaultTrackPerSession},

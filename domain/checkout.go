@@ -33,6 +33,8 @@ type CheckoutInput struct {
 	SessionID       string
 	// DiscountCodes are the codes to use; nil means the cart's.
 	DiscountCodes []string
+	// ShippingMethodID is the chosen shipping method; zero picks the default.
+	ShippingMethodID int64
 }
 
 // Validate returns the problems of the input, for a guest (needing an email) or not.
@@ -80,7 +82,7 @@ func (c *Checkout) Run(ctx context.Context, caller Identity, signedIn bool, in C
 	}
 	req := CheckoutRequest{Cart: cart, Email: in.Email, PaymentMethod: in.PaymentMethod,
 		ShippingAddress: in.ShippingAddress, IdempotencyKey: in.IdempotencyKey, SessionID: in.SessionID,
-		DiscountCodes: cart.DiscountCodes}
+		DiscountCodes: cart.DiscountCodes, ShippingMethodID: in.ShippingMethodID}
 	if in.DiscountCodes != nil {
 		req.DiscountCodes, _ = NormalizeDiscountCodes(nil, in.DiscountCodes)
 	}

@@ -163,9 +163,11 @@ type Order struct {
 	Subtotal Money
 	// Discounts took DiscountAmount off the subtotal; Total is what was charged:
 	// Subtotal - DiscountAmount + ShippingAmount.
-	Discounts       []AppliedDiscount
-	DiscountAmount  Money
-	ShippingAmount  Money
+	Discounts      []AppliedDiscount
+	DiscountAmount Money
+	ShippingAmount Money
+	// ShippingMethod is the method's copy at checkout; nil for orders placed without one.
+	ShippingMethod  *OrderShippingMethod
 	Total           Money
 	RefundAmount    int64
 	PaymentMethod   PaymentMethod
@@ -281,6 +283,16 @@ type CheckoutRequest struct {
 	SessionID string
 	// DiscountCodes are the normalized codes to apply.
 	DiscountCodes []string
+	// ShippingMethodID is the chosen method; zero picks the cheapest serving the address.
+	ShippingMethodID int64
+}
+
+// OrderShippingMethod is a shipping method as an order keeps it.
+type OrderShippingMethod struct {
+	ID      int64
+	Name    string
+	MinDays int
+	MaxDays int
 }
 
 // IdempotencyScope returns whose key space the request's idempotency key lives in: the

@@ -177,8 +177,8 @@ type CostInput struct {
 	Discounts []Discount
 	// Codes are the codes the shopper entered, normalized, in their order.
 	Codes []string
-	// Shipping is the shipping charge of the chosen method, in minor units.
-	Shipping int64
+	// Shipping is the chosen shipping method; nil ships free.
+	Shipping *ShippingMethod
 	Now      time.Time
 }
 
@@ -220,11 +220,13 @@ type Cost struct {
 //     more than what is left of the line after earlier discounts.
 //   - A fixed amount is taken off the eligible lines, never more than what is left of
 //     them, the largest remaining line first.
-//   - Shipping is added after the discounts; it is never discounted.
+//   - Shipping is the method's charge for the subtotal after discounts (free-over
+//     thresholds and order-value rates look at it), added after the discounts; it is
+//     never discounted.
 //
 // A code is applicable when its discount took money off; codes are never an error here.
 func ComputeCost(in CostInput) Cost {
-	c := Cost{Currency: DefaultCurrency, Shipping: in.Shipping, Discounts: []AppliedDiscount{}, Codes: []DiscountCodeStatus{}}
+	c := Cost{Currency: DefaultCurrency, Discounts: []AppliedDiscount{}, Codes: []DiscountCodeStatus{}}
 	left := make([]int64, len(in.Lines))
 	for i, l := range in.Lines {
 		left[i] = l.UnitPrice * int64(l.Quantity)
@@ -263,6 +265,9 @@ func ComputeCost(in CostInput) Cost {
 	}
 	for _, code := range in.Codes {
 		c.Codes = append(c.Codes, DiscountCodeStatus{Code: code, Applicable: applied[code]})
+	}
+	if in.Shipping != nil {
+		c.Shipping = in.Shipping.Charge(c.Subtotal - c.DiscountTotal)
 	}
 	c.Total = c.Subtotal - c.DiscountTotal + c.Shipping
 	return c

@@ -50,7 +50,7 @@ func TestComputeCost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := ComputeCost(CostInput{Lines: lines, Discounts: tt.discounts, Codes: tt.codes, Shipping: tt.shipping, Now: now})
+			c := ComputeCost(CostInput{Lines: lines, Discounts: tt.discounts, Codes: tt.codes, Shipping: &ShippingMethod{Price: tt.shipping}, Now: now})
 			if c.Subtotal != 6502 || c.DiscountTotal != tt.discount || c.Total != tt.total || c.Shipping != tt.shipping {
 				t.Fatalf("cost %+v, want discount %d total %d", c, tt.discount, tt.total)
 			}

@@ -48,6 +48,7 @@ func toOrder(o domain.Order) *model.Order {
 		Discounts:      toAppliedDiscounts(o.Discounts, o.Total.Currency),
 		DiscountAmount: toMoney(domain.Money{Amount: o.DiscountAmount.Amount, Currency: o.Total.Currency}),
 		ShippingAmount: toMoney(domain.Money{Amount: o.ShippingAmount.Amount, Currency: o.Total.Currency}),
+		ShippingMethod: toOrderShippingMethod(o.ShippingMethod),
 		PaymentMethod:  model.PaymentMethod(o.PaymentMethod), ShippingAddress: toAddress(o.ShippingAddress),
 		Shipment: toShipment(o.Shipment), CreatedAt: o.CreatedAt,
 	}

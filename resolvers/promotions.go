@@ -12,6 +12,15 @@ import (
 // variants through the request's loader, the discounts and category paths from the
 // discount store.
 func (r *Resolver) cartCost(ctx context.Context, c *model.Cart) (domain.Cost, error) {
+	in, err := r.cartCostInput(ctx, c)
+	if err != nil {
+		return domain.Cost{}, err
+	}
+	return domain.ComputeCost(in), nil
+}
+
+// cartCostInput gathers what the cart's cost depends on, without a shipping method.
+func (r *Resolver) cartCostInput(ctx context.Context, c *model.Cart) (domain.CostInput, error) {
 	ids := make([]int64, len(c.Lines))
 	for i, l := range c.Lines {
 		ids[i] = l.VariantID
@@ -20,7 +29,7 @@ func (r *Resolver) cartCost(ctx context.Context, c *model.Cart) (domain.Cost, er
 	pids := make([]int64, 0, len(ids))
 	for i := range c.Lines {
 		if errs != nil && errs[i] != nil {
-			return domain.Cost{}, errs[i]
+			return domain.CostInput{}, errs[i]
 		}
 		pids = append(pids, variants[i].ProductID)
 	}
@@ -28,11 +37,11 @@ func (r *Resolver) cartCost(ctx context.Context, c *model.Cart) (domain.Cost, er
 	if r.Discounts != nil {
 		ds, err := r.Discounts.CartDiscounts(ctx, c.Codes)
 		if err != nil {
-			return domain.Cost{}, err
+			return domain.CostInput{}, err
 		}
 		paths, err := r.Discounts.CategoryPaths(ctx, pids)
 		if err != nil {
-			return domain.Cost{}, err
+			return domain.CostInput{}, err
 		}
 		in.Discounts = ds
 		for i, l := range c.Lines {
@@ -45,7 +54,7 @@ func (r *Resolver) cartCost(ctx context.Context, c *model.Cart) (domain.Cost, er
 				UnitPrice: variants[i].Price.Amount, Quantity: l.Quantity})
 		}
 	}
-	return domain.ComputeCost(in), nil
+	return in, nil
 }
 
 func toCartCost(c domain.Cost) *model.CartCost {

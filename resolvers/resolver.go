@@ -32,6 +32,8 @@ type Resolver struct {
 	Orders domain.OrderStore
 	// Discounts keeps discount codes and automatic promotions.
 	Discounts domain.DiscountStore
+	// ShippingMethods keeps the shipping methods.
+	Shipping domain.ShippingMethodStore
 	// Checkouts buys carts.
 	Checkouts *domain.Checkout
 	// Analytics answers the admin dashboard (through its cache).

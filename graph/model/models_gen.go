@@ -147,7 +147,7 @@ type CartCost struct {
 	SubtotalAmount *Money `json:"subtotalAmount"`
 	// What the discounts take off: automatic promotions and applicable codes.
 	TotalDiscountAmount *Money `json:"totalDiscountAmount"`
-	// The shipping charge; zero until a shipping method is chosen at checkout.
+	// The shipping charge; zero here, since the method is chosen at checkout (see Cart.shippingMethods for each method's charge).
 	ShippingAmount *Money `json:"shippingAmount"`
 	// What checkout would charge.
 	TotalAmount *Money `json:"totalAmount"`
@@ -205,6 +205,8 @@ type CheckoutInput struct {
 	SessionID *string `json:"sessionId,omitempty"`
 	// The discount codes to use (at most 5); the cart's codes when omitted. A code that does not apply is ignored; one whose usage limit was reached meanwhile fails the checkout with DISCOUNT_LIMIT_REACHED.
 	DiscountCodes []string `json:"discountCodes,omitempty"`
+	// The shipping method (from Cart.shippingMethods); when omitted, the cheapest that ships to the address. SHIPPING_METHOD_UNAVAILABLE when it does not ship there.
+	ShippingMethodID *string `json:"shippingMethodId,omitempty"`
 }
 
 // The result of a checkout.
@@ -379,6 +381,16 @@ type OrderPayload struct {
 	Order *Order `json:"order,omitempty"`
 	// Why the mutation failed; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The shipping method an order travels by, as it was at checkout.
+type OrderShippingMethod struct {
+	// The method's name.
+	Name string `json:"name"`
+	// The fewest days delivery was to take.
+	MinDeliveryDays int `json:"minDeliveryDays"`
+	// The most days delivery was to take.
+	MaxDeliveryDays int `json:"maxDeliveryDays"`
 }
 
 // How many orders placed in the range are in a status now.
@@ -671,6 +683,76 @@ type Shipment struct {
 	Carrier string `json:"carrier"`
 	// The carrier's tracking number.
 	TrackingNumber string `json:"trackingNumber"`
+}
+
+// A way orders can travel, managed by the admin.
+type ShippingMethod struct {
+	// The method's global id, for CheckoutInput.shippingMethodId.
+	ID string `json:"id"`
+	// The name shoppers see, such as Standard or Express.
+	Name string `json:"name"`
+	// The flat price, when no rate applies.
+	Price *Money `json:"price"`
+	// Prices by order value: the rate with the highest minimum the subtotal after discounts reaches wins over price.
+	Rates []*ShippingRate `json:"rates"`
+	// From this subtotal after discounts the method ships free; null for never.
+	FreeOver *Money `json:"freeOver,omitempty"`
+	// The countries served (ISO 3166 codes); empty for everywhere.
+	Countries []string `json:"countries"`
+	// The fewest days delivery takes.
+	MinDeliveryDays int `json:"minDeliveryDays"`
+	// The most days delivery takes.
+	MaxDeliveryDays int `json:"maxDeliveryDays"`
+}
+
+// A shipping method's settings.
+type ShippingMethodInput struct {
+	// The name shoppers see.
+	Name string `json:"name"`
+	// The flat price.
+	Price Decimal `json:"price"`
+	// Prices by order value (at most 20, distinct minimums).
+	Rates []*ShippingRateInput `json:"rates,omitempty"`
+	// Ship free from this subtotal after discounts; never when omitted.
+	FreeOver *Decimal `json:"freeOver,omitempty"`
+	// The countries served (ISO 3166 codes); everywhere when omitted or empty.
+	Countries []string `json:"countries,omitempty"`
+	// The fewest days delivery takes.
+	MinDeliveryDays int `json:"minDeliveryDays"`
+	// The most days delivery takes.
+	MaxDeliveryDays int `json:"maxDeliveryDays"`
+}
+
+// The result of a shipping method mutation.
+type ShippingMethodPayload struct {
+	// The method; null on failure and after a deletion.
+	ShippingMethod *ShippingMethod `json:"shippingMethod,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A shipping method available to a cart, with what it would charge.
+type ShippingOption struct {
+	// The method.
+	Method *ShippingMethod `json:"method"`
+	// What it would charge this cart.
+	Cost *Money `json:"cost"`
+}
+
+// A price of a shipping method for orders whose subtotal after discounts reaches minimumSubtotal.
+type ShippingRate struct {
+	// The subtotal after discounts from which this price applies.
+	MinimumSubtotal *Money `json:"minimumSubtotal"`
+	// The price.
+	Price *Money `json:"price"`
+}
+
+// A price by order value, as input.
+type ShippingRateInput struct {
+	// The subtotal after discounts from which the price applies.
+	MinimumSubtotal Decimal `json:"minimumSubtotal"`
+	// The price.
+	Price Decimal `json:"price"`
 }
 
 // The entry points for live updates.

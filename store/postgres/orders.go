@@ -28,12 +28,15 @@ var _ domain.OrderStore = (*OrderStore)(nil)
 func NewOrderStore(db *DB) *OrderStore { return &OrderStore{db: db} }
 
 const orderColumns = `o.id, o.number, coalesce(o.user_id, 0), o.email, o.status, o.currency, o.subtotal_minor,
-	o.total_minor, o.discount_minor, o.shipping_minor, o.refund_minor, o.payment_method, o.payment_ref, o.shipping_address, o.carrier,
+	o.total_minor, o.discount_minor, o.shipping_minor, coalesce(o.shipping_method_id, 0), o.shipping_method_name,
+	o.shipping_min_days, o.shipping_max_days, o.refund_minor, o.payment_method, o.payment_ref, o.shipping_address, o.carrier,
 	o.tracking_number, o.cart_id, o.idempotency_key, o.session_id, o.created_at, o.updated_at`
 
 type orderRow struct {
 	id, userID, subtotal, total, refund int64
-	discount, shipping                  int64
+	discount, shipping, methodID        int64
+	methodName                          string
+	minDays, maxDays                    int
 	number, email, status, currency     string
 	method, ref, cartID, key, session   string
 	address                             []byte
@@ -43,7 +46,7 @@ type orderRow struct {
 
 func (r *orderRow) dest() []any {
 	return []any{&r.id, &r.number, &r.userID, &r.email, &r.status, &r.currency, &r.subtotal, &r.total,
-		&r.discount, &r.shipping, &r.refund, &r.method, &r.ref, &r.address, &r.carrier, &r.tracking, &r.cartID, &r.key, &r.session, &r.createdAt, &r.updatedAt}
+		&r.discount, &r.shipping, &r.methodID, &r.methodName, &r.minDays, &r.maxDays, &r.refund, &r.method, &r.ref, &r.address, &r.carrier, &r.tracking, &r.cartID, &r.key, &r.session, &r.createdAt, &r.updatedAt}
 }
 
 func toDomainOrder(r orderRow) (domain.Order, error) {
@@ -56,6 +59,9 @@ func toDomainOrder(r orderRow) (domain.Order, error) {
 		Discounts:      []domain.AppliedDiscount{},
 		RefundAmount:   r.refund, PaymentMethod: domain.PaymentMethod(r.method), PaymentRef: r.ref,
 		CartID: r.cartID, IdempotencyKey: r.key, SessionID: r.session, CreatedAt: r.createdAt, UpdatedAt: r.updatedAt,
+	}
+	if r.methodID != 0 {
+		o.ShippingMethod = &domain.OrderShippingMethod{ID: r.methodID, Name: r.methodName, MinDays: r.minDays, MaxDays: r.maxDays}
 	}
 	if err := json.Unmarshal(r.address, &o.ShippingAddress); err != nil {
 		return o, fmt.Errorf("decoding address of order %d: %w", r.id, err)
@@ -200,7 +206,7 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		if err != nil {
 			return err
 		}
-		cost, ds, err := orderCost(ctx, tx, r, lines, 0)
+		cost, ds, method, err := orderCost(ctx, tx, r, lines)
 		if err != nil {
 			return err
 		}
@@ -212,8 +218,15 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 			batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, variant_id, name, variant_title, sku, quantity, unit_price_minor)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, i+1, l.ProductID, l.VariantID, l.Name, l.VariantTitle, l.SKU, l.Quantity, l.UnitPrice.Amount)
 		}
-		batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, shipping_minor = $4, total_minor = $5, last_sequence = 1 WHERE id = $1`,
-			id, cost.Subtotal, cost.DiscountTotal, cost.Shipping, cost.Total)
+		var methodID *int64
+		var methodName string
+		var minDays, maxDays int
+		if method != nil {
+			methodID, methodName, minDays, maxDays = &method.ID, method.Name, method.MinDays, method.MaxDays
+		}
+		batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, shipping_minor = $4, total_minor = $5, last_sequence = 1,
+				shipping_method_id = $6, shipping_method_name = $7, shipping_min_days = $8, shipping_max_days = $9 WHERE id = $1`,
+			id, cost.Subtotal, cost.DiscountTotal, cost.Shipping, cost.Total, methodID, methodName, minDays, maxDays)
 		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at) VALUES ($1, 1, 'PENDING', $2)`, id, domain.Now(ctx))
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return translate(err, "writing order lines")

@@ -140,38 +140,55 @@ func customerKey(r domain.CheckoutRequest) string {
 	return "email:" + strings.ToLower(r.Email)
 }
 
-// orderCost computes the cost of the reserved lines with the discounts live now, inside
-// the checkout's transaction.
-func orderCost(ctx context.Context, tx pgx.Tx, r domain.CheckoutRequest, lines []domain.OrderLine, shipping int64) (domain.Cost, []domain.Discount, error) {
+// orderCost computes the cost of the reserved lines with the discounts live now and the
+// chosen (or default) shipping method, inside the checkout's transaction.
+func orderCost(ctx context.Context, tx pgx.Tx, r domain.CheckoutRequest, lines []domain.OrderLine) (domain.Cost, []domain.Discount, *domain.ShippingMethod, error) {
 	pids := make([]int64, len(lines))
 	for i, l := range lines {
 		pids[i] = l.ProductID
 	}
 	paths, err := categoryPaths(ctx, tx, pids)
 	if err != nil {
-		return domain.Cost{}, nil, err
+		return domain.Cost{}, nil, nil, err
 	}
 	ds, err := cartDiscounts(ctx, tx, r.DiscountCodes)
 	if err != nil {
-		return domain.Cost{}, nil, err
+		return domain.Cost{}, nil, nil, err
 	}
-	in := domain.CostInput{Discounts: ds, Codes: r.DiscountCodes, Shipping: shipping, Now: domain.Now(ctx)}
+	methods, err := liveShippingMethods(ctx, tx)
+	if err != nil {
+		return domain.Cost{}, nil, nil, err
+	}
+	in := domain.CostInput{Discounts: ds, Codes: r.DiscountCodes, Now: domain.Now(ctx)}
 	for _, l := range lines {
 		in.Lines = append(in.Lines, domain.CostLine{VariantID: l.VariantID, ProductID: l.ProductID,
 			CategoryPath: paths[l.ProductID], UnitPrice: l.UnitPrice.Amount, Quantity: l.Quantity})
 	}
 	cost := domain.ComputeCost(in)
+	method, ok := domain.ChooseShippingMethod(methods, r.ShippingMethodID, r.ShippingAddress.Country, cost.Subtotal-cost.DiscountTotal)
+	if !ok {
+		if r.ShippingMethodID != 0 {
+			return domain.Cost{}, nil, nil, domain.Business("SHIPPING_METHOD_UNAVAILABLE", []string{"input", "shippingMethodId"},
+				"this shipping method does not ship to %s", r.ShippingAddress.Country)
+		}
+		return domain.Cost{}, nil, nil, domain.Business("SHIPPING_METHOD_UNAVAILABLE", []string{"input", "shippingAddress", "country"},
+			"no shipping method ships to %s", r.ShippingAddress.Country)
+	}
+	if method != nil {
+		in.Shipping = method
+		cost = domain.ComputeCost(in)
+	}
 	// A code the shopper chose that another checkout has just used up fails the checkout
 	// rather than charging the full price behind their back.
 	for _, st := range cost.Codes {
 		for _, d := range ds {
 			if !st.Applicable && d.Code == st.Code && d.UsageLimit > 0 && d.UsedCount >= d.UsageLimit {
-				return domain.Cost{}, nil, domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"},
+				return domain.Cost{}, nil, nil, domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"},
 					"the discount code %s has reached its usage limit", d.Code)
 			}
 		}
 	}
-	return cost, ds, nil
+	return cost, ds, method, nil
 }
 
 // redeemDiscounts takes one use of every applied discount, in id order so concurrent
