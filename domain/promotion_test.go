@@ -84,3 +84,28 @@ func TestNormalizeDiscountCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestShippingCharge(t *testing.T) {
+	m := ShippingMethod{Price: 799, FreeOver: 10000, Rates: []ShippingRate{{MinSubtotal: 5000, Price: 399}, {MinSubtotal: 2000, Price: 599}}}.Normalize()
+	for goods, want := range map[int64]int64{0: 799, 1999: 799, 2000: 599, 4999: 599, 5000: 399, 9999: 399, 10000: 0} {
+		if got := m.Charge(goods); got != want {
+			t.Errorf("Charge(%d) = %d, want %d", goods, got, want)
+		}
+	}
+	// Free over a threshold looks at the subtotal after discounts.
+	c := ComputeCost(CostInput{Lines: []CostLine{{UnitPrice: 10000, Quantity: 1}}, Shipping: &m,
+		Discounts: []Discount{{ID: 1, Title: "a", Kind: DiscountFixedAmount, Value: 1}}, Now: time.Now()})
+	if c.Shipping != 399 || c.Total != 10000-1+399 {
+		t.Errorf("cost %+v", c)
+	}
+	ms := []ShippingMethod{{ID: 1, Price: 500, Countries: []string{"GB"}}, {ID: 2, Price: 300}, {ID: 3, Price: 300}}
+	if got, ok := ChooseShippingMethod(ms, 0, "GB", 0); !ok || got.ID != 2 {
+		t.Errorf("default %+v", got)
+	}
+	if _, ok := ChooseShippingMethod(ms, 1, "FR", 0); ok {
+		t.Error("method 1 does not serve FR")
+	}
+	if got, ok := ChooseShippingMethod(nil, 0, "FR", 0); !ok || got != nil {
+		t.Error("no methods ship free without one")
+	}
+}

@@ -72,6 +72,8 @@ export type CheckoutInput = {
   sessionId?: string | null | undefined;
   /** Where to ship. */
   shippingAddress: AddressInput;
+  /** The shipping method (from Cart.shippingMethods); when omitted, the cheapest that ships to the address. SHIPPING_METHOD_UNAVAILABLE when it does not ship there. */
+  shippingMethodId?: string | null | undefined;
 };
 
 /** What signing in takes. */
