@@ -52,6 +52,9 @@ func seedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 	if err := seedDiscounts(ctx, db, now); err != nil {
 		return nil, nil, err
 	}
+	if err := seedShippingMethods(ctx, db); err != nil {
+		return nil, nil, err
+	}
 	orders := postgres.NewOrderStore(db)
 	rng := rand.New(rand.NewPCG(2026, 11))
 	methods := []domain.PaymentMethod{domain.PaymentCard, domain.PaymentCard, domain.PaymentUPI, domain.PaymentWallet, domain.PaymentCOD}
@@ -162,6 +165,26 @@ func seedDiscounts(ctx context.Context, db *postgres.DB, now time.Time) error {
 		var be *domain.BusinessError
 		if err != nil && !(errors.As(err, &be) && be.Code == "CONFLICT") {
 			return fmt.Errorf("creating demo discount %s: %w", d.Code, err)
+		}
+	}
+	return nil
+}
+
+// seedShippingMethods creates the demo shipping methods, unless some exist: Standard
+// (4.99, free from 50.00, everywhere, 3 to 5 days) and Express (14.99, everywhere, 1 to 2
+// days). Demo orders take the default, the cheapest.
+func seedShippingMethods(ctx context.Context, db *postgres.DB) error {
+	store := postgres.NewShippingMethodStore(db)
+	existing, err := store.ShippingMethods(ctx)
+	if err != nil || len(existing) > 0 {
+		return err
+	}
+	for _, m := range []domain.ShippingMethod{
+		{Name: "Standard", Price: 499, FreeOver: 5000, MinDays: 3, MaxDays: 5},
+		{Name: "Express", Price: 1499, MinDays: 1, MaxDays: 2},
+	} {
+		if _, err := store.CreateShippingMethod(ctx, m); err != nil {
+			return fmt.Errorf("creating demo shipping method %s: %w", m.Name, err)
 		}
 	}
 	return nil
