@@ -65,6 +65,17 @@ func TestVerifyAfterSeed(t *testing.T) {
 	if rep.DBOrders == 0 || rep.DBRevenue == 0 {
 		t.Fatalf("nothing to reconcile: %v", rep)
 	}
+	// Revenue is what was charged: the demo orders carry discounts and shipping, and
+	// every total is the subtotal less the discounts plus shipping.
+	var discounted, shipped, inconsistent int
+	if err := h.db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE discount_minor > 0), count(*) FILTER (WHERE shipping_minor > 0),
+		count(*) FILTER (WHERE total_minor <> subtotal_minor - discount_minor + shipping_minor) FROM orders`).Scan(&discounted, &shipped, &inconsistent); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d orders discounted, %d charged shipping", discounted, shipped)
+	if discounted == 0 || shipped == 0 || inconsistent != 0 {
+		t.Errorf("%d discounted, %d with shipping, %d inconsistent totals", discounted, shipped, inconsistent)
+	}
 	// Once nothing is left to ingest, the figures must still agree: no event counted twice.
 	for {
 		lag, err := h.app.Ingester.Lag(ctx)

@@ -191,6 +191,8 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Accounts:      accounts,
 		Carts:         carts,
 		Orders:        orders,
+		Discounts:     postgres.NewDiscountStore(deps.Postgres),
+		Shipping:      postgres.NewShippingMethodStore(deps.Postgres),
 		Checkouts:     &domain.Checkout{Orders: orders, Carts: carts, Payments: payer, PaymentTimeout: cfg.PaymentTimeout},
 		LoaderWait:    cfg.LoaderWait,
 		TrackLimit:    limit{limiter, DefaultTrackPerSession},

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -48,6 +49,12 @@ func seedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 	if len(products) == 0 {
 		return nil, nil, fmt.Errorf("no products in stock to order")
 	}
+	if err := seedDiscounts(ctx, db, now); err != nil {
+		return nil, nil, err
+	}
+	if err := seedShippingMethods(ctx, db); err != nil {
+		return nil, nil, err
+	}
 	orders := postgres.NewOrderStore(db)
 	rng := rand.New(rand.NewPCG(2026, 11))
 	methods := []domain.PaymentMethod{domain.PaymentCard, domain.PaymentCard, domain.PaymentUPI, domain.PaymentWallet, domain.PaymentCOD}
@@ -86,6 +93,10 @@ func seedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 			u := customers[rng.IntN(len(customers))]
 			req.UserID, req.Email = u.ID, u.Email
 			req.ShippingAddress.Name = u.Name
+		} else if i%2 == 0 {
+			// Guests (each their own email) try the demo codes; a code a cart does not
+			// qualify for is ignored.
+			req.DiscountCodes = []string{seedCodes[i/2%len(seedCodes)]}
 		}
 		at := placed
 		step := func(d time.Duration) context.Context {
@@ -132,6 +143,51 @@ func seedOrders(ctx context.Context, db *postgres.DB, customers []domain.User, n
 		counts[final]++
 	}
 	return counts, seeded, nil
+}
+
+// seedCodes are the demo discount codes.
+var seedCodes = []string{"WELCOME10", "SAVE5"}
+
+// seedDiscounts creates the demo discount codes, live since before the oldest demo order:
+// WELCOME10 takes 10 % off, once per customer; SAVE5 takes 5.00 off orders of 50.00 or
+// more, 1000 times in all. Codes that exist already are left as they are.
+func seedDiscounts(ctx context.Context, db *postgres.DB, now time.Time) error {
+	store := postgres.NewDiscountStore(db)
+	start := now.Add(-120 * 24 * time.Hour)
+	for _, d := range []domain.Discount{
+		{Code: "WELCOME10", Title: "Welcome: 10% off", Kind: domain.DiscountPercentage, Value: 1000, PerCustomerLimit: 1, StartsAt: start},
+		{Code: "SAVE5", Title: "5.00 off orders over 50.00", Kind: domain.DiscountFixedAmount, Value: 500, MinSubtotal: 5000, UsageLimit: 1000, StartsAt: start},
+	} {
+		if errs := d.Validate(); len(errs) > 0 {
+			return fmt.Errorf("demo discount %s: %w", d.Code, errs[0])
+		}
+		_, err := store.CreateDiscount(ctx, d)
+		var be *domain.BusinessError
+		if err != nil && !(errors.As(err, &be) && be.Code == "CONFLICT") {
+			return fmt.Errorf("creating demo discount %s: %w", d.Code, err)
+		}
+	}
+	return nil
+}
+
+// seedShippingMethods creates the demo shipping methods, unless some exist: Standard
+// (4.99, free from 50.00, everywhere, 3 to 5 days) and Express (14.99, everywhere, 1 to 2
+// days). Demo orders take the default, the cheapest.
+func seedShippingMethods(ctx context.Context, db *postgres.DB) error {
+	store := postgres.NewShippingMethodStore(db)
+	existing, err := store.ShippingMethods(ctx)
+	if err != nil || len(existing) > 0 {
+		return err
+	}
+	for _, m := range []domain.ShippingMethod{
+		{Name: "Standard", Price: 499, FreeOver: 5000, MinDays: 3, MaxDays: 5},
+		{Name: "Express", Price: 1499, MinDays: 1, MaxDays: 2},
+	} {
+		if _, err := store.CreateShippingMethod(ctx, m); err != nil {
+			return fmt.Errorf("creating demo shipping method %s: %w", m.Name, err)
+		}
+	}
+	return nil
 }
 
 // seedFate picks a demo order's final status from a roll of 0-99 and its age: recent orders

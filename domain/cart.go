@@ -19,10 +19,12 @@ const (
 // prices and stock are always read fresh from the catalog. A guest cart (UserID zero) is reached by
 // its unguessable id alone; a customer's cart only by its customer.
 type Cart struct {
-	ID        string
-	UserID    int64
-	Lines     []CartLine
-	UpdatedAt time.Time
+	ID     string
+	UserID int64
+	Lines  []CartLine
+	// DiscountCodes are the codes the shopper entered, normalized, in their order.
+	DiscountCodes []string
+	UpdatedAt     time.Time
 }
 
 // CartLine is one variant of a product in a cart. There is at most one line per variant.
@@ -100,6 +102,9 @@ type CartStore interface {
 	// guest cart that does not exist, or belongs to a customer, leaves the customer's cart
 	// as it is.
 	MergeInto(ctx context.Context, guestID string, userID int64, caps map[int64]int) (Cart, error)
+	// SetDiscountCodes replaces the cart's discount codes (normalized; empty removes them
+	// all) and returns the cart.
+	SetDiscountCodes(ctx context.Context, id string, codes []string) (Cart, error)
 	// Clear empties the cart after a checkout; only lines whose quantities still match
 	// ordered are removed, so units added during the checkout survive.
 	Clear(ctx context.Context, id string, ordered []CartLineInput) error

@@ -31,6 +31,10 @@ type CheckoutInput struct {
 	IdempotencyKey  string
 	Email           string
 	SessionID       string
+	// DiscountCodes are the codes to use; nil means the cart's.
+	DiscountCodes []string
+	// ShippingMethodID is the chosen shipping method; zero picks the default.
+	ShippingMethodID int64
 }
 
 // Validate returns the problems of the input, for a guest (needing an email) or not.
@@ -46,6 +50,9 @@ func (in CheckoutInput) Validate(guest bool) []*Error {
 	errs = append(errs, in.ShippingAddress.Validate("input", "shippingAddress")...)
 	if len(in.SessionID) > MaxSessionIDLength || !validText(in.SessionID) {
 		errs = append(errs, FieldError([]string{"input", "sessionId"}, "sessionId must be at most %d characters", MaxSessionIDLength))
+	}
+	if _, e := NormalizeDiscountCodes([]string{"input", "discountCodes"}, in.DiscountCodes); e != nil {
+		errs = append(errs, e)
 	}
 	if guest {
 		if in.Email == "" {
@@ -74,7 +81,11 @@ func (c *Checkout) Run(ctx context.Context, caller Identity, signedIn bool, in C
 		return Order{}, nil, err
 	}
 	req := CheckoutRequest{Cart: cart, Email: in.Email, PaymentMethod: in.PaymentMethod,
-		ShippingAddress: in.ShippingAddress, IdempotencyKey: in.IdempotencyKey, SessionID: in.SessionID}
+		ShippingAddress: in.ShippingAddress, IdempotencyKey: in.IdempotencyKey, SessionID: in.SessionID,
+		DiscountCodes: cart.DiscountCodes, ShippingMethodID: in.ShippingMethodID}
+	if in.DiscountCodes != nil {
+		req.DiscountCodes, _ = NormalizeDiscountCodes(nil, in.DiscountCodes)
+	}
 	if signedIn {
 		req.UserID, req.Email = caller.UserID, caller.Email
 	}

@@ -154,13 +154,20 @@ type Shipment struct {
 
 // Order is a customer's (or guest's) purchase.
 type Order struct {
-	ID              int64
-	Number          string
-	UserID          int64
-	Email           string
-	Status          OrderStatus
-	Lines           []OrderLine
-	Subtotal        Money
+	ID       int64
+	Number   string
+	UserID   int64
+	Email    string
+	Status   OrderStatus
+	Lines    []OrderLine
+	Subtotal Money
+	// Discounts took DiscountAmount off the subtotal; Total is what was charged:
+	// Subtotal - DiscountAmount + ShippingAmount.
+	Discounts      []AppliedDiscount
+	DiscountAmount Money
+	ShippingAmount Money
+	// ShippingMethod is the method's copy at checkout; nil for orders placed without one.
+	ShippingMethod  *OrderShippingMethod
 	Total           Money
 	RefundAmount    int64
 	PaymentMethod   PaymentMethod
@@ -274,6 +281,18 @@ type CheckoutRequest struct {
 	IdempotencyKey  string
 	// SessionID is the storefront session that checked out, for the conversion funnel.
 	SessionID string
+	// DiscountCodes are the normalized codes to apply.
+	DiscountCodes []string
+	// ShippingMethodID is the chosen method; zero picks the cheapest serving the address.
+	ShippingMethodID int64
+}
+
+// OrderShippingMethod is a shipping method as an order keeps it.
+type OrderShippingMethod struct {
+	ID      int64
+	Name    string
+	MinDays int
+	MaxDays int
 }
 
 // IdempotencyScope returns whose key space the request's idempotency key lives in: the
@@ -314,7 +333,12 @@ type OrderStore interface {
 	// one transaction. An order with the same idempotency scope and key is returned as it
 	// is (existing is true) when it was placed from the same cart, and is a CONFLICT error
 	// otherwise. Out-of-stock lines are a business error coded OUT_OF_STOCK naming the
-	// variant; nothing is written then.
+	// variant; nothing is written then. The order's cost is ComputeCost's over the
+	// reserved lines, the live discounts and the request's codes; each discount applied
+	// counts one use with a conditional update of its counter (and, under a per-customer
+	// limit, of the customer's row), so a limit holds under concurrent checkouts: a use
+	// past a limit is a business error coded DISCOUNT_LIMIT_REACHED and nothing is
+	// written. A cancelled order gives its uses back.
 	PlaceOrder(ctx context.Context, r CheckoutRequest) (o Order, existing bool, err error)
 	// Transition moves the order through the state machine in one transaction: the
 	// status, a new history entry with the next sequence number, stock returned for

@@ -67,6 +67,12 @@ type ComplexityRoot struct {
 		Region     func(childComplexity int) int
 	}
 
+	AppliedDiscount struct {
+		Amount func(childComplexity int) int
+		Code   func(childComplexity int) int
+		Title  func(childComplexity int) int
+	}
+
 	Attribute struct {
 		Name func(childComplexity int) int
 		Type func(childComplexity int) int
@@ -97,11 +103,27 @@ type ComplexityRoot struct {
 	}
 
 	Cart struct {
-		ID            func(childComplexity int) int
-		Lines         func(childComplexity int) int
-		Subtotal      func(childComplexity int) int
-		TotalQuantity func(childComplexity int) int
-		UpdatedAt     func(childComplexity int) int
+		Cost            func(childComplexity int) int
+		DiscountCodes   func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Lines           func(childComplexity int) int
+		ShippingMethods func(childComplexity int, countryCode string) int
+		Subtotal        func(childComplexity int) int
+		TotalQuantity   func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+	}
+
+	CartCost struct {
+		Discounts           func(childComplexity int) int
+		ShippingAmount      func(childComplexity int) int
+		SubtotalAmount      func(childComplexity int) int
+		TotalAmount         func(childComplexity int) int
+		TotalDiscountAmount func(childComplexity int) int
+	}
+
+	CartDiscountCode struct {
+		Applicable func(childComplexity int) int
+		Code       func(childComplexity int) int
 	}
 
 	CartLine struct {
@@ -158,6 +180,27 @@ type ComplexityRoot struct {
 		Revenue           func(childComplexity int) int
 	}
 
+	Discount struct {
+		CategoryIds      func(childComplexity int) int
+		Code             func(childComplexity int) int
+		EndsAt           func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		MinimumSubtotal  func(childComplexity int) int
+		PerCustomerLimit func(childComplexity int) int
+		ProductIds       func(childComplexity int) int
+		StartsAt         func(childComplexity int) int
+		Title            func(childComplexity int) int
+		UsageLimit       func(childComplexity int) int
+		UsedCount        func(childComplexity int) int
+		Value            func(childComplexity int) int
+	}
+
+	DiscountPayload struct {
+		Discount   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	EventCount struct {
 		Count   func(childComplexity int) int
 		Service func(childComplexity int) int
@@ -190,42 +233,49 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AttributeCreate       func(childComplexity int, input model.AttributeCreateInput) int
-		BrandCreate           func(childComplexity int, input model.BrandCreateInput) int
-		CartCreate            func(childComplexity int, lines []*model.CartLineInput) int
-		CartLinesAdd          func(childComplexity int, cartID string, lines []*model.CartLineInput) int
-		CartLinesRemove       func(childComplexity int, cartID string, lineIds []string) int
-		CartLinesUpdate       func(childComplexity int, cartID string, lines []*model.CartLineUpdateInput) int
-		Checkout              func(childComplexity int, input model.CheckoutInput) int
-		InventoryAdjust       func(childComplexity int, productID string, delta int, reason string, variantID *string) int
-		Login                 func(childComplexity int, input model.LoginInput) int
-		Logout                func(childComplexity int) int
-		OrderCancel           func(childComplexity int, orderID string, reason string) int
-		OrderDeliver          func(childComplexity int, orderID string) int
-		OrderReturn           func(childComplexity int, orderID string, reason string, refundAmount *model.Decimal) int
-		OrderShip             func(childComplexity int, orderID string, carrier string, trackingNumber string) int
-		ProductAttributesSet  func(childComplexity int, productID string, attributes []*model.AttributeValueInput) int
-		ProductCreate         func(childComplexity int, input model.ProductCreateInput) int
-		ProductDelete         func(childComplexity int, id string) int
-		ProductMediaCreate    func(childComplexity int, productID string, media []*model.ImageInput) int
-		ProductMediaDelete    func(childComplexity int, productID string, mediaIds []string) int
-		ProductMediaReorder   func(childComplexity int, productID string, mediaIds []string) int
-		ProductUpdate         func(childComplexity int, id string, input model.ProductUpdateInput) int
-		ProductVariantsCreate func(childComplexity int, productID string, variants []*model.ProductVariantInput) int
-		ProductVariantsDelete func(childComplexity int, productID string, variantIds []string) int
-		ProductVariantsUpdate func(childComplexity int, productID string, variants []*model.ProductVariantUpdateInput) int
-		RefreshToken          func(childComplexity int, token string) int
-		Register              func(childComplexity int, input model.RegisterInput) int
-		ReviewCreate          func(childComplexity int, input model.ReviewCreateInput) int
-		ReviewDelete          func(childComplexity int, id string) int
-		ReviewHide            func(childComplexity int, id string, hidden *bool) int
-		ReviewUpdate          func(childComplexity int, id string, input model.ReviewUpdateInput) int
-		TrackEvents           func(childComplexity int, events []*model.TrackEventInput) int
+		AttributeCreate         func(childComplexity int, input model.AttributeCreateInput) int
+		BrandCreate             func(childComplexity int, input model.BrandCreateInput) int
+		CartCreate              func(childComplexity int, lines []*model.CartLineInput) int
+		CartDiscountCodesUpdate func(childComplexity int, cartID string, discountCodes []string) int
+		CartLinesAdd            func(childComplexity int, cartID string, lines []*model.CartLineInput) int
+		CartLinesRemove         func(childComplexity int, cartID string, lineIds []string) int
+		CartLinesUpdate         func(childComplexity int, cartID string, lines []*model.CartLineUpdateInput) int
+		Checkout                func(childComplexity int, input model.CheckoutInput) int
+		DiscountCreate          func(childComplexity int, input model.DiscountCreateInput) int
+		InventoryAdjust         func(childComplexity int, productID string, delta int, reason string, variantID *string) int
+		Login                   func(childComplexity int, input model.LoginInput) int
+		Logout                  func(childComplexity int) int
+		OrderCancel             func(childComplexity int, orderID string, reason string) int
+		OrderDeliver            func(childComplexity int, orderID string) int
+		OrderReturn             func(childComplexity int, orderID string, reason string, refundAmount *model.Decimal) int
+		OrderShip               func(childComplexity int, orderID string, carrier string, trackingNumber string) int
+		ProductAttributesSet    func(childComplexity int, productID string, attributes []*model.AttributeValueInput) int
+		ProductCreate           func(childComplexity int, input model.ProductCreateInput) int
+		ProductDelete           func(childComplexity int, id string) int
+		ProductMediaCreate      func(childComplexity int, productID string, media []*model.ImageInput) int
+		ProductMediaDelete      func(childComplexity int, productID string, mediaIds []string) int
+		ProductMediaReorder     func(childComplexity int, productID string, mediaIds []string) int
+		ProductUpdate           func(childComplexity int, id string, input model.ProductUpdateInput) int
+		ProductVariantsCreate   func(childComplexity int, productID string, variants []*model.ProductVariantInput) int
+		ProductVariantsDelete   func(childComplexity int, productID string, variantIds []string) int
+		ProductVariantsUpdate   func(childComplexity int, productID string, variants []*model.ProductVariantUpdateInput) int
+		RefreshToken            func(childComplexity int, token string) int
+		Register                func(childComplexity int, input model.RegisterInput) int
+		ReviewCreate            func(childComplexity int, input model.ReviewCreateInput) int
+		ReviewDelete            func(childComplexity int, id string) int
+		ReviewHide              func(childComplexity int, id string, hidden *bool) int
+		ReviewUpdate            func(childComplexity int, id string, input model.ReviewUpdateInput) int
+		ShippingMethodCreate    func(childComplexity int, input model.ShippingMethodInput) int
+		ShippingMethodDelete    func(childComplexity int, id string) int
+		ShippingMethodUpdate    func(childComplexity int, id string, input model.ShippingMethodInput) int
+		TrackEvents             func(childComplexity int, events []*model.TrackEventInput) int
 	}
 
 	Order struct {
 		CreatedAt       func(childComplexity int) int
 		Customer        func(childComplexity int) int
+		DiscountAmount  func(childComplexity int) int
+		Discounts       func(childComplexity int) int
 		Email           func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Lines           func(childComplexity int) int
@@ -234,6 +284,8 @@ type ComplexityRoot struct {
 		RefundedAmount  func(childComplexity int) int
 		Shipment        func(childComplexity int) int
 		ShippingAddress func(childComplexity int) int
+		ShippingAmount  func(childComplexity int) int
+		ShippingMethod  func(childComplexity int) int
 		Status          func(childComplexity int) int
 		StatusHistory   func(childComplexity int) int
 		Subtotal        func(childComplexity int) int
@@ -266,6 +318,12 @@ type ComplexityRoot struct {
 	OrderPayload struct {
 		Order      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	OrderShippingMethod struct {
+		MaxDeliveryDays func(childComplexity int) int
+		MinDeliveryDays func(childComplexity int) int
+		Name            func(childComplexity int) int
 	}
 
 	OrderStatusCount struct {
@@ -407,6 +465,7 @@ type ComplexityRoot struct {
 		Orders           func(childComplexity int, first *int, after *string, filter *model.OrderFilter) int
 		Product          func(childComplexity int, id *string, slug *string) int
 		Products         func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sort *model.ProductSort) int
+		ShippingMethods  func(childComplexity int) int
 	}
 
 	RevenuePoint struct {
@@ -455,6 +514,32 @@ type ComplexityRoot struct {
 		TrackingNumber func(childComplexity int) int
 	}
 
+	ShippingMethod struct {
+		Countries       func(childComplexity int) int
+		FreeOver        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		MaxDeliveryDays func(childComplexity int) int
+		MinDeliveryDays func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Price           func(childComplexity int) int
+		Rates           func(childComplexity int) int
+	}
+
+	ShippingMethodPayload struct {
+		ShippingMethod func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
+	ShippingOption struct {
+		Cost   func(childComplexity int) int
+		Method func(childComplexity int) int
+	}
+
+	ShippingRate struct {
+		MinimumSubtotal func(childComplexity int) int
+		Price           func(childComplexity int) int
+	}
+
 	Subscription struct {
 		OrderStatusChanged func(childComplexity int, orderID string, afterSequence *int) int
 	}
@@ -493,6 +578,9 @@ type ComplexityRoot struct {
 type CartResolver interface {
 	TotalQuantity(ctx context.Context, obj *model.Cart) (int, error)
 	Subtotal(ctx context.Context, obj *model.Cart) (*model.Money, error)
+	Cost(ctx context.Context, obj *model.Cart) (*model.CartCost, error)
+	ShippingMethods(ctx context.Context, obj *model.Cart, countryCode string) ([]*model.ShippingOption, error)
+	DiscountCodes(ctx context.Context, obj *model.Cart) ([]*model.CartDiscountCode, error)
 }
 type CartLineResolver interface {
 	Product(ctx context.Context, obj *model.CartLine) (*model.Product, error)
@@ -526,6 +614,11 @@ type MutationResolver interface {
 	CartLinesAdd(ctx context.Context, cartID string, lines []*model.CartLineInput) (*model.CartPayload, error)
 	CartLinesUpdate(ctx context.Context, cartID string, lines []*model.CartLineUpdateInput) (*model.CartPayload, error)
 	CartLinesRemove(ctx context.Context, cartID string, lineIds []string) (*model.CartPayload, error)
+	CartDiscountCodesUpdate(ctx context.Context, cartID string, discountCodes []string) (*model.CartPayload, error)
+	DiscountCreate(ctx context.Context, input model.DiscountCreateInput) (*model.DiscountPayload, error)
+	ShippingMethodCreate(ctx context.Context, input model.ShippingMethodInput) (*model.ShippingMethodPayload, error)
+	ShippingMethodUpdate(ctx context.Context, id string, input model.ShippingMethodInput) (*model.ShippingMethodPayload, error)
+	ShippingMethodDelete(ctx context.Context, id string) (*model.ShippingMethodPayload, error)
 	Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error)
 	OrderCancel(ctx context.Context, orderID string, reason string) (*model.OrderPayload, error)
 	OrderShip(ctx context.Context, orderID string, carrier string, trackingNumber string) (*model.OrderPayload, error)
@@ -600,6 +693,7 @@ type QueryResolver interface {
 	Category(ctx context.Context, id *string, slug *string) (*model.Category, error)
 	Me(ctx context.Context) (*model.User, error)
 	Cart(ctx context.Context, id string) (*model.Cart, error)
+	ShippingMethods(ctx context.Context) ([]*model.ShippingMethod, error)
 	Order(ctx context.Context, id string) (*model.Order, error)
 	Orders(ctx context.Context, first *int, after *string, filter *model.OrderFilter) (*model.OrderConnection, error)
 	Dashboard(ctx context.Context, rangeArg model.DateRangeInput, timezone *string) (*model.Dashboard, error)
@@ -692,6 +786,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.Region(childComplexity), true
 
+	case "AppliedDiscount.amount":
+		if e.ComplexityRoot.AppliedDiscount.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppliedDiscount.Amount(childComplexity), true
+	case "AppliedDiscount.code":
+		if e.ComplexityRoot.AppliedDiscount.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppliedDiscount.Code(childComplexity), true
+	case "AppliedDiscount.title":
+		if e.ComplexityRoot.AppliedDiscount.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppliedDiscount.Title(childComplexity), true
+
 	case "Attribute.name":
 		if e.ComplexityRoot.Attribute.Name == nil {
 			break
@@ -781,6 +894,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BrandPayload.UserErrors(childComplexity), true
 
+	case "Cart.cost":
+		if e.ComplexityRoot.Cart.Cost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.Cost(childComplexity), true
+	case "Cart.discountCodes":
+		if e.ComplexityRoot.Cart.DiscountCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cart.DiscountCodes(childComplexity), true
 	case "Cart.id":
 		if e.ComplexityRoot.Cart.ID == nil {
 			break
@@ -793,6 +918,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cart.Lines(childComplexity), true
+	case "Cart.shippingMethods":
+		if e.ComplexityRoot.Cart.ShippingMethods == nil {
+			break
+		}
+
+		args, err := ec.field_Cart_shippingMethods_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Cart.ShippingMethods(childComplexity, args["countryCode"].(string)), true
 	case "Cart.subtotal":
 		if e.ComplexityRoot.Cart.Subtotal == nil {
 			break
@@ -811,6 +947,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cart.UpdatedAt(childComplexity), true
+
+	case "CartCost.discounts":
+		if e.ComplexityRoot.CartCost.Discounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.Discounts(childComplexity), true
+	case "CartCost.shippingAmount":
+		if e.ComplexityRoot.CartCost.ShippingAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.ShippingAmount(childComplexity), true
+	case "CartCost.subtotalAmount":
+		if e.ComplexityRoot.CartCost.SubtotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.SubtotalAmount(childComplexity), true
+	case "CartCost.totalAmount":
+		if e.ComplexityRoot.CartCost.TotalAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalAmount(childComplexity), true
+	case "CartCost.totalDiscountAmount":
+		if e.ComplexityRoot.CartCost.TotalDiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartCost.TotalDiscountAmount(childComplexity), true
+
+	case "CartDiscountCode.applicable":
+		if e.ComplexityRoot.CartDiscountCode.Applicable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDiscountCode.Applicable(childComplexity), true
+	case "CartDiscountCode.code":
+		if e.ComplexityRoot.CartDiscountCode.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CartDiscountCode.Code(childComplexity), true
 
 	case "CartLine.id":
 		if e.ComplexityRoot.CartLine.ID == nil {
@@ -1032,6 +1212,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DashboardSummary.Revenue(childComplexity), true
 
+	case "Discount.categoryIds":
+		if e.ComplexityRoot.Discount.CategoryIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.CategoryIds(childComplexity), true
+	case "Discount.code":
+		if e.ComplexityRoot.Discount.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.Code(childComplexity), true
+	case "Discount.endsAt":
+		if e.ComplexityRoot.Discount.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.EndsAt(childComplexity), true
+	case "Discount.id":
+		if e.ComplexityRoot.Discount.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.ID(childComplexity), true
+	case "Discount.kind":
+		if e.ComplexityRoot.Discount.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.Kind(childComplexity), true
+	case "Discount.minimumSubtotal":
+		if e.ComplexityRoot.Discount.MinimumSubtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.MinimumSubtotal(childComplexity), true
+	case "Discount.perCustomerLimit":
+		if e.ComplexityRoot.Discount.PerCustomerLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.PerCustomerLimit(childComplexity), true
+	case "Discount.productIds":
+		if e.ComplexityRoot.Discount.ProductIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.ProductIds(childComplexity), true
+	case "Discount.startsAt":
+		if e.ComplexityRoot.Discount.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.StartsAt(childComplexity), true
+	case "Discount.title":
+		if e.ComplexityRoot.Discount.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.Title(childComplexity), true
+	case "Discount.usageLimit":
+		if e.ComplexityRoot.Discount.UsageLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.UsageLimit(childComplexity), true
+	case "Discount.usedCount":
+		if e.ComplexityRoot.Discount.UsedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.UsedCount(childComplexity), true
+	case "Discount.value":
+		if e.ComplexityRoot.Discount.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Discount.Value(childComplexity), true
+
+	case "DiscountPayload.discount":
+		if e.ComplexityRoot.DiscountPayload.Discount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountPayload.Discount(childComplexity), true
+	case "DiscountPayload.userErrors":
+		if e.ComplexityRoot.DiscountPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscountPayload.UserErrors(childComplexity), true
+
 	case "EventCount.count":
 		if e.ComplexityRoot.EventCount.Count == nil {
 			break
@@ -1171,6 +1443,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CartCreate(childComplexity, args["lines"].([]*model.CartLineInput)), true
+	case "Mutation.cartDiscountCodesUpdate":
+		if e.ComplexityRoot.Mutation.CartDiscountCodesUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cartDiscountCodesUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CartDiscountCodesUpdate(childComplexity, args["cartId"].(string), args["discountCodes"].([]string)), true
 	case "Mutation.cartLinesAdd":
 		if e.ComplexityRoot.Mutation.CartLinesAdd == nil {
 			break
@@ -1215,6 +1498,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Checkout(childComplexity, args["input"].(model.CheckoutInput)), true
+	case "Mutation.discountCreate":
+		if e.ComplexityRoot.Mutation.DiscountCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_discountCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DiscountCreate(childComplexity, args["input"].(model.DiscountCreateInput)), true
 	case "Mutation.inventoryAdjust":
 		if e.ComplexityRoot.Mutation.InventoryAdjust == nil {
 			break
@@ -1463,6 +1757,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewUpdate(childComplexity, args["id"].(string), args["input"].(model.ReviewUpdateInput)), true
+	case "Mutation.shippingMethodCreate":
+		if e.ComplexityRoot.Mutation.ShippingMethodCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingMethodCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingMethodCreate(childComplexity, args["input"].(model.ShippingMethodInput)), true
+	case "Mutation.shippingMethodDelete":
+		if e.ComplexityRoot.Mutation.ShippingMethodDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingMethodDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingMethodDelete(childComplexity, args["id"].(string)), true
+	case "Mutation.shippingMethodUpdate":
+		if e.ComplexityRoot.Mutation.ShippingMethodUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shippingMethodUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShippingMethodUpdate(childComplexity, args["id"].(string), args["input"].(model.ShippingMethodInput)), true
 	case "Mutation.trackEvents":
 		if e.ComplexityRoot.Mutation.TrackEvents == nil {
 			break
@@ -1487,6 +1814,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.Customer(childComplexity), true
+	case "Order.discountAmount":
+		if e.ComplexityRoot.Order.DiscountAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.DiscountAmount(childComplexity), true
+	case "Order.discounts":
+		if e.ComplexityRoot.Order.Discounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Discounts(childComplexity), true
 	case "Order.email":
 		if e.ComplexityRoot.Order.Email == nil {
 			break
@@ -1535,6 +1874,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.ShippingAddress(childComplexity), true
+	case "Order.shippingAmount":
+		if e.ComplexityRoot.Order.ShippingAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ShippingAmount(childComplexity), true
+	case "Order.shippingMethod":
+		if e.ComplexityRoot.Order.ShippingMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ShippingMethod(childComplexity), true
 	case "Order.status":
 		if e.ComplexityRoot.Order.Status == nil {
 			break
@@ -1659,6 +2010,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderPayload.UserErrors(childComplexity), true
+
+	case "OrderShippingMethod.maxDeliveryDays":
+		if e.ComplexityRoot.OrderShippingMethod.MaxDeliveryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderShippingMethod.MaxDeliveryDays(childComplexity), true
+	case "OrderShippingMethod.minDeliveryDays":
+		if e.ComplexityRoot.OrderShippingMethod.MinDeliveryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderShippingMethod.MinDeliveryDays(childComplexity), true
+	case "OrderShippingMethod.name":
+		if e.ComplexityRoot.OrderShippingMethod.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderShippingMethod.Name(childComplexity), true
 
 	case "OrderStatusCount.count":
 		if e.ComplexityRoot.OrderStatusCount.Count == nil {
@@ -2272,6 +2642,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.ProductFilter), args["sort"].(*model.ProductSort)), true
+	case "Query.shippingMethods":
+		if e.ComplexityRoot.Query.ShippingMethods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ShippingMethods(childComplexity), true
 
 	case "RevenuePoint.bucket":
 		if e.ComplexityRoot.RevenuePoint.Bucket == nil {
@@ -2430,6 +2806,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Shipment.TrackingNumber(childComplexity), true
 
+	case "ShippingMethod.countries":
+		if e.ComplexityRoot.ShippingMethod.Countries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethod.Countries(childComplexity), true
+	case "ShippingMethod.freeOver":
+		if e.ComplexityRoot.ShippingMethod.FreeOver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethod.FreeOver(childComplexity), true
+	case "ShippingMethod.id":
+		if e.ComplexityRoot.ShippingMethod.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethod.ID(childComplexity), true
+	case "ShippingMethod.maxDeliveryDays":
+		if e.ComplexityRoot.ShippingMethod.MaxDeliveryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethod.MaxDeliveryDays(childComplexity), true
+	case "ShippingMethod.minDeliveryDays":
+		if e.ComplexityRoot.ShippingMethod.MinDeliveryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethod.MinDeliveryDays(childComplexity), true
+	case "ShippingMethod.name":
+		if e.ComplexityRoot.ShippingMethod.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethod.Name(childComplexity), true
+	case "ShippingMethod.price":
+		if e.ComplexityRoot.ShippingMethod.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethod.Price(childComplexity), true
+	case "ShippingMethod.rates":
+		if e.ComplexityRoot.ShippingMethod.Rates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethod.Rates(childComplexity), true
+
+	case "ShippingMethodPayload.shippingMethod":
+		if e.ComplexityRoot.ShippingMethodPayload.ShippingMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethodPayload.ShippingMethod(childComplexity), true
+	case "ShippingMethodPayload.userErrors":
+		if e.ComplexityRoot.ShippingMethodPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingMethodPayload.UserErrors(childComplexity), true
+
+	case "ShippingOption.cost":
+		if e.ComplexityRoot.ShippingOption.Cost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingOption.Cost(childComplexity), true
+	case "ShippingOption.method":
+		if e.ComplexityRoot.ShippingOption.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingOption.Method(childComplexity), true
+
+	case "ShippingRate.minimumSubtotal":
+		if e.ComplexityRoot.ShippingRate.MinimumSubtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRate.MinimumSubtotal(childComplexity), true
+	case "ShippingRate.price":
+		if e.ComplexityRoot.ShippingRate.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShippingRate.Price(childComplexity), true
+
 	case "Subscription.orderStatusChanged":
 		if e.ComplexityRoot.Subscription.OrderStatusChanged == nil {
 			break
@@ -2552,6 +3016,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCartLineUpdateInput,
 		ec.unmarshalInputCheckoutInput,
 		ec.unmarshalInputDateRangeInput,
+		ec.unmarshalInputDiscountCreateInput,
 		ec.unmarshalInputImageInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputOrderFilter,
@@ -2565,6 +3030,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputReviewCreateInput,
 		ec.unmarshalInputReviewUpdateInput,
 		ec.unmarshalInputSelectedOptionInput,
+		ec.unmarshalInputShippingMethodInput,
+		ec.unmarshalInputShippingRateInput,
 		ec.unmarshalInputTrackEventInput,
 	)
 	first := true
@@ -2735,8 +3202,198 @@ type Cart {
   totalQuantity: Int!
   "The sum of the lines at current prices."
   subtotal: Money!
+  "What the cart costs now: subtotal, discounts, shipping and total, computed exactly as checkout will charge them."
+  cost: CartCost!
+  "The shipping methods that ship to the country, cheapest first, each with what it would charge this cart (after its discounts)."
+  shippingMethods("The two-letter ISO 3166 country code of the shipping address." countryCode: String!): [ShippingOption!]!
+  "The discount codes entered with cartDiscountCodesUpdate, in their order, each saying whether it takes money off the cart now."
+  discountCodes: [CartDiscountCode!]!
   "When the cart last changed. A cart untouched for 30 days expires."
   updatedAt: DateTime!
+}
+
+"What a cart costs, as checkout will charge it. totalAmount = subtotalAmount - totalDiscountAmount + shippingAmount. Amounts are exact: a percentage is taken per line and rounded half up to the cent."
+type CartCost {
+  "The sum of the lines at current prices."
+  subtotalAmount: Money!
+  "What the discounts take off: automatic promotions and applicable codes."
+  totalDiscountAmount: Money!
+  "The shipping charge; zero here, since the method is chosen at checkout (see Cart.shippingMethods for each method's charge)."
+  shippingAmount: Money!
+  "What checkout would charge."
+  totalAmount: Money!
+  "Each discount that takes money off, with its amount, in the order applied (automatic promotions first)."
+  discounts: [AppliedDiscount!]!
+}
+
+"A price of a shipping method for orders whose subtotal after discounts reaches minimumSubtotal."
+type ShippingRate {
+  "The subtotal after discounts from which this price applies."
+  minimumSubtotal: Money!
+  "The price."
+  price: Money!
+}
+
+"A way orders can travel, managed by the admin."
+type ShippingMethod {
+  "The method's global id, for CheckoutInput.shippingMethodId."
+  id: ID!
+  "The name shoppers see, such as Standard or Express."
+  name: String!
+  "The flat price, when no rate applies."
+  price: Money!
+  "Prices by order value: the rate with the highest minimum the subtotal after discounts reaches wins over price."
+  rates: [ShippingRate!]!
+  "From this subtotal after discounts the method ships free; null for never."
+  freeOver: Money
+  "The countries served (ISO 3166 codes); empty for everywhere."
+  countries: [String!]!
+  "The fewest days delivery takes."
+  minDeliveryDays: Int!
+  "The most days delivery takes."
+  maxDeliveryDays: Int!
+}
+
+"A shipping method available to a cart, with what it would charge."
+type ShippingOption {
+  "The method."
+  method: ShippingMethod!
+  "What it would charge this cart."
+  cost: Money!
+}
+
+"The shipping method an order travels by, as it was at checkout."
+type OrderShippingMethod {
+  "The method's name."
+  name: String!
+  "The fewest days delivery was to take."
+  minDeliveryDays: Int!
+  "The most days delivery was to take."
+  maxDeliveryDays: Int!
+}
+
+"A price by order value, as input."
+input ShippingRateInput {
+  "The subtotal after discounts from which the price applies."
+  minimumSubtotal: Decimal!
+  "The price."
+  price: Decimal!
+}
+
+"A shipping method's settings."
+input ShippingMethodInput {
+  "The name shoppers see."
+  name: String!
+  "The flat price."
+  price: Decimal!
+  "Prices by order value (at most 20, distinct minimums)."
+  rates: [ShippingRateInput!]
+  "Ship free from this subtotal after discounts; never when omitted."
+  freeOver: Decimal
+  "The countries served (ISO 3166 codes); everywhere when omitted or empty."
+  countries: [String!]
+  "The fewest days delivery takes."
+  minDeliveryDays: Int!
+  "The most days delivery takes."
+  maxDeliveryDays: Int!
+}
+
+"The result of a shipping method mutation."
+type ShippingMethodPayload {
+  "The method; null on failure and after a deletion."
+  shippingMethod: ShippingMethod
+  "Why the mutation failed; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A discount code entered on a cart."
+type CartDiscountCode {
+  "The code, upper-cased."
+  code: String!
+  "Whether it takes money off the cart now; false for an unknown, expired or used-up code, or one the cart does not qualify for."
+  applicable: Boolean!
+}
+
+"A discount that took money off a cart or an order."
+type AppliedDiscount {
+  "The promotion's title, such as Summer sale."
+  title: String!
+  "The code entered; null for an automatic promotion."
+  code: String
+  "How much it took off."
+  amount: Money!
+}
+
+"How a discount takes money off."
+enum DiscountKind {
+  "A percentage of each eligible line."
+  PERCENTAGE
+  "A fixed amount off the eligible lines."
+  FIXED_AMOUNT
+}
+
+"A discount code or an automatic promotion."
+type Discount {
+  "The discount's global id."
+  id: ID!
+  "The code shoppers enter; null for an automatic promotion, which every qualifying cart gets."
+  code: String
+  "The title shown on carts and orders."
+  title: String!
+  "PERCENTAGE or FIXED_AMOUNT."
+  kind: DiscountKind!
+  "The percentage (such as \"12.5\") or the amount off."
+  value: Decimal!
+  "The products it applies to; with categoryIds empty as well, it applies to the whole order."
+  productIds: [ID!]!
+  "The categories (with their subcategories) it applies to."
+  categoryIds: [ID!]!
+  "The subtotal a cart must reach."
+  minimumSubtotal: Money!
+  "When it starts."
+  startsAt: DateTime!
+  "When it ends; null for never."
+  endsAt: DateTime
+  "How many orders may use it in all; null for no limit."
+  usageLimit: Int
+  "How many orders each customer (account, or a guest's email) may use it for; null for no limit."
+  perCustomerLimit: Int
+  "How many orders not cancelled use it."
+  usedCount: Int!
+}
+
+"A new discount code or automatic promotion."
+input DiscountCreateInput {
+  "The code shoppers enter (letters, digits, - and _; matched ignoring case); omit it for an automatic promotion."
+  code: String
+  "The title shown on carts and orders."
+  title: String!
+  "PERCENTAGE or FIXED_AMOUNT."
+  kind: DiscountKind!
+  "The percentage, more than 0 and at most 100 (such as \"12.5\"), or the amount off."
+  value: Decimal!
+  "Only these products."
+  productIds: [ID!]
+  "Only these categories and their subcategories."
+  categoryIds: [ID!]
+  "The subtotal a cart must reach; none by default."
+  minimumSubtotal: Decimal
+  "When it starts; now by default."
+  startsAt: DateTime
+  "When it ends; never by default."
+  endsAt: DateTime
+  "How many orders may use it in all; no limit by default."
+  usageLimit: Int
+  "How many orders each customer may use it for; no limit by default."
+  perCustomerLimit: Int
+}
+
+"The result of discountCreate."
+type DiscountPayload {
+  "The discount; null on failure."
+  discount: Discount
+  "Why the mutation failed; empty on success."
+  userErrors: [UserError!]!
 }
 
 "A variant of a product in a cart."
@@ -2911,7 +3568,15 @@ type Order implements Node {
   lines: [OrderLine!]!
   "The sum of the lines."
   subtotal: Money!
-  "What was charged."
+  "The discounts the order got, in the order applied."
+  discounts: [AppliedDiscount!]!
+  "What the discounts took off the subtotal."
+  discountAmount: Money!
+  "The shipping charged."
+  shippingAmount: Money!
+  "The shipping method, as it was at checkout; null for orders placed before shipping methods existed."
+  shippingMethod: OrderShippingMethod
+  "What was charged: subtotal - discountAmount + shippingAmount."
   total: Money!
   "What was refunded on a return; null when nothing was."
   refundedAmount: Money
@@ -2973,6 +3638,10 @@ input CheckoutInput {
   email: String
   "The storefront session checking out (the sessionId of trackEvents), for the conversion funnel."
   sessionId: String
+  "The discount codes to use (at most 5); the cart's codes when omitted. A code that does not apply is ignored; one whose usage limit was reached meanwhile fails the checkout with DISCOUNT_LIMIT_REACHED."
+  discountCodes: [String!]
+  "The shipping method (from Cart.shippingMethods); when omitted, the cheapest that ships to the address. SHIPPING_METHOD_UNAVAILABLE when it does not ship there."
+  shippingMethodId: ID
 }
 
 "The result of a checkout."
@@ -3620,6 +4289,8 @@ type Query {
   me: User
   "A cart by id; null when it does not exist, expired, or belongs to another customer."
   cart("The cart's id." id: ID!): Cart
+  "The live shipping methods, for the admin."
+  shippingMethods: [ShippingMethod!]! @hasRole(role: ADMIN)
   "An order, for its customer or an admin; null for anyone else, who learns nothing of it."
   order("The order's global id." id: ID!): Order
   "Every order, newest first."
@@ -3850,6 +4521,16 @@ type Mutation {
   cartLinesUpdate("The cart." cartId: ID!, "The new quantities." lines: [CartLineUpdateInput!]!): CartPayload!
   "Removes lines from a cart."
   cartLinesRemove("The cart." cartId: ID!, "The lines to remove." lineIds: [ID!]!): CartPayload!
+  "Replaces the cart's discount codes (at most 5; an empty list removes them). Codes that do not apply are kept and shown as not applicable."
+  cartDiscountCodesUpdate("The cart." cartId: ID!, "The codes, matched ignoring case." discountCodes: [String!]!): CartPayload!
+  "Creates a discount code or an automatic promotion."
+  discountCreate(input: DiscountCreateInput!): DiscountPayload! @hasRole(role: ADMIN)
+  "Creates a shipping method."
+  shippingMethodCreate(input: ShippingMethodInput!): ShippingMethodPayload! @hasRole(role: ADMIN)
+  "Replaces a shipping method's settings; orders placed keep theirs."
+  shippingMethodUpdate("The method." id: ID!, input: ShippingMethodInput!): ShippingMethodPayload! @hasRole(role: ADMIN)
+  "Retires a shipping method; orders placed keep their copy."
+  shippingMethodDelete("The method." id: ID!): ShippingMethodPayload! @hasRole(role: ADMIN)
   "Buys a cart: reserves the stock, places the order, takes the payment, empties the cart."
   checkout(input: CheckoutInput!): CheckoutPayload!
   "Cancels an order before it ships; its stock goes back on the shelf. Its customer or an admin."
@@ -3927,6 +4608,18 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_AppliedDiscount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_AppliedDiscount_title(ctx, field)
+	case "code":
+		return ec.fieldContext_AppliedDiscount_code(ctx, field)
+	case "amount":
+		return ec.fieldContext_AppliedDiscount_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AppliedDiscount", field.Name)
+}
+
 func (ec *executionContext) childFields_Attribute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3995,10 +4688,42 @@ func (ec *executionContext) childFields_Cart(ctx context.Context, field graphql.
 		return ec.fieldContext_Cart_totalQuantity(ctx, field)
 	case "subtotal":
 		return ec.fieldContext_Cart_subtotal(ctx, field)
+	case "cost":
+		return ec.fieldContext_Cart_cost(ctx, field)
+	case "shippingMethods":
+		return ec.fieldContext_Cart_shippingMethods(ctx, field)
+	case "discountCodes":
+		return ec.fieldContext_Cart_discountCodes(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Cart_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cart", field.Name)
+}
+
+func (ec *executionContext) childFields_CartCost(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subtotalAmount":
+		return ec.fieldContext_CartCost_subtotalAmount(ctx, field)
+	case "totalDiscountAmount":
+		return ec.fieldContext_CartCost_totalDiscountAmount(ctx, field)
+	case "shippingAmount":
+		return ec.fieldContext_CartCost_shippingAmount(ctx, field)
+	case "totalAmount":
+		return ec.fieldContext_CartCost_totalAmount(ctx, field)
+	case "discounts":
+		return ec.fieldContext_CartCost_discounts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartCost", field.Name)
+}
+
+func (ec *executionContext) childFields_CartDiscountCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CartDiscountCode_code(ctx, field)
+	case "applicable":
+		return ec.fieldContext_CartDiscountCode_applicable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CartDiscountCode", field.Name)
 }
 
 func (ec *executionContext) childFields_CartLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4109,6 +4834,48 @@ func (ec *executionContext) childFields_DashboardSummary(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type DashboardSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_Discount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Discount_id(ctx, field)
+	case "code":
+		return ec.fieldContext_Discount_code(ctx, field)
+	case "title":
+		return ec.fieldContext_Discount_title(ctx, field)
+	case "kind":
+		return ec.fieldContext_Discount_kind(ctx, field)
+	case "value":
+		return ec.fieldContext_Discount_value(ctx, field)
+	case "productIds":
+		return ec.fieldContext_Discount_productIds(ctx, field)
+	case "categoryIds":
+		return ec.fieldContext_Discount_categoryIds(ctx, field)
+	case "minimumSubtotal":
+		return ec.fieldContext_Discount_minimumSubtotal(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Discount_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_Discount_endsAt(ctx, field)
+	case "usageLimit":
+		return ec.fieldContext_Discount_usageLimit(ctx, field)
+	case "perCustomerLimit":
+		return ec.fieldContext_Discount_perCustomerLimit(ctx, field)
+	case "usedCount":
+		return ec.fieldContext_Discount_usedCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Discount", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "discount":
+		return ec.fieldContext_DiscountPayload_discount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DiscountPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscountPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_EventCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "service":
@@ -4187,6 +4954,14 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_lines(ctx, field)
 	case "subtotal":
 		return ec.fieldContext_Order_subtotal(ctx, field)
+	case "discounts":
+		return ec.fieldContext_Order_discounts(ctx, field)
+	case "discountAmount":
+		return ec.fieldContext_Order_discountAmount(ctx, field)
+	case "shippingAmount":
+		return ec.fieldContext_Order_shippingAmount(ctx, field)
+	case "shippingMethod":
+		return ec.fieldContext_Order_shippingMethod(ctx, field)
 	case "total":
 		return ec.fieldContext_Order_total(ctx, field)
 	case "refundedAmount":
@@ -4259,6 +5034,18 @@ func (ec *executionContext) childFields_OrderPayload(ctx context.Context, field 
 		return ec.fieldContext_OrderPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderShippingMethod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_OrderShippingMethod_name(ctx, field)
+	case "minDeliveryDays":
+		return ec.fieldContext_OrderShippingMethod_minDeliveryDays(ctx, field)
+	case "maxDeliveryDays":
+		return ec.fieldContext_OrderShippingMethod_maxDeliveryDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderShippingMethod", field.Name)
 }
 
 func (ec *executionContext) childFields_OrderStatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4601,6 +5388,58 @@ func (ec *executionContext) childFields_Shipment(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Shipment", field.Name)
 }
 
+func (ec *executionContext) childFields_ShippingMethod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ShippingMethod_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ShippingMethod_name(ctx, field)
+	case "price":
+		return ec.fieldContext_ShippingMethod_price(ctx, field)
+	case "rates":
+		return ec.fieldContext_ShippingMethod_rates(ctx, field)
+	case "freeOver":
+		return ec.fieldContext_ShippingMethod_freeOver(ctx, field)
+	case "countries":
+		return ec.fieldContext_ShippingMethod_countries(ctx, field)
+	case "minDeliveryDays":
+		return ec.fieldContext_ShippingMethod_minDeliveryDays(ctx, field)
+	case "maxDeliveryDays":
+		return ec.fieldContext_ShippingMethod_maxDeliveryDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingMethod", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingMethodPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "shippingMethod":
+		return ec.fieldContext_ShippingMethodPayload_shippingMethod(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ShippingMethodPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingMethodPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingOption(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "method":
+		return ec.fieldContext_ShippingOption_method(ctx, field)
+	case "cost":
+		return ec.fieldContext_ShippingOption_cost(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingOption", field.Name)
+}
+
+func (ec *executionContext) childFields_ShippingRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "minimumSubtotal":
+		return ec.fieldContext_ShippingRate_minimumSubtotal(ctx, field)
+	case "price":
+		return ec.fieldContext_ShippingRate_price(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShippingRate", field.Name)
+}
+
 func (ec *executionContext) childFields_TopProduct(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -4783,6 +5622,20 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_Cart_shippingMethods_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "countryCode",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["countryCode"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Category_products_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4929,6 +5782,28 @@ func (ec *executionContext) field_Mutation_cartCreate_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cartDiscountCodesUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "cartId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cartId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "discountCodes",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["discountCodes"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cartLinesAdd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5001,6 +5876,20 @@ func (ec *executionContext) field_Mutation_checkout_args(ctx context.Context, ra
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CheckoutInput, error) {
 			return ec.unmarshalNCheckoutInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCheckoutInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_discountCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DiscountCreateInput, error) {
+			return ec.unmarshalNDiscountCreateInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscountCreateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5453,6 +6342,56 @@ func (ec *executionContext) field_Mutation_reviewUpdate_args(ctx context.Context
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ReviewUpdateInput, error) {
 			return ec.unmarshalNReviewUpdateInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReviewUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shippingMethodCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ShippingMethodInput, error) {
+			return ec.unmarshalNShippingMethodInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shippingMethodDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_shippingMethodUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ShippingMethodInput, error) {
+			return ec.unmarshalNShippingMethodInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6051,6 +6990,84 @@ func (ec *executionContext) fieldContext_Address_phone(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Address", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _AppliedDiscount_title(ctx context.Context, field graphql.CollectedField, obj *model.AppliedDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppliedDiscount_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppliedDiscount_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppliedDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AppliedDiscount_code(ctx context.Context, field graphql.CollectedField, obj *model.AppliedDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppliedDiscount_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AppliedDiscount_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AppliedDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AppliedDiscount_amount(ctx context.Context, field graphql.CollectedField, obj *model.AppliedDiscount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppliedDiscount_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppliedDiscount_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AppliedDiscount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Attribute_name(ctx context.Context, field graphql.CollectedField, obj *model.Attribute) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6537,6 +7554,114 @@ func (ec *executionContext) fieldContext_Cart_subtotal(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Cart_cost(ctx context.Context, field graphql.CollectedField, obj *model.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_cost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().Cost(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartCost) graphql.Marshaler {
+			return ec.marshalNCartCost2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCartCost(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartCost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cart_shippingMethods(ctx context.Context, field graphql.CollectedField, obj *model.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_shippingMethods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Cart().ShippingMethods(ctx, obj, fc.Args["countryCode"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ShippingOption) graphql.Marshaler {
+			return ec.marshalNShippingOption2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingOptionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_shippingMethods(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingOption(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Cart_shippingMethods_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cart_discountCodes(ctx context.Context, field graphql.CollectedField, obj *model.Cart) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cart_discountCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cart().DiscountCodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CartDiscountCode) graphql.Marshaler {
+			return ec.marshalNCartDiscountCode2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCartDiscountCodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cart_discountCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cart",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartDiscountCode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Cart_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Cart) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6558,6 +7683,212 @@ func (ec *executionContext) _Cart_updatedAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Cart_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Cart", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _CartCost_subtotalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_subtotalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubtotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_subtotalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_totalDiscountAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalDiscountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalDiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalDiscountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_shippingAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_shippingAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShippingAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_shippingAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_totalAmount(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_totalAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_totalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartCost_discounts(ctx context.Context, field graphql.CollectedField, obj *model.CartCost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartCost_discounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AppliedDiscount) graphql.Marshaler {
+			return ec.marshalNAppliedDiscount2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐAppliedDiscountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartCost_discounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CartCost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AppliedDiscount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CartDiscountCode_code(ctx context.Context, field graphql.CollectedField, obj *model.CartDiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDiscountCode_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDiscountCode_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDiscountCode", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CartDiscountCode_applicable(ctx context.Context, field graphql.CollectedField, obj *model.CartDiscountCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CartDiscountCode_applicable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Applicable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CartDiscountCode_applicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CartDiscountCode", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CartLine_id(ctx context.Context, field graphql.CollectedField, obj *model.CartLine) (ret graphql.Marshaler) {
@@ -7544,6 +8875,378 @@ func (ec *executionContext) fieldContext_DashboardSummary_newUsers(_ context.Con
 	return graphql.NewScalarFieldContext("DashboardSummary", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Discount_id(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_code(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_title(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_kind(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DiscountKind) graphql.Marshaler {
+			return ec.marshalNDiscountKind2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscountKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type DiscountKind does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_value(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_productIds(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_productIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_productIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_categoryIds(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_categoryIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_categoryIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_minimumSubtotal(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_minimumSubtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinimumSubtotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_minimumSubtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Discount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Discount_startsAt(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_endsAt(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_usageLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsageLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_perCustomerLimit(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_perCustomerLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerCustomerLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_perCustomerLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Discount_usedCount(ctx context.Context, field graphql.CollectedField, obj *model.Discount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Discount_usedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsedCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Discount_usedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Discount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DiscountPayload_discount(ctx context.Context, field graphql.CollectedField, obj *model.DiscountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountPayload_discount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Discount) graphql.Marshaler {
+			return ec.marshalODiscount2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountPayload_discount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Discount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DiscountPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DiscountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DiscountPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DiscountPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DiscountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EventCount_service(ctx context.Context, field graphql.CollectedField, obj *model.EventCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8271,6 +9974,298 @@ func (ec *executionContext) fieldContext_Mutation_cartLinesRemove(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_cartLinesRemove_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cartDiscountCodesUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cartDiscountCodesUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CartDiscountCodesUpdate(ctx, fc.Args["cartId"].(string), fc.Args["discountCodes"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CartPayload) graphql.Marshaler {
+			return ec.marshalNCartPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCartPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cartDiscountCodesUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CartPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cartDiscountCodesUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_discountCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_discountCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DiscountCreate(ctx, fc.Args["input"].(model.DiscountCreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.DiscountPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DiscountPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiscountPayload) graphql.Marshaler {
+			return ec.marshalNDiscountPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_discountCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_discountCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shippingMethodCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingMethodCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingMethodCreate(ctx, fc.Args["input"].(model.ShippingMethodInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ShippingMethodPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ShippingMethodPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingMethodPayload) graphql.Marshaler {
+			return ec.marshalNShippingMethodPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingMethodCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingMethodPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingMethodCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shippingMethodUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingMethodUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingMethodUpdate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.ShippingMethodInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ShippingMethodPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ShippingMethodPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingMethodPayload) graphql.Marshaler {
+			return ec.marshalNShippingMethodPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingMethodUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingMethodPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingMethodUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_shippingMethodDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_shippingMethodDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ShippingMethodDelete(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ShippingMethodPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ShippingMethodPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingMethodPayload) graphql.Marshaler {
+			return ec.marshalNShippingMethodPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_shippingMethodDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingMethodPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_shippingMethodDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9835,6 +11830,134 @@ func (ec *executionContext) fieldContext_Order_subtotal(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Order_discounts(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_discounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discounts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AppliedDiscount) graphql.Marshaler {
+			return ec.marshalNAppliedDiscount2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐAppliedDiscountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_discounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AppliedDiscount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_discountAmount(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_discountAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_discountAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_shippingAmount(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_shippingAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShippingAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_shippingAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Order_shippingMethod(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_shippingMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShippingMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderShippingMethod) graphql.Marshaler {
+			return ec.marshalOOrderShippingMethod2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderShippingMethod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Order_shippingMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderShippingMethod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_total(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10497,6 +12620,75 @@ func (ec *executionContext) fieldContext_OrderPayload_userErrors(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _OrderShippingMethod_name(ctx context.Context, field graphql.CollectedField, obj *model.OrderShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderShippingMethod_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderShippingMethod_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderShippingMethod", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OrderShippingMethod_minDeliveryDays(ctx context.Context, field graphql.CollectedField, obj *model.OrderShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderShippingMethod_minDeliveryDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinDeliveryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderShippingMethod_minDeliveryDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderShippingMethod", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderShippingMethod_maxDeliveryDays(ctx context.Context, field graphql.CollectedField, obj *model.OrderShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderShippingMethod_maxDeliveryDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxDeliveryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderShippingMethod_maxDeliveryDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderShippingMethod", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _OrderStatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusCount) (ret graphql.Marshaler) {
@@ -12902,6 +15094,56 @@ func (ec *executionContext) fieldContext_Query_cart(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_shippingMethods(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_shippingMethods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ShippingMethods(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*model.ShippingMethod
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.ShippingMethod
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ShippingMethod) graphql.Marshaler {
+			return ec.marshalNShippingMethod2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_shippingMethods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingMethod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_order(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13917,6 +16159,409 @@ func (ec *executionContext) _Shipment_trackingNumber(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Shipment_trackingNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Shipment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingMethod_id(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethod_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethod_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingMethod", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingMethod_name(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethod_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethod_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingMethod", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingMethod_price(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethod_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Price, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethod_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingMethod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingMethod_rates(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethod_rates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ShippingRate) graphql.Marshaler {
+			return ec.marshalNShippingRate2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingRateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethod_rates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingMethod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingMethod_freeOver(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethod_freeOver(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FreeOver, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethod_freeOver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingMethod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingMethod_countries(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethod_countries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Countries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethod_countries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingMethod", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingMethod_minDeliveryDays(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethod_minDeliveryDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinDeliveryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethod_minDeliveryDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingMethod", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingMethod_maxDeliveryDays(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethod_maxDeliveryDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxDeliveryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethod_maxDeliveryDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShippingMethod", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ShippingMethodPayload_shippingMethod(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethodPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethodPayload_shippingMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShippingMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingMethod) graphql.Marshaler {
+			return ec.marshalOShippingMethod2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethodPayload_shippingMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingMethodPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingMethod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingMethodPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ShippingMethodPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingMethodPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingMethodPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingMethodPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingOption_method(ctx context.Context, field graphql.CollectedField, obj *model.ShippingOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingOption_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShippingMethod) graphql.Marshaler {
+			return ec.marshalNShippingMethod2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingOption_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingOption",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShippingMethod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingOption_cost(ctx context.Context, field graphql.CollectedField, obj *model.ShippingOption) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingOption_cost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingOption_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingOption",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingRate_minimumSubtotal(ctx context.Context, field graphql.CollectedField, obj *model.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRate_minimumSubtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinimumSubtotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRate_minimumSubtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingRate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShippingRate_price(ctx context.Context, field graphql.CollectedField, obj *model.ShippingRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShippingRate_price(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Price, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShippingRate_price(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShippingRate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Subscription_orderStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -15745,7 +18390,7 @@ func (ec *executionContext) unmarshalInputCheckoutInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"cartId", "paymentMethod", "shippingAddress", "idempotencyKey", "email", "sessionId"}
+	fieldsInOrder := [...]string{"cartId", "paymentMethod", "shippingAddress", "idempotencyKey", "email", "sessionId", "discountCodes", "shippingMethodId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15794,6 +18439,20 @@ func (ec *executionContext) unmarshalInputCheckoutInput(ctx context.Context, obj
 				return it, err
 			}
 			it.SessionID = data
+		case "discountCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discountCodes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscountCodes = data
+		case "shippingMethodId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shippingMethodId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShippingMethodID = data
 		}
 	}
 	return it, nil
@@ -15831,6 +18490,106 @@ func (ec *executionContext) unmarshalInputDateRangeInput(ctx context.Context, ob
 				return it, err
 			}
 			it.To = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDiscountCreateInput(ctx context.Context, obj any) (model.DiscountCreateInput, error) {
+	var it model.DiscountCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "title", "kind", "value", "productIds", "categoryIds", "minimumSubtotal", "startsAt", "endsAt", "usageLimit", "perCustomerLimit"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNDiscountKind2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscountKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "productIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductIds = data
+		case "categoryIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryIds = data
+		case "minimumSubtotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumSubtotal"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumSubtotal = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "usageLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("usageLimit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UsageLimit = data
+		case "perCustomerLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("perCustomerLimit"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerCustomerLimit = data
 		}
 	}
 	return it, nil
@@ -16569,6 +19328,115 @@ func (ec *executionContext) unmarshalInputSelectedOptionInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputShippingMethodInput(ctx context.Context, obj any) (model.ShippingMethodInput, error) {
+	var it model.ShippingMethodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "price", "rates", "freeOver", "countries", "minDeliveryDays", "maxDeliveryDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "price":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Price = data
+		case "rates":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rates"))
+			data, err := ec.unmarshalOShippingRateInput2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingRateInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rates = data
+		case "freeOver":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("freeOver"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FreeOver = data
+		case "countries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countries"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Countries = data
+		case "minDeliveryDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minDeliveryDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinDeliveryDays = data
+		case "maxDeliveryDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxDeliveryDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxDeliveryDays = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputShippingRateInput(ctx context.Context, obj any) (model.ShippingRateInput, error) {
+	var it model.ShippingRateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"minimumSubtotal", "price"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "minimumSubtotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumSubtotal"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumSubtotal = data
+		case "price":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Price = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputTrackEventInput(ctx context.Context, obj any) (model.TrackEventInput, error) {
 	var it model.TrackEventInput
 	if obj == nil {
@@ -16754,6 +19622,54 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 		case "phone":
 			out.Values[i] = ec._Address_phone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var appliedDiscountImplementors = []string{"AppliedDiscount"}
+
+func (ec *executionContext) _AppliedDiscount(ctx context.Context, sel ast.SelectionSet, obj *model.AppliedDiscount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, appliedDiscountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AppliedDiscount")
+		case "title":
+			out.Values[i] = ec._AppliedDiscount_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._AppliedDiscount_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._AppliedDiscount_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -17110,10 +20026,225 @@ func (ec *executionContext) _Cart(ctx context.Context, sel ast.SelectionSet, obj
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "cost":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_cost(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "shippingMethods":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_shippingMethods(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discountCodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Cart_discountCodes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Cart_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartCostImplementors = []string{"CartCost"}
+
+func (ec *executionContext) _CartCost(ctx context.Context, sel ast.SelectionSet, obj *model.CartCost) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartCostImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartCost")
+		case "subtotalAmount":
+			out.Values[i] = ec._CartCost_subtotalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalDiscountAmount":
+			out.Values[i] = ec._CartCost_totalDiscountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shippingAmount":
+			out.Values[i] = ec._CartCost_shippingAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalAmount":
+			out.Values[i] = ec._CartCost_totalAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discounts":
+			out.Values[i] = ec._CartCost_discounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cartDiscountCodeImplementors = []string{"CartDiscountCode"}
+
+func (ec *executionContext) _CartDiscountCode(ctx context.Context, sel ast.SelectionSet, obj *model.CartDiscountCode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cartDiscountCodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CartDiscountCode")
+		case "code":
+			out.Values[i] = ec._CartDiscountCode_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applicable":
+			out.Values[i] = ec._CartDiscountCode_applicable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17961,6 +21092,147 @@ func (ec *executionContext) _DashboardSummary(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var discountImplementors = []string{"Discount"}
+
+func (ec *executionContext) _Discount(ctx context.Context, sel ast.SelectionSet, obj *model.Discount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Discount")
+		case "id":
+			out.Values[i] = ec._Discount_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._Discount_code(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._Discount_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Discount_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Discount_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "productIds":
+			out.Values[i] = ec._Discount_productIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categoryIds":
+			out.Values[i] = ec._Discount_categoryIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minimumSubtotal":
+			out.Values[i] = ec._Discount_minimumSubtotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startsAt":
+			out.Values[i] = ec._Discount_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endsAt":
+			out.Values[i] = ec._Discount_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "usageLimit":
+			out.Values[i] = ec._Discount_usageLimit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "perCustomerLimit":
+			out.Values[i] = ec._Discount_perCustomerLimit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "usedCount":
+			out.Values[i] = ec._Discount_usedCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var discountPayloadImplementors = []string{"DiscountPayload"}
+
+func (ec *executionContext) _DiscountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DiscountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, discountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DiscountPayload")
+		case "discount":
+			out.Values[i] = ec._DiscountPayload_discount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._DiscountPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var eventCountImplementors = []string{"EventCount"}
 
 func (ec *executionContext) _EventCount(ctx context.Context, sel ast.SelectionSet, obj *model.EventCount) graphql.Marshaler {
@@ -18315,6 +21587,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "cartDiscountCodesUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cartDiscountCodesUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discountCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_discountCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shippingMethodCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingMethodCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shippingMethodUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingMethodUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shippingMethodDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_shippingMethodDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "checkout":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_checkout(ctx, field)
@@ -18575,6 +21882,26 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 		case "subtotal":
 			out.Values[i] = ec._Order_subtotal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discounts":
+			out.Values[i] = ec._Order_discounts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discountAmount":
+			out.Values[i] = ec._Order_discountAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "shippingAmount":
+			out.Values[i] = ec._Order_shippingAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "shippingMethod":
+			out.Values[i] = ec._Order_shippingMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "total":
@@ -18986,6 +22313,54 @@ func (ec *executionContext) _OrderPayload(ctx context.Context, sel ast.Selection
 			}
 		case "userErrors":
 			out.Values[i] = ec._OrderPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var orderShippingMethodImplementors = []string{"OrderShippingMethod"}
+
+func (ec *executionContext) _OrderShippingMethod(ctx context.Context, sel ast.SelectionSet, obj *model.OrderShippingMethod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderShippingMethodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderShippingMethod")
+		case "name":
+			out.Values[i] = ec._OrderShippingMethod_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minDeliveryDays":
+			out.Values[i] = ec._OrderShippingMethod_minDeliveryDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxDeliveryDays":
+			out.Values[i] = ec._OrderShippingMethod_maxDeliveryDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20609,6 +23984,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "shippingMethods":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_shippingMethods(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "order":
 			field := field
 
@@ -21207,6 +24604,208 @@ func (ec *executionContext) _Shipment(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "trackingNumber":
 			out.Values[i] = ec._Shipment_trackingNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingMethodImplementors = []string{"ShippingMethod"}
+
+func (ec *executionContext) _ShippingMethod(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingMethod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingMethodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingMethod")
+		case "id":
+			out.Values[i] = ec._ShippingMethod_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ShippingMethod_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "price":
+			out.Values[i] = ec._ShippingMethod_price(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rates":
+			out.Values[i] = ec._ShippingMethod_rates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "freeOver":
+			out.Values[i] = ec._ShippingMethod_freeOver(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "countries":
+			out.Values[i] = ec._ShippingMethod_countries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minDeliveryDays":
+			out.Values[i] = ec._ShippingMethod_minDeliveryDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxDeliveryDays":
+			out.Values[i] = ec._ShippingMethod_maxDeliveryDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingMethodPayloadImplementors = []string{"ShippingMethodPayload"}
+
+func (ec *executionContext) _ShippingMethodPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingMethodPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingMethodPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingMethodPayload")
+		case "shippingMethod":
+			out.Values[i] = ec._ShippingMethodPayload_shippingMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ShippingMethodPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingOptionImplementors = []string{"ShippingOption"}
+
+func (ec *executionContext) _ShippingOption(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingOption) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingOptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingOption")
+		case "method":
+			out.Values[i] = ec._ShippingOption_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cost":
+			out.Values[i] = ec._ShippingOption_cost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var shippingRateImplementors = []string{"ShippingRate"}
+
+func (ec *executionContext) _ShippingRate(ctx context.Context, sel ast.SelectionSet, obj *model.ShippingRate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shippingRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShippingRate")
+		case "minimumSubtotal":
+			out.Values[i] = ec._ShippingRate_minimumSubtotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "price":
+			out.Values[i] = ec._ShippingRate_price(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21926,6 +25525,32 @@ func (ec *executionContext) unmarshalNAddressInput2ᚖgithubᚗcomᚋshopgraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAppliedDiscount2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐAppliedDiscountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AppliedDiscount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAppliedDiscount2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐAppliedDiscount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAppliedDiscount2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐAppliedDiscount(ctx context.Context, sel ast.SelectionSet, v *model.AppliedDiscount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AppliedDiscount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAttribute2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐAttributeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Attribute) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22066,6 +25691,42 @@ func (ec *executionContext) marshalNBrandPayload2ᚖgithubᚗcomᚋshopgraphᚋs
 		return graphql.Null
 	}
 	return ec._BrandPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartCost2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCartCost(ctx context.Context, sel ast.SelectionSet, v *model.CartCost) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartCost(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCartDiscountCode2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCartDiscountCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartDiscountCode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCartDiscountCode2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCartDiscountCode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCartDiscountCode2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCartDiscountCode(ctx context.Context, sel ast.SelectionSet, v *model.CartDiscountCode) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CartDiscountCode(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCartLine2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐCartLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CartLine) graphql.Marshaler {
@@ -22222,6 +25883,31 @@ func (ec *executionContext) unmarshalNDecimal2githubᚗcomᚋshopgraphᚋshopgra
 
 func (ec *executionContext) marshalNDecimal2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx context.Context, sel ast.SelectionSet, v model.Decimal) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNDiscountCreateInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscountCreateInput(ctx context.Context, v any) (model.DiscountCreateInput, error) {
+	res, err := ec.unmarshalInputDiscountCreateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDiscountKind2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscountKind(ctx context.Context, v any) (model.DiscountKind, error) {
+	var res model.DiscountKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDiscountKind2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscountKind(ctx context.Context, sel ast.SelectionSet, v model.DiscountKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNDiscountPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscountPayload(ctx context.Context, sel ast.SelectionSet, v *model.DiscountPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DiscountPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEventCount2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐEventCount(ctx context.Context, sel ast.SelectionSet, v *model.EventCount) graphql.Marshaler {
@@ -23039,6 +26725,104 @@ func (ec *executionContext) unmarshalNSelectedOptionInput2ᚖgithubᚗcomᚋshop
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNShippingMethod2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ShippingMethod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShippingMethod2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShippingMethod2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethod(ctx context.Context, sel ast.SelectionSet, v *model.ShippingMethod) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingMethod(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNShippingMethodInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodInput(ctx context.Context, v any) (model.ShippingMethodInput, error) {
+	res, err := ec.unmarshalInputShippingMethodInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNShippingMethodPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethodPayload(ctx context.Context, sel ast.SelectionSet, v *model.ShippingMethodPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingMethodPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNShippingOption2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingOptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ShippingOption) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShippingOption2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingOption(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShippingOption2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingOption(ctx context.Context, sel ast.SelectionSet, v *model.ShippingOption) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingOption(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNShippingRate2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ShippingRate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShippingRate2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShippingRate2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingRate(ctx context.Context, sel ast.SelectionSet, v *model.ShippingRate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ShippingRate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNShippingRateInput2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingRateInput(ctx context.Context, v any) (*model.ShippingRateInput, error) {
+	res, err := ec.unmarshalInputShippingRateInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23456,6 +27240,13 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopgraphᚋshopgr
 	return v
 }
 
+func (ec *executionContext) marshalODiscount2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDiscount(ctx context.Context, sel ast.SelectionSet, v *model.Discount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Discount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOEventCount2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐEventCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EventCount) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -23490,6 +27281,41 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -23579,6 +27405,13 @@ func (ec *executionContext) unmarshalOOrderFilter2ᚖgithubᚗcomᚋshopgraphᚋ
 	}
 	res, err := ec.unmarshalInputOrderFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrderShippingMethod2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderShippingMethod(ctx context.Context, sel ast.SelectionSet, v *model.OrderShippingMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OrderShippingMethod(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOOrderStatus2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderStatus(ctx context.Context, v any) (*model.OrderStatus, error) {
@@ -23723,6 +27556,30 @@ func (ec *executionContext) marshalOShipment2ᚖgithubᚗcomᚋshopgraphᚋshopg
 		return graphql.Null
 	}
 	return ec._Shipment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOShippingMethod2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingMethod(ctx context.Context, sel ast.SelectionSet, v *model.ShippingMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ShippingMethod(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOShippingRateInput2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingRateInputᚄ(ctx context.Context, v any) ([]*model.ShippingRateInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ShippingRateInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNShippingRateInput2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐShippingRateInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -9,7 +9,7 @@ import (
 )
 
 func toCart(c domain.Cart) *model.Cart {
-	m := &model.Cart{ID: c.ID, UpdatedAt: c.UpdatedAt, Lines: make([]*model.CartLine, len(c.Lines))}
+	m := &model.Cart{ID: c.ID, Codes: c.DiscountCodes, UpdatedAt: c.UpdatedAt, Lines: make([]*model.CartLine, len(c.Lines))}
 	for i, l := range c.Lines {
 		m.Lines[i] = &model.CartLine{ID: encodeID(typeCartLine, l.VariantID), VariantID: l.VariantID, Quantity: l.Quantity}
 	}

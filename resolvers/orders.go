@@ -45,7 +45,11 @@ func toOrder(o domain.Order) *model.Order {
 	m := &model.Order{
 		ID: encodeID(typeOrder, o.ID), DBID: o.ID, Number: o.Number, Status: model.OrderStatus(o.Status),
 		UserID: o.UserID, Email: o.Email, Subtotal: toMoney(o.Subtotal), Total: toMoney(o.Total),
-		PaymentMethod: model.PaymentMethod(o.PaymentMethod), ShippingAddress: toAddress(o.ShippingAddress),
+		Discounts:      toAppliedDiscounts(o.Discounts, o.Total.Currency),
+		DiscountAmount: toMoney(domain.Money{Amount: o.DiscountAmount.Amount, Currency: o.Total.Currency}),
+		ShippingAmount: toMoney(domain.Money{Amount: o.ShippingAmount.Amount, Currency: o.Total.Currency}),
+		ShippingMethod: toOrderShippingMethod(o.ShippingMethod),
+		PaymentMethod:  model.PaymentMethod(o.PaymentMethod), ShippingAddress: toAddress(o.ShippingAddress),
 		Shipment: toShipment(o.Shipment), CreatedAt: o.CreatedAt,
 	}
 	if o.RefundAmount > 0 {

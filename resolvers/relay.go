@@ -22,6 +22,7 @@ const (
 	typeImage    = "Image"
 	typeBrand    = "Brand"
 	typeReview   = "Review"
+	typeDiscount = "Discount"
 )
 
 // encodeID returns the global id of the object of the given type and database id.

@@ -34,6 +34,10 @@ type Resolver struct {
 	Carts domain.CartStore
 	// Orders keeps orders.
 	Orders domain.OrderStore
+	// Discounts keeps discount codes and automatic promotions.
+	Discounts domain.DiscountStore
+	// ShippingMethods keeps the shipping methods.
+	Shipping domain.ShippingMethodStore
 	// Checkouts buys carts.
 	Checkouts *domain.Checkout
 	// Analytics answers the admin dashboard (through its cache).

@@ -43,6 +43,36 @@ func (r *cartResolver) Subtotal(ctx context.Context, obj *model.Cart) (*model.Mo
 	return toMoney(sum), nil
 }
 
+// Cost is the resolver for the cost field.
+func (r *cartResolver) Cost(ctx context.Context, obj *model.Cart) (*model.CartCost, error) {
+	c, err := r.cartCost(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return toCartCost(c), nil
+}
+
+// ShippingMethods is the resolver for the shippingMethods field.
+func (r *cartResolver) ShippingMethods(ctx context.Context, obj *model.Cart, countryCode string) ([]*model.ShippingOption, error) {
+	return r.cartShippingOptions(ctx, obj, countryCode)
+}
+
+// DiscountCodes is the resolver for the discountCodes field.
+func (r *cartResolver) DiscountCodes(ctx context.Context, obj *model.Cart) ([]*model.CartDiscountCode, error) {
+	out := make([]*model.CartDiscountCode, 0, len(obj.Codes))
+	if len(obj.Codes) == 0 {
+		return out, nil
+	}
+	c, err := r.cartCost(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range c.Codes {
+		out = append(out, &model.CartDiscountCode{Code: s.Code, Applicable: s.Applicable})
+	}
+	return out, nil
+}
+
 // Product is the resolver for the product field.
 func (r *cartLineResolver) Product(ctx context.Context, obj *model.CartLine) (*model.Product, error) {
 	p, err := variantProduct(ctx, obj.VariantID)
@@ -371,6 +401,82 @@ func (r *mutationResolver) CartLinesRemove(ctx context.Context, cartID string, l
 	return cartPayload(r.Carts.RemoveLines(ctx, c.ID, vids))
 }
 
+// CartDiscountCodesUpdate is the resolver for the cartDiscountCodesUpdate field.
+func (r *mutationResolver) CartDiscountCodesUpdate(ctx context.Context, cartID string, discountCodes []string) (*model.CartPayload, error) {
+	codes, derr := domain.NormalizeDiscountCodes([]string{"discountCodes"}, discountCodes)
+	if derr != nil {
+		return &model.CartPayload{UserErrors: domainUserErrors([]*domain.Error{derr})}, nil
+	}
+	c, err := r.visibleCart(ctx, cartID)
+	if err != nil {
+		return cartPayload(c, err)
+	}
+	return cartPayload(r.Carts.SetDiscountCodes(ctx, c.ID, codes))
+}
+
+// DiscountCreate is the resolver for the discountCreate field.
+func (r *mutationResolver) DiscountCreate(ctx context.Context, input model.DiscountCreateInput) (*model.DiscountPayload, error) {
+	d, errs := fromDiscountInput(input)
+	if len(errs) > 0 {
+		return &model.DiscountPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	d = d.Normalize()
+	if d.StartsAt.IsZero() {
+		d.StartsAt = domain.Now(ctx)
+	}
+	if errs := d.Validate(); len(errs) > 0 {
+		return &model.DiscountPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	created, err := r.Discounts.CreateDiscount(ctx, d)
+	if err != nil {
+		ue, err := domain.SplitBusiness(err)
+		if err != nil {
+			return nil, err
+		}
+		return &model.DiscountPayload{UserErrors: toUserErrors(ue)}, nil
+	}
+	return &model.DiscountPayload{Discount: toDiscount(created), UserErrors: []*model.UserError{}}, nil
+}
+
+// ShippingMethodCreate is the resolver for the shippingMethodCreate field.
+func (r *mutationResolver) ShippingMethodCreate(ctx context.Context, input model.ShippingMethodInput) (*model.ShippingMethodPayload, error) {
+	m := fromShippingMethodInput(input)
+	if errs := m.Validate(); len(errs) > 0 {
+		return &model.ShippingMethodPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	return shippingMethodPayload(r.Shipping.CreateShippingMethod(ctx, m))
+}
+
+// ShippingMethodUpdate is the resolver for the shippingMethodUpdate field.
+func (r *mutationResolver) ShippingMethodUpdate(ctx context.Context, id string, input model.ShippingMethodInput) (*model.ShippingMethodPayload, error) {
+	mid, err := decodeID(id, typeShippingMethod, "id")
+	if err != nil {
+		return &model.ShippingMethodPayload{UserErrors: domainUserErrors([]*domain.Error{err.(*domain.Error)})}, nil
+	}
+	m := fromShippingMethodInput(input)
+	m.ID = mid
+	if errs := m.Validate(); len(errs) > 0 {
+		return &model.ShippingMethodPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	return shippingMethodPayload(r.Shipping.UpdateShippingMethod(ctx, m))
+}
+
+// ShippingMethodDelete is the resolver for the shippingMethodDelete field.
+func (r *mutationResolver) ShippingMethodDelete(ctx context.Context, id string) (*model.ShippingMethodPayload, error) {
+	mid, err := decodeID(id, typeShippingMethod, "id")
+	if err != nil {
+		return &model.ShippingMethodPayload{UserErrors: domainUserErrors([]*domain.Error{err.(*domain.Error)})}, nil
+	}
+	if err := r.Shipping.DeleteShippingMethod(ctx, mid); err != nil {
+		ue, err := domain.SplitBusiness(err)
+		if err != nil {
+			return nil, err
+		}
+		return &model.ShippingMethodPayload{UserErrors: toUserErrors(ue)}, nil
+	}
+	return &model.ShippingMethodPayload{UserErrors: []*model.UserError{}}, nil
+}
+
 // Checkout is the resolver for the checkout field.
 func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error) {
 	caller, signedIn := domain.IdentityFrom(ctx)
@@ -390,6 +496,16 @@ func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInp
 	}
 	if input.SessionID != nil {
 		in.SessionID = *input.SessionID
+	}
+	if input.DiscountCodes != nil {
+		in.DiscountCodes = append([]string{}, input.DiscountCodes...)
+	}
+	if input.ShippingMethodID != nil {
+		mid, err := decodeID(*input.ShippingMethodID, typeShippingMethod, "input", "shippingMethodId")
+		if err != nil {
+			return &model.CheckoutPayload{UserErrors: domainUserErrors([]*domain.Error{err.(*domain.Error)})}, nil
+		}
+		in.ShippingMethodID = mid
 	}
 	o, uerrs, err := r.Checkouts.Run(ctx, caller, signedIn, in)
 	if err != nil {
@@ -934,6 +1050,19 @@ func (r *queryResolver) Cart(ctx context.Context, id string) (*model.Cart, error
 		return nil, err
 	}
 	return toCart(c), nil
+}
+
+// ShippingMethods is the resolver for the shippingMethods field.
+func (r *queryResolver) ShippingMethods(ctx context.Context) ([]*model.ShippingMethod, error) {
+	ms, err := r.Shipping.ShippingMethods(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.ShippingMethod, len(ms))
+	for i, m := range ms {
+		out[i] = toShippingMethod(m)
+	}
+	return out, nil
 }
 
 // Order is the resolver for the order field.

@@ -185,7 +185,9 @@ func (User) IsNode() {}
 
 // Cart is the GraphQL view of a cart.
 type Cart struct {
-	ID        string      `json:"id"`
+	ID string `json:"id"`
+	// Codes are the cart's discount codes, for cost and discountCodes.
+	Codes     []string    `json:"-"`
 	Lines     []*CartLine `json:"lines"`
 	UpdatedAt time.Time   `json:"updatedAt"`
 }
@@ -200,20 +202,24 @@ type CartLine struct {
 
 // Order is the GraphQL view of an order; UserID feeds the customer loader.
 type Order struct {
-	ID              string        `json:"id"`
-	DBID            int64         `json:"-"`
-	Number          string        `json:"number"`
-	Status          OrderStatus   `json:"status"`
-	UserID          int64         `json:"-"`
-	Email           string        `json:"email"`
-	Lines           []*OrderLine  `json:"lines"`
-	Subtotal        *Money        `json:"subtotal"`
-	Total           *Money        `json:"total"`
-	RefundedAmount  *Money        `json:"refundedAmount,omitempty"`
-	PaymentMethod   PaymentMethod `json:"paymentMethod"`
-	ShippingAddress *Address      `json:"shippingAddress"`
-	Shipment        *Shipment     `json:"shipment,omitempty"`
-	CreatedAt       time.Time     `json:"createdAt"`
+	ID              string               `json:"id"`
+	DBID            int64                `json:"-"`
+	Number          string               `json:"number"`
+	Status          OrderStatus          `json:"status"`
+	UserID          int64                `json:"-"`
+	Email           string               `json:"email"`
+	Lines           []*OrderLine         `json:"lines"`
+	Subtotal        *Money               `json:"subtotal"`
+	Discounts       []*AppliedDiscount   `json:"discounts"`
+	DiscountAmount  *Money               `json:"discountAmount"`
+	ShippingAmount  *Money               `json:"shippingAmount"`
+	ShippingMethod  *OrderShippingMethod `json:"shippingMethod,omitempty"`
+	Total           *Money               `json:"total"`
+	RefundedAmount  *Money               `json:"refundedAmount,omitempty"`
+	PaymentMethod   PaymentMethod        `json:"paymentMethod"`
+	ShippingAddress *Address             `json:"shippingAddress"`
+	Shipment        *Shipment            `json:"shipment,omitempty"`
+	CreatedAt       time.Time            `json:"createdAt"`
 }
 
 // IsNode marks Order as a Node.

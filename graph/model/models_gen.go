@@ -55,6 +55,16 @@ type AddressInput struct {
 	Phone *string `json:"phone,omitempty"`
 }
 
+// A discount that took money off a cart or an order.
+type AppliedDiscount struct {
+	// The promotion's title, such as Summer sale.
+	Title string `json:"title"`
+	// The code entered; null for an automatic promotion.
+	Code *string `json:"code,omitempty"`
+	// How much it took off.
+	Amount *Money `json:"amount"`
+}
+
 // A specification products may carry, such as Material or Waterproof.
 type Attribute struct {
 	// The attribute's name, unique ignoring case.
@@ -131,6 +141,28 @@ type BrandPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// What a cart costs, as checkout will charge it. totalAmount = subtotalAmount - totalDiscountAmount + shippingAmount. Amounts are exact: a percentage is taken per line and rounded half up to the cent.
+type CartCost struct {
+	// The sum of the lines at current prices.
+	SubtotalAmount *Money `json:"subtotalAmount"`
+	// What the discounts take off: automatic promotions and applicable codes.
+	TotalDiscountAmount *Money `json:"totalDiscountAmount"`
+	// The shipping charge; zero here, since the method is chosen at checkout (see Cart.shippingMethods for each method's charge).
+	ShippingAmount *Money `json:"shippingAmount"`
+	// What checkout would charge.
+	TotalAmount *Money `json:"totalAmount"`
+	// Each discount that takes money off, with its amount, in the order applied (automatic promotions first).
+	Discounts []*AppliedDiscount `json:"discounts"`
+}
+
+// A discount code entered on a cart.
+type CartDiscountCode struct {
+	// The code, upper-cased.
+	Code string `json:"code"`
+	// Whether it takes money off the cart now; false for an unknown, expired or used-up code, or one the cart does not qualify for.
+	Applicable bool `json:"applicable"`
+}
+
 // Units of a product to put in a cart.
 type CartLineInput struct {
 	// The product.
@@ -171,6 +203,10 @@ type CheckoutInput struct {
 	Email *string `json:"email,omitempty"`
 	// The storefront session checking out (the sessionId of trackEvents), for the conversion funnel.
 	SessionID *string `json:"sessionId,omitempty"`
+	// The discount codes to use (at most 5); the cart's codes when omitted. A code that does not apply is ignored; one whose usage limit was reached meanwhile fails the checkout with DISCOUNT_LIMIT_REACHED.
+	DiscountCodes []string `json:"discountCodes,omitempty"`
+	// The shipping method (from Cart.shippingMethods); when omitted, the cheapest that ships to the address. SHIPPING_METHOD_UNAVAILABLE when it does not ship there.
+	ShippingMethodID *string `json:"shippingMethodId,omitempty"`
 }
 
 // The result of a checkout.
@@ -205,6 +241,70 @@ type DateRangeInput struct {
 	From time.Time `json:"from"`
 	// The end of the range, exclusive.
 	To time.Time `json:"to"`
+}
+
+// A discount code or an automatic promotion.
+type Discount struct {
+	// The discount's global id.
+	ID string `json:"id"`
+	// The code shoppers enter; null for an automatic promotion, which every qualifying cart gets.
+	Code *string `json:"code,omitempty"`
+	// The title shown on carts and orders.
+	Title string `json:"title"`
+	// PERCENTAGE or FIXED_AMOUNT.
+	Kind DiscountKind `json:"kind"`
+	// The percentage (such as "12.5") or the amount off.
+	Value Decimal `json:"value"`
+	// The products it applies to; with categoryIds empty as well, it applies to the whole order.
+	ProductIds []string `json:"productIds"`
+	// The categories (with their subcategories) it applies to.
+	CategoryIds []string `json:"categoryIds"`
+	// The subtotal a cart must reach.
+	MinimumSubtotal *Money `json:"minimumSubtotal"`
+	// When it starts.
+	StartsAt time.Time `json:"startsAt"`
+	// When it ends; null for never.
+	EndsAt *time.Time `json:"endsAt,omitempty"`
+	// How many orders may use it in all; null for no limit.
+	UsageLimit *int `json:"usageLimit,omitempty"`
+	// How many orders each customer (account, or a guest's email) may use it for; null for no limit.
+	PerCustomerLimit *int `json:"perCustomerLimit,omitempty"`
+	// How many orders not cancelled use it.
+	UsedCount int `json:"usedCount"`
+}
+
+// A new discount code or automatic promotion.
+type DiscountCreateInput struct {
+	// The code shoppers enter (letters, digits, - and _; matched ignoring case); omit it for an automatic promotion.
+	Code *string `json:"code,omitempty"`
+	// The title shown on carts and orders.
+	Title string `json:"title"`
+	// PERCENTAGE or FIXED_AMOUNT.
+	Kind DiscountKind `json:"kind"`
+	// The percentage, more than 0 and at most 100 (such as "12.5"), or the amount off.
+	Value Decimal `json:"value"`
+	// Only these products.
+	ProductIds []string `json:"productIds,omitempty"`
+	// Only these categories and their subcategories.
+	CategoryIds []string `json:"categoryIds,omitempty"`
+	// The subtotal a cart must reach; none by default.
+	MinimumSubtotal *Decimal `json:"minimumSubtotal,omitempty"`
+	// When it starts; now by default.
+	StartsAt *time.Time `json:"startsAt,omitempty"`
+	// When it ends; never by default.
+	EndsAt *time.Time `json:"endsAt,omitempty"`
+	// How many orders may use it in all; no limit by default.
+	UsageLimit *int `json:"usageLimit,omitempty"`
+	// How many orders each customer may use it for; no limit by default.
+	PerCustomerLimit *int `json:"perCustomerLimit,omitempty"`
+}
+
+// The result of discountCreate.
+type DiscountPayload struct {
+	// The discount; null on failure.
+	Discount *Discount `json:"discount,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // How many events of a type a service produced.
@@ -281,6 +381,16 @@ type OrderPayload struct {
 	Order *Order `json:"order,omitempty"`
 	// Why the mutation failed; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The shipping method an order travels by, as it was at checkout.
+type OrderShippingMethod struct {
+	// The method's name.
+	Name string `json:"name"`
+	// The fewest days delivery was to take.
+	MinDeliveryDays int `json:"minDeliveryDays"`
+	// The most days delivery was to take.
+	MaxDeliveryDays int `json:"maxDeliveryDays"`
 }
 
 // How many orders placed in the range are in a status now.
@@ -575,6 +685,76 @@ type Shipment struct {
 	TrackingNumber string `json:"trackingNumber"`
 }
 
+// A way orders can travel, managed by the admin.
+type ShippingMethod struct {
+	// The method's global id, for CheckoutInput.shippingMethodId.
+	ID string `json:"id"`
+	// The name shoppers see, such as Standard or Express.
+	Name string `json:"name"`
+	// The flat price, when no rate applies.
+	Price *Money `json:"price"`
+	// Prices by order value: the rate with the highest minimum the subtotal after discounts reaches wins over price.
+	Rates []*ShippingRate `json:"rates"`
+	// From this subtotal after discounts the method ships free; null for never.
+	FreeOver *Money `json:"freeOver,omitempty"`
+	// The countries served (ISO 3166 codes); empty for everywhere.
+	Countries []string `json:"countries"`
+	// The fewest days delivery takes.
+	MinDeliveryDays int `json:"minDeliveryDays"`
+	// The most days delivery takes.
+	MaxDeliveryDays int `json:"maxDeliveryDays"`
+}
+
+// A shipping method's settings.
+type ShippingMethodInput struct {
+	// The name shoppers see.
+	Name string `json:"name"`
+	// The flat price.
+	Price Decimal `json:"price"`
+	// Prices by order value (at most 20, distinct minimums).
+	Rates []*ShippingRateInput `json:"rates,omitempty"`
+	// Ship free from this subtotal after discounts; never when omitted.
+	FreeOver *Decimal `json:"freeOver,omitempty"`
+	// The countries served (ISO 3166 codes); everywhere when omitted or empty.
+	Countries []string `json:"countries,omitempty"`
+	// The fewest days delivery takes.
+	MinDeliveryDays int `json:"minDeliveryDays"`
+	// The most days delivery takes.
+	MaxDeliveryDays int `json:"maxDeliveryDays"`
+}
+
+// The result of a shipping method mutation.
+type ShippingMethodPayload struct {
+	// The method; null on failure and after a deletion.
+	ShippingMethod *ShippingMethod `json:"shippingMethod,omitempty"`
+	// Why the mutation failed; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A shipping method available to a cart, with what it would charge.
+type ShippingOption struct {
+	// The method.
+	Method *ShippingMethod `json:"method"`
+	// What it would charge this cart.
+	Cost *Money `json:"cost"`
+}
+
+// A price of a shipping method for orders whose subtotal after discounts reaches minimumSubtotal.
+type ShippingRate struct {
+	// The subtotal after discounts from which this price applies.
+	MinimumSubtotal *Money `json:"minimumSubtotal"`
+	// The price.
+	Price *Money `json:"price"`
+}
+
+// A price by order value, as input.
+type ShippingRateInput struct {
+	// The subtotal after discounts from which the price applies.
+	MinimumSubtotal Decimal `json:"minimumSubtotal"`
+	// The price.
+	Price Decimal `json:"price"`
+}
+
 // The entry points for live updates.
 type Subscription struct {
 }
@@ -669,6 +849,64 @@ func (e *AttributeType) UnmarshalJSON(b []byte) error {
 }
 
 func (e AttributeType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a discount takes money off.
+type DiscountKind string
+
+const (
+	// A percentage of each eligible line.
+	DiscountKindPercentage DiscountKind = "PERCENTAGE"
+	// A fixed amount off the eligible lines.
+	DiscountKindFixedAmount DiscountKind = "FIXED_AMOUNT"
+)
+
+var AllDiscountKind = []DiscountKind{
+	DiscountKindPercentage,
+	DiscountKindFixedAmount,
+}
+
+func (e DiscountKind) IsValid() bool {
+	switch e {
+	case DiscountKindPercentage, DiscountKindFixedAmount:
+		return true
+	}
+	return false
+}
+
+func (e DiscountKind) String() string {
+	return string(e)
+}
+
+func (e *DiscountKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DiscountKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DiscountKind", str)
+	}
+	return nil
+}
+
+func (e DiscountKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DiscountKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DiscountKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

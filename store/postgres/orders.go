@@ -28,11 +28,15 @@ var _ domain.OrderStore = (*OrderStore)(nil)
 func NewOrderStore(db *DB) *OrderStore { return &OrderStore{db: db} }
 
 const orderColumns = `o.id, o.number, coalesce(o.user_id, 0), o.email, o.status, o.currency, o.subtotal_minor,
-	o.total_minor, o.refund_minor, o.payment_method, o.payment_ref, o.shipping_address, o.carrier,
+	o.total_minor, o.discount_minor, o.shipping_minor, coalesce(o.shipping_method_id, 0), o.shipping_method_name,
+	o.shipping_min_days, o.shipping_max_days, o.refund_minor, o.payment_method, o.payment_ref, o.shipping_address, o.carrier,
 	o.tracking_number, o.cart_id, o.idempotency_key, o.session_id, o.created_at, o.updated_at`
 
 type orderRow struct {
 	id, userID, subtotal, total, refund int64
+	discount, shipping, methodID        int64
+	methodName                          string
+	minDays, maxDays                    int
 	number, email, status, currency     string
 	method, ref, cartID, key, session   string
 	address                             []byte
@@ -42,16 +46,22 @@ type orderRow struct {
 
 func (r *orderRow) dest() []any {
 	return []any{&r.id, &r.number, &r.userID, &r.email, &r.status, &r.currency, &r.subtotal, &r.total,
-		&r.refund, &r.method, &r.ref, &r.address, &r.carrier, &r.tracking, &r.cartID, &r.key, &r.session, &r.createdAt, &r.updatedAt}
+		&r.discount, &r.shipping, &r.methodID, &r.methodName, &r.minDays, &r.maxDays, &r.refund, &r.method, &r.ref, &r.address, &r.carrier, &r.tracking, &r.cartID, &r.key, &r.session, &r.createdAt, &r.updatedAt}
 }
 
 func toDomainOrder(r orderRow) (domain.Order, error) {
 	o := domain.Order{
 		ID: r.id, Number: r.number, UserID: r.userID, Email: r.email, Status: domain.OrderStatus(r.status),
-		Subtotal:     domain.Money{Amount: r.subtotal, Currency: r.currency},
-		Total:        domain.Money{Amount: r.total, Currency: r.currency},
-		RefundAmount: r.refund, PaymentMethod: domain.PaymentMethod(r.method), PaymentRef: r.ref,
+		Subtotal:       domain.Money{Amount: r.subtotal, Currency: r.currency},
+		Total:          domain.Money{Amount: r.total, Currency: r.currency},
+		DiscountAmount: domain.Money{Amount: r.discount, Currency: r.currency},
+		ShippingAmount: domain.Money{Amount: r.shipping, Currency: r.currency},
+		Discounts:      []domain.AppliedDiscount{},
+		RefundAmount:   r.refund, PaymentMethod: domain.PaymentMethod(r.method), PaymentRef: r.ref,
 		CartID: r.cartID, IdempotencyKey: r.key, SessionID: r.session, CreatedAt: r.createdAt, UpdatedAt: r.updatedAt,
+	}
+	if r.methodID != 0 {
+		o.ShippingMethod = &domain.OrderShippingMethod{ID: r.methodID, Name: r.methodName, MinDays: r.minDays, MaxDays: r.maxDays}
 	}
 	if err := json.Unmarshal(r.address, &o.ShippingAddress); err != nil {
 		return o, fmt.Errorf("decoding address of order %d: %w", r.id, err)
@@ -105,6 +115,15 @@ func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.O
 	})
 	if err != nil {
 		return nil, translate(err, "order lines")
+	}
+	discounts, err := loadOrderDiscounts(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, ds := range discounts {
+		o := out[id]
+		o.Discounts = ds
+		out[id] = o
 	}
 	return out, nil
 }
@@ -187,14 +206,27 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		if err != nil {
 			return err
 		}
-		var subtotal int64
+		cost, ds, method, err := orderCost(ctx, tx, r, lines)
+		if err != nil {
+			return err
+		}
+		if err := redeemDiscounts(ctx, tx, id, customerKey(r), cost, ds); err != nil {
+			return err
+		}
 		batch := &pgx.Batch{}
 		for i, l := range lines {
-			subtotal += l.UnitPrice.Amount * int64(l.Quantity)
 			batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, variant_id, name, variant_title, sku, quantity, unit_price_minor)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, i+1, l.ProductID, l.VariantID, l.Name, l.VariantTitle, l.SKU, l.Quantity, l.UnitPrice.Amount)
 		}
-		batch.Queue(`UPDATE orders SET subtotal_minor = $2, total_minor = $2, last_sequence = 1 WHERE id = $1`, id, subtotal)
+		var methodID *int64
+		var methodName string
+		var minDays, maxDays int
+		if method != nil {
+			methodID, methodName, minDays, maxDays = &method.ID, method.Name, method.MinDays, method.MaxDays
+		}
+		batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, shipping_minor = $4, total_minor = $5, last_sequence = 1,
+				shipping_method_id = $6, shipping_method_name = $7, shipping_min_days = $8, shipping_max_days = $9 WHERE id = $1`,
+			id, cost.Subtotal, cost.DiscountTotal, cost.Shipping, cost.Total, methodID, methodName, minDays, maxDays)
 		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at) VALUES ($1, 1, 'PENDING', $2)`, id, domain.Now(ctx))
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return translate(err, "writing order lines")
@@ -403,6 +435,9 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 			WHERE id = $1`, orderID, string(t.To), ev.Sequence, carrier, tracking, refund, paymentRef, now)
 		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor, at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING at`, orderID, ev.Sequence, string(t.To), status, t.Note, carrier, tracking, refund, now)
+		if t.To == domain.StatusCancelled {
+			releaseDiscounts(batch, orderID)
+		}
 		if t.To.ReturnsStock() {
 			// The roll-up trigger returns the units to the products too.
 			batch.Queue(`UPDATE product_variants v SET stock = v.stock + l.quantity, units_sold = greatest(v.units_sold - l.quantity, 0), updated_at = now()

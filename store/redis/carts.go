@@ -82,7 +82,7 @@ local function touch(key, id, ts, ttl, userPrefix)
   end
 end
 local function line_count(key)
-  return (redis.call('HLEN', key) - 2) / 2
+  return (redis.call('HLEN', key) - 2 - redis.call('HEXISTS', key, 'dc')) / 2
 end
 local function reply(id, key)
   return {'ok', id, redis.call('HGETALL', key)}
@@ -207,6 +207,24 @@ if redis.call('EXISTS', key) == 0 then
 end
 for i = 4, #ARGV do
   redis.call('HDEL', key, 'q:' .. ARGV[i], 'a:' .. ARGV[i])
+end
+touch(key, id, stamp(key), ttl, userPrefix)
+return reply(id, key)
+`)
+
+// discountCodesScript replaces a cart's discount codes (a comma-separated field "dc";
+// an empty list removes it). KEYS[1] cart:<id>. ARGV: id, ttl in ms, user key prefix,
+// codes.
+var discountCodesScript = goredis.NewScript(cartLua + `
+local key = KEYS[1]
+local id, ttl, userPrefix = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+if redis.call('EXISTS', key) == 0 then
+  return {'missing'}
+end
+if ARGV[4] == '' then
+  redis.call('HDEL', key, 'dc')
+else
+  redis.call('HSET', key, 'dc', ARGV[4])
 end
 touch(key, id, stamp(key), ttl, userPrefix)
 return reply(id, key)
@@ -587,6 +605,27 @@ func (s *CartStore) Clear(ctx context.Context, id string, ordered []domain.CartL
 	return err
 }
 
+// SetDiscountCodes replaces the cart's discount codes, which the caller has normalized
+// (NormalizeDiscountCodes), and returns the cart. Codes are kept, not checked: whether
+// one applies is the cost calculation's business. An unknown or expired cart is
+// NOT_FOUND; Redis out of reach, SERVICE_UNAVAILABLE.
+func (s *CartStore) SetDiscountCodes(ctx context.Context, id string, codes []string) (domain.Cart, error) {
+	for _, c := range codes {
+		if c == "" || strings.ContainsRune(c, ',') {
+			return domain.Cart{}, fmt.Errorf("setting discount codes: invalid code %q", c)
+		}
+	}
+	if !validCartID(id) {
+		return domain.Cart{}, errCartNotFound()
+	}
+	args := append(s.writeArgs(id, 1), strings.Join(codes, ","))
+	res, err := s.run(ctx, "setting discount codes", discountCodesScript, []string{s.c.Key("cart", id)}, args...)
+	if err != nil {
+		return domain.Cart{}, err
+	}
+	return cartReply("setting discount codes", res)
+}
+
 // writeArgs returns the leading arguments of a script that writes to the cart id, with
 // room for extra arguments after them.
 func (s *CartStore) writeArgs(id string, extra int) []any {
@@ -698,6 +737,9 @@ func toDomainCart(id string, h map[string]string) (domain.Cart, error) {
 		return domain.Cart{}, fmt.Errorf("cart %s: updated at %q: %w", id, h["upd"], err)
 	}
 	c.UpdatedAt = time.UnixMicro(upd).UTC()
+	if dc := h["dc"]; dc != "" {
+		c.DiscountCodes = strings.Split(dc, ",")
+	}
 	for f, v := range h {
 		p, ok := strings.CutPrefix(f, "q:")
 		if !ok {

@@ -837,3 +837,35 @@ func TestCartServerRefusalOfTheCommandIsInternal(t *testing.T) {
 		t.Fatalf("AddLines to a key of the wrong type = %v (%s), want an internal error", err, code)
 	}
 }
+
+// TestCartDiscountCodes: codes are kept with the cart, replaced as a whole, and do not
+// count against the line limit.
+func TestCartDiscountCodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newCartStore(t)
+	c := createCart(t, s, 0)
+	got, err := s.SetDiscountCodes(ctx, c.ID, []string{"SAVE10", "WELCOME"})
+	if err != nil || !reflect.DeepEqual(got.DiscountCodes, []string{"SAVE10", "WELCOME"}) {
+		t.Fatalf("SetDiscountCodes: %+v, %v", got, err)
+	}
+	lines := make([]domain.CartLineInput, domain.MaxCartLines)
+	for i := range lines {
+		lines[i] = domain.CartLineInput{VariantID: int64(i + 1), Quantity: 1}
+	}
+	if full, err := s.AddLines(ctx, c.ID, lines); err != nil || len(full.Lines) != domain.MaxCartLines {
+		t.Fatalf("a cart with codes holds %d lines: %v", len(full.Lines), err)
+	}
+	if _, err := s.AddLines(ctx, c.ID, []domain.CartLineInput{{VariantID: 1000, Quantity: 1}}); domain.ErrorCode(err) != domain.CodeBadUserInput {
+		t.Fatalf("line %d accepted: %v", domain.MaxCartLines+1, err)
+	}
+	if got := getCart(t, s, c.ID); !reflect.DeepEqual(got.DiscountCodes, []string{"SAVE10", "WELCOME"}) {
+		t.Fatalf("codes after adding lines: %v", got.DiscountCodes)
+	}
+	if got, err := s.SetDiscountCodes(ctx, c.ID, nil); err != nil || got.DiscountCodes != nil {
+		t.Fatalf("clearing codes: %v, %v", got.DiscountCodes, err)
+	}
+	if _, err := s.SetDiscountCodes(ctx, "nope", []string{"X"}); !domain.IsNotFound(err) {
+		t.Fatalf("unknown cart: %v", err)
+	}
+}

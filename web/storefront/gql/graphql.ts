@@ -69,6 +69,8 @@ export type CartLineUpdateInput = {
 export type CheckoutInput = {
   /** The cart to buy. */
   cartId: string;
+  /** The discount codes to use (at most 5); the cart's codes when omitted. A code that does not apply is ignored; one whose usage limit was reached meanwhile fails the checkout with DISCOUNT_LIMIT_REACHED. */
+  discountCodes?: Array<string> | null | undefined;
   /** Where to send confirmations; required for guests, the account's email otherwise. */
   email?: string | null | undefined;
   /** A key unique to this purchase attempt (at most 128 characters): sending it again returns the same order instead of buying twice. */
@@ -79,6 +81,8 @@ export type CheckoutInput = {
   sessionId?: string | null | undefined;
   /** Where to ship. */
   shippingAddress: AddressInput;
+  /** The shipping method (from Cart.shippingMethods); when omitted, the cheapest that ships to the address. SHIPPING_METHOD_UNAVAILABLE when it does not ship there. */
+  shippingMethodId?: string | null | undefined;
 };
 
 /** What a facet groups a listing's products by. */
