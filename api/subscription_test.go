@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"iter"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,6 +223,92 @@ func TestSubscriptionLiveAndResume(t *testing.T) {
 	}
 	c.conn.Close(websocket.StatusNormalClosure, "")
 	checkSubscriptionGoroutines(t, before)
+}
+
+// TestSubscriptionSlowClientGetsAnError: a tracker that falls behind its order's events
+// by more than its buffer is dropped, and the client is told so with an error naming
+// the reason, never a silent completion; resuming with afterSequence then delivers the
+// rest. The tracker is made slow deterministically: its subscription stops taking events
+// after the first until the hub has dropped it.
+func TestSubscriptionSlowClientGetsAnError(t *testing.T) {
+	url, subjects, stream := testkit.NATS(t)
+	h := newHarnessOn(t, url, withStream(subjects, stream), func(c *app.Config) { c.WatcherBuffer = 1 })
+	admin, _ := h.signedIn(domain.RoleAdmin)
+	customer, _ := h.signedIn(domain.RoleCustomer)
+	orderID := placeOrder(t, customer, "slow-1")
+
+	stalled, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	unstall := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unstall)
+	follow := h.app.Resolver.Follow
+	var once sync.Once
+	h.app.Resolver.Follow = func(ctx context.Context, id int64, after *int) (iter.Seq[domain.StatusEvent], func() error, error) {
+		evs, why, err := follow(ctx, id, after)
+		if err != nil {
+			return nil, nil, err
+		}
+		stall := false
+		once.Do(func() { stall = true }) // only the first subscription is slow
+		return func(yield func(domain.StatusEvent) bool) {
+			for ev := range evs {
+				if !yield(ev) {
+					return
+				}
+				if stall {
+					stall = false
+					close(stalled)
+					<-release
+				}
+			}
+		}, why, nil
+	}
+
+	c := h.dialWS("graphql-transport-ws", map[string]any{"Authorization": "Bearer " + customer.token})
+	c.subscribe("1", orderID, nil)
+	if e := c.event("1", "next"); e.Sequence != 2 || e.Status != "PAID" {
+		t.Fatalf("first message: %+v", e)
+	}
+	<-stalled
+	// SHIPPED fills the tracker's buffer of one; DELIVERED finds no room.
+	admin.ship(t, orderID)
+	admin.deliver(t, orderID)
+	eventually(t, 30*time.Second, "the hub drops the slow tracker", func() bool { return h.app.Hub.Dropped() == 1 })
+	unstall()
+
+	// The client may still get SHIPPED, waiting in the buffer at the drop; then comes
+	// the error, and no complete.
+	last := 2
+	m := c.next()
+	if m.Type == "next" {
+		var p struct {
+			Data struct{ OrderStatusChanged statusEvent }
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil || p.Data.OrderStatusChanged.Sequence != 3 {
+			t.Fatalf("after the drop: %s %s", m.Type, m.Payload)
+		}
+		last = 3
+		m = c.next()
+	}
+	var errs []gqlError
+	if m.Type != "error" || m.ID != "1" || json.Unmarshal(m.Payload, &errs) != nil || len(errs) != 1 {
+		t.Fatalf("a dropped tracker got %s %s %s, want one error", m.Type, m.ID, m.Payload)
+	}
+	if code, reason := errs[0].Extensions["code"], errs[0].Extensions["reason"]; code != "RATE_LIMITED" ||
+		!strings.Contains(fmt.Sprint(reason), "too slowly") || !strings.Contains(errs[0].Message, "afterSequence") {
+		t.Errorf("the drop's error: %+v, want RATE_LIMITED saying why and how to resume", errs[0])
+	}
+
+	// Resuming after the last event seen delivers the rest, then completes.
+	c.subscribe("2", orderID, &last)
+	for want := last + 1; want <= 4; want++ {
+		if e := c.event("2", "next"); e.Sequence != want {
+			t.Fatalf("resume after %d: %+v, want sequence %d", last, e, want)
+		}
+	}
+	if m := c.next(); m.Type != "complete" || m.ID != "2" {
+		t.Fatalf("resume did not complete: %+v", m)
+	}
 }
 
 // TestSubscriptionAcrossProcesses: a transition made through one process reaches a

@@ -43,6 +43,9 @@ type Config struct {
 	Introspection bool
 	// LoaderWait is the dataloaders' batching window; zero means the default.
 	LoaderWait time.Duration
+	// WatcherBuffer is how many status events a live tracking subscription may have
+	// waiting before it is dropped as too slow; zero means events.DefaultWatcherBuffer.
+	WatcherBuffer int
 	// Payments takes payments; nil means the built-in simulator.
 	Payments domain.PaymentProvider
 	// PaymentTimeout bounds a payment; zero means the checkout's default.
@@ -209,7 +212,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 	}
 	var hub *events.Hub
 	if deps.Bus != nil {
-		hub = events.NewHub(deps.Bus.NC, cfg.Subjects, events.HubConfig{Log: deps.Log})
+		hub = events.NewHub(deps.Bus.NC, cfg.Subjects, events.HubConfig{Buffer: cfg.WatcherBuffer, Log: deps.Log})
 		r.Follow = func(ctx context.Context, orderID int64, after *int) (iter.Seq[domain.StatusEvent], func() error, error) {
 			f, err := events.Follow(ctx, hub, orders, orderID, after)
 			if err != nil {
