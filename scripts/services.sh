@@ -11,6 +11,8 @@
 #   scripts/services.sh nats-start         only NATS + JetStream (127.0.0.1:4222)
 #   scripts/services.sh clickhouse-start   only ClickHouse  (127.0.0.1:9000 native, 8123 http)
 #   scripts/services.sh chromium           install Debian's chromium for the browser tests
+#   scripts/services.sh packages           install, in one apt-get run, every missing package
+#                                          that the servers and the browser tests need
 #
 # A server that already answers is left alone. Otherwise its Debian package is
 # installed if missing (as root; one `apt-get update` per run at most) and it is
@@ -512,6 +514,30 @@ chromium_install() {
 	echo "chromium: installed"
 }
 
+# ---------------------------------------------------------------- all packages at once
+
+# One apt-get update and one apt-get install for everything missing, instead of one per
+# server: apt fetches the packages over one connection while dpkg is busy, and a fresh
+# machine saves a second index download. The servers are not started here.
+packages_install() {
+	local want=()
+	if [[ -z $(pg_bin) ]] || ! command -v pg_ctlcluster >/dev/null; then
+		want+=(postgresql)
+	fi
+	command -v redis-server >/dev/null || want+=(redis-server)
+	[[ -x /usr/sbin/nats-server ]] || want+=(nats-server)
+	if ! ch_server_bin >/dev/null || ! command -v clickhouse-client >/dev/null; then
+		want+=(clickhouse-server clickhouse-client)
+	fi
+	command -v chromium >/dev/null || want+=(chromium)
+	if ((${#want[@]} == 0)); then
+		echo "packages: all installed"
+		return 0
+	fi
+	apt_install packages "${want[@]}"
+	echo "packages: installed ${want[*]}"
+}
+
 # ---------------------------------------------------------------- main
 
 usage() { # usage EXIT_CODE
@@ -538,6 +564,7 @@ redis-start) redis_start ;;
 nats-start) nats_start ;;
 clickhouse-start) clickhouse_start ;;
 chromium) chromium_install ;;
+packages) packages_install ;;
 -h | --help | help) usage 0 ;;
 *)
 	echo "services.sh: unknown command: $1" >&2

@@ -8,7 +8,7 @@
 # run here: SHOPGRAPH_BROWSER_TESTS=require) are installed and started, and the ClickHouse
 # SQL is checked on a current engine (scripts/chdb-check.mjs), while Go downloads the
 # modules and compiles every package and test with the race detector (go vet -race,
-# whose build the tests reuse). The tests start once both the build and the servers are
+# whose build the tests reuse), and the two tools the tests build. The tests start once both the build and the servers are
 # ready. Each step's output is printed when it ends, with how long it took; the script
 # fails when any step does.
 #
@@ -53,9 +53,21 @@ finish() {
 	return "$rc"
 }
 
-step services bash -c "scripts/services.sh && scripts/services.sh postgres-replica-start && scripts/services.sh chromium"
+# timed CMD...: runs the command, then says how long it took (the set-up's parts).
+timed() {
+	local t0=$SECONDS
+	"$@" || return
+	printf '   (%s: %ss)\n' "$*" "$((SECONDS - t0))"
+}
+export -f timed
+step services bash -c "timed scripts/services.sh packages && timed scripts/services.sh && timed scripts/services.sh postgres-replica-start && timed scripts/services.sh chromium"
 step chdb node scripts/chdb-check.mjs
-step build bash -c "$GO mod download && $GO vet -race ./..."
+# Beyond the race build, two builds the tests make themselves are done here, while the
+# servers are still installing, so that the tests find them cached: the plain binary that
+# the three-process test runs, and gqlgen with the race detector's flags, which
+# TestGeneratedCodeIsFresh runs.
+step build bash -c "timed $GO mod download && timed $GO vet -race ./... &&
+	timed $GO build -o /dev/null . && GOFLAGS=-race timed $GO build -o /dev/null github.com/99designs/gqlgen"
 
 finish build
 finish services

@@ -99,9 +99,9 @@ type NATSCluster struct {
 }
 
 // StartNATSCluster starts n nats-servers (n >= 3 for JetStream to survive losing one) in
-// one cluster, each with its own store directory, and returns once JetStream answers
-// through the cluster (it has elected its meta leader). The nodes are killed when the
-// test ends.
+// one cluster, each with its own store directory, and returns once JetStream can place
+// a stream on all n nodes (its meta leader is elected and every peer has joined). The
+// nodes are killed when the test ends.
 func StartNATSCluster(t testing.TB, n int) *NATSCluster {
 	t.Helper()
 	if _, err := os.Stat(NATSServerPath); err != nil {
@@ -142,18 +142,26 @@ func StartNATSCluster(t testing.TB, n int) *NATSCluster {
 	if err != nil {
 		t.Fatalf("testkit: opening jetstream: %v", err)
 	}
+	// Ready means a stream replicated on every node can be placed: the meta leader is
+	// elected and knows all its peers. A leader that answers before its peers have joined
+	// refuses an n-replica stream ("no suitable peers for placement").
+	probe := jetstream.StreamConfig{Name: name + "_READY", Subjects: []string{name + ".ready"},
+		Replicas: n, Storage: jetstream.MemoryStorage}
 	deadline := time.Now().Add(natsReadyTimeout * 2)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := js.AccountInfo(ctx)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := js.CreateStream(ctx, probe)
+		if err == nil {
+			err = js.DeleteStream(ctx, probe.Name)
+		}
 		cancel()
 		if err == nil {
 			return c
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("testkit: jetstream of the nats cluster not ready: %v\n%s", err, c.Nodes[0].logTail())
+			t.Fatalf("testkit: jetstream of the nats cluster cannot place a stream on its %d nodes: %v\n%s", n, err, c.Nodes[0].logTail())
 		}
-		time.Sleep(50 * time.Millisecond) // polling the meta leader election
+		time.Sleep(50 * time.Millisecond) // polling the meta group's formation
 	}
 }
 
