@@ -42,19 +42,26 @@ func (s *OrderStore) AmendOrder(ctx context.Context, orderID int64, a domain.Ame
 		ev = domain.StatusEvent{OrderID: o.ID, Sequence: seq + 1, Kind: domain.KindAmended, Status: o.Status, Previous: o.Status,
 			At: now, Note: plan.Note(a.Reason), RefundAmount: plan.Refund, ChargeAmount: plan.Charge, TotalAmount: plan.Cost.Total}
 		batch := &pgx.Batch{}
+		kept := make(map[int]int, len(plan.Lines))
+		for _, l := range plan.Lines {
+			kept[l.LineNumber] = l.Quantity
+		}
 		for _, c := range plan.Changes {
-			batch.Queue(`UPDATE order_lines SET quantity = quantity + $3 WHERE order_id = $1 AND line_no = $2 AND quantity + $3 > 0`, o.ID, c.LineNumber, c.Delta)
-			batch.Queue(`DELETE FROM order_lines WHERE order_id = $1 AND line_no = $2 AND quantity + $3 <= 0`, o.ID, c.LineNumber, c.Delta)
+			if q, ok := kept[c.LineNumber]; ok {
+				batch.Queue(`UPDATE order_lines SET quantity = $3 WHERE order_id = $1 AND line_no = $2`, o.ID, c.LineNumber, q)
+			} else {
+				batch.Queue(`DELETE FROM order_lines WHERE order_id = $1 AND line_no = $2`, o.ID, c.LineNumber)
+			}
 		}
 		batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, total_minor = $4 WHERE id = $1`,
 			o.ID, plan.Cost.Subtotal, plan.Cost.DiscountTotal, plan.Cost.Total)
 		// The order keeps the discounts that still take money off, with their new amounts.
-		kept := make([]int64, 0, len(plan.Cost.Discounts))
+		applied := make([]int64, 0, len(plan.Cost.Discounts))
 		for _, d := range plan.Cost.Discounts {
-			kept = append(kept, d.DiscountID)
+			applied = append(applied, d.DiscountID)
 			batch.Queue(`UPDATE order_discounts SET amount_minor = $3 WHERE order_id = $1 AND discount_id = $2`, o.ID, d.DiscountID, d.Amount)
 		}
-		batch.Queue(`DELETE FROM order_discounts WHERE order_id = $1 AND NOT discount_id = ANY($2)`, o.ID, kept)
+		batch.Queue(`DELETE FROM order_discounts WHERE order_id = $1 AND NOT discount_id = ANY($2)`, o.ID, applied)
 		queueHistory(batch, ev)
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return translate(err, "amending order")
