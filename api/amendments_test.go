@@ -180,7 +180,7 @@ func TestAmendOrder(t *testing.T) {
 		{"an unknown line", []map[string]any{lineEdit(9, 1)}, "LINE_NOT_FOUND"},
 		{"nothing changes", []map[string]any{lineEdit(first, 3)}, "NO_CHANGE"},
 		{"every line removed", []map[string]any{lineEdit(1, 0), lineEdit(2, 0)}, "ORDER_EMPTY"},
-		{"more than the stock", []map[string]any{lineEdit(first, 3 + 11)}, "OUT_OF_STOCK"},
+		{"more than the stock", []map[string]any{lineEdit(first, 3+11)}, "OUT_OF_STOCK"},
 	}
 	for _, tc := range refusals {
 		r := edit(t, admin, id, "test", tc.lines...)
@@ -304,7 +304,6 @@ func orderKeyOf(t *testing.T, gid string) string {
 	t.Helper()
 	return dbID(t, gid)
 }
-
 
 // lenOf is the length of a decoded JSON array, or -1.
 func lenOf(v any) int {
