@@ -303,7 +303,7 @@ func decodeStatusEvent(m *nats.Msg) (domain.StatusEvent, error) {
 	// Amendments and return steps are history entries too: the status they carry is the
 	// one the order stays in, and they are delivered like any other.
 	ev := domain.StatusEvent{
-		OrderID: d.OrderID, Sequence: d.Sequence, Kind: d.Kind.OrZero(), Status: d.Status, Previous: d.Previous,
+		OrderID: d.OrderID, Sequence: d.Sequence, Kind: d.Kind, Status: d.Status, Previous: d.Previous,
 		Note: d.Reason, RefundAmount: d.RefundMinor, ChargeAmount: d.ChargeMinor, TotalAmount: d.TotalMinor, ReturnID: d.ReturnID,
 	}
 	if d.Carrier != "" || d.Tracking != "" {
