@@ -313,3 +313,56 @@ func lenOf(v any) int {
 	}
 	return len(a)
 }
+
+// TestAmendBelowDiscountMinimum: taking an order below its discount's minimum subtotal
+// drops the discount (and gives its use back) while shipping stays as charged, and the
+// refund is exactly the difference of the totals.
+func TestAmendBelowDiscountMinimum(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin, _ := h.signedIn(domain.RoleAdmin)
+	customer, _ := h.signedIn(domain.RoleCustomer)
+	ctx := context.Background()
+	var product, price int64
+	if err := h.db.Pool.QueryRow(ctx, `SELECT products.id, v.price_minor FROM products JOIN product_variants v ON v.product_id = products.id
+		WHERE products.deleted_at IS NULL AND v.deleted_at IS NULL AND v.price_minor BETWEEN 1000 AND 4999 AND `+singleVariant+`
+		ORDER BY products.id LIMIT 1`).Scan(&product, &price); err != nil {
+		t.Fatal(err)
+	}
+	p := gid("Product", product)
+	setStock(t, h, 20, p)
+	var discountID int64
+	if err := h.db.Pool.QueryRow(ctx, `INSERT INTO discounts (code, title, kind, value, min_subtotal_minor, starts_at)
+		VALUES ('AMEND5', '5.00 off from 50.00', 'FIXED_AMOUNT', 500, 5000, now() - interval '1 hour') RETURNING id`).Scan(&discountID); err != nil {
+		t.Fatal(err)
+	}
+	q := int((5000 + price - 1) / price)
+	c := customer.cartCreate(line(p, q))
+	o := customer.checkout(c.Cart.ID, "amend-min", map[string]any{"discountCodes": []string{"AMEND5"}})
+	if o.Order == nil || o.Order.Status != "PAID" {
+		t.Fatalf("checkout: %+v", o)
+	}
+	var discount, shipping, used int64
+	if err := h.db.Pool.QueryRow(ctx, `SELECT o.discount_minor, o.shipping_minor, d.used_count FROM orders o, discounts d WHERE o.id = $1 AND d.id = $2`,
+		dbID(t, o.Order.ID), discountID).Scan(&discount, &shipping, &used); err != nil {
+		t.Fatal(err)
+	}
+	if discount != 500 || used != 1 {
+		t.Fatalf("checkout discount %d, uses %d", discount, used)
+	}
+	r := edit(t, admin, o.Order.ID, "fewer", lineEdit(1, 1))
+	if r.Order == nil {
+		t.Fatalf("edit: %+v", r)
+	}
+	total := minor(t, o.Order.Total.Amount)
+	if got := minor(t, r.Order.Total.Amount); got != price+shipping || minor(t, r.RefundAmount.Amount) != total-got {
+		t.Errorf("total %d refund %s, want %d (no discount, shipping %d kept)", got, r.RefundAmount.Amount, price+shipping, shipping)
+	}
+	if err := h.db.Pool.QueryRow(ctx, `SELECT o.discount_minor, d.used_count FROM orders o, discounts d WHERE o.id = $1 AND d.id = $2`,
+		dbID(t, o.Order.ID), discountID).Scan(&discount, &used); err != nil {
+		t.Fatal(err)
+	}
+	if discount != 0 || used != 0 {
+		t.Errorf("after the edit: discount %d, uses %d; want 0, 0", discount, used)
+	}
+}

@@ -132,8 +132,8 @@ type AmendmentPlan struct {
 //   - The new cost is ComputeCost's over the new lines with the discounts the order got
 //     at checkout, and only those, applied by their rules as at checkout whatever their
 //     dates and usage limits now (the order already holds its use): a discount whose
-//     minimum subtotal the new lines no longer reach no longer applies (its use is not
-//     given back: the order still used the code); a percentage follows the lines.
+//     minimum subtotal the new lines no longer reach no longer applies, and gives its
+//     use back (as a cancellation does); a percentage follows the lines.
 //   - Shipping stays what was charged at checkout: the parcel still ships by the same
 //     method, and an edit never adds a shipping charge nor refunds it.
 //   - Refund = old total - new total when the total falls; when it rises (a line grew),

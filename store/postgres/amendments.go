@@ -61,6 +61,12 @@ func (s *OrderStore) AmendOrder(ctx context.Context, orderID int64, a domain.Ame
 			applied = append(applied, d.DiscountID)
 			batch.Queue(`UPDATE order_discounts SET amount_minor = $3 WHERE order_id = $1 AND discount_id = $2`, o.ID, d.DiscountID, d.Amount)
 		}
+		// A discount that no longer applies gives its use back, as a cancellation would.
+		batch.Queue(`UPDATE discounts d SET used_count = greatest(d.used_count - 1, 0)
+			FROM order_discounts od WHERE od.order_id = $1 AND d.id = od.discount_id AND NOT od.discount_id = ANY($2)`, o.ID, applied)
+		batch.Queue(`UPDATE discount_customer_uses u SET uses = greatest(u.uses - 1, 0)
+			FROM order_discounts od WHERE od.order_id = $1 AND u.discount_id = od.discount_id AND u.customer = od.customer
+				AND NOT od.discount_id = ANY($2)`, o.ID, applied)
 		batch.Queue(`DELETE FROM order_discounts WHERE order_id = $1 AND NOT discount_id = ANY($2)`, o.ID, applied)
 		queueHistory(batch, ev)
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
