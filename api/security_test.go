@@ -114,7 +114,7 @@ func TestSecurityIDOR(t *testing.T) {
 					map[string]any{"id": orderID}, []string{"FORBIDDEN", "UNAUTHENTICATED"}},
 				{"orderEditLines", `mutation($id: ID!) { orderEditLines(orderId: $id, lines: [{lineNumber: 1, quantity: 0}], reason: "x") { order { id } } }`,
 					map[string]any{"id": orderID}, []string{"FORBIDDEN", "UNAUTHENTICATED"}},
-				{"returnRequest", `mutation($id: ID!) { returnRequest(input: {orderId: $id, lines: [{lineNumber: 1, quantity: 1}], reason: "x"}) { return { id } } }`,
+				{"returnRequest", `mutation($id: ID!) { returnRequest(input: {orderId: $id, lines: [{lineNumber: 1, quantity: 1}], reason: "x"}) { return { id } userErrors { code } } }`,
 					map[string]any{"id": orderID}, []string{"NOT_FOUND", "UNAUTHENTICATED"}},
 				{"returnApprove", `mutation { returnApprove(returnId: "UmV0dXJuOjE") { return { id } } }`,
 					map[string]any{}, []string{"FORBIDDEN", "UNAUTHENTICATED"}},
