@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -364,5 +365,53 @@ func TestAmendBelowDiscountMinimum(t *testing.T) {
 	}
 	if discount != 0 || used != 0 {
 		t.Errorf("after the edit: discount %d, uses %d; want 0, 0", discount, used)
+	}
+}
+
+// TestAmendmentsRaceForTheLastUnits: two admins grow lines of two orders at once, each
+// wanting the last two units; one gets them, the other is told OUT_OF_STOCK, and the stock
+// ends at zero, never below.
+func TestAmendmentsRaceForTheLastUnits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin, _ := h.signedIn(domain.RoleAdmin)
+	customer, _ := h.signedIn(domain.RoleCustomer)
+	p := h.stocked(1, 10)[0]
+	setStock(t, h, 4, p)
+	var orders []string
+	for _, key := range []string{"race-1", "race-2"} {
+		c := customer.cartCreate(line(p, 1))
+		o := customer.checkout(c.Cart.ID, key, nil)
+		if o.Order == nil {
+			t.Fatalf("checkout: %+v", o)
+		}
+		orders = append(orders, o.Order.ID)
+	}
+	results := make([]editPayload, len(orders))
+	var wg sync.WaitGroup
+	for i, id := range orders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out struct{ OrderEditLines editPayload }
+			r := admin.post(editLines, map[string]any{"id": id, "lines": []any{lineEdit(1, 3)}, "r": "more"})
+			if err := json.Unmarshal(r.Data, &out); err != nil || len(r.Errors) > 0 {
+				t.Errorf("edit %d: %v %+v", i, err, r.Errors)
+			}
+			results[i] = out.OrderEditLines
+		}()
+	}
+	wg.Wait()
+	won, refused := 0, 0
+	for _, r := range results {
+		switch {
+		case r.Order != nil:
+			won++
+		case len(r.UserErrors) == 1 && r.UserErrors[0].Code == "OUT_OF_STOCK":
+			refused++
+		}
+	}
+	if won != 1 || refused != 1 || h.stock(p) != 0 {
+		t.Errorf("%d edits went through, %d out of stock, stock %d; want 1, 1, 0", won, refused, h.stock(p))
 	}
 }
