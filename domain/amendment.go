@@ -298,14 +298,11 @@ type AmendmentStore interface {
 	AmendOrder(ctx context.Context, orderID int64, a Amendment, settle Settler) (Order, StatusEvent, error)
 }
 
-// trimReason returns the reason as stored.
-func trimReason(s string) string { return strings.TrimSpace(s) }
-
 // Note returns the history note of an amendment: its reason, with what it changed.
 func (p AmendmentPlan) Note(reason string) string {
 	var parts []string
 	for _, c := range p.Changes {
 		parts = append(parts, fmt.Sprintf("line %d %+d", c.LineNumber, c.Delta))
 	}
-	return trimReason(reason) + " (" + strings.Join(parts, ", ") + ")"
+	return NormalizeReason(reason) + " (" + strings.Join(parts, ", ") + ")"
 }
