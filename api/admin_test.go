@@ -41,6 +41,7 @@ var adminFields = map[string]bool{
 	"Mutation.attributeCreate": true, "Mutation.reviewHide": true,
 	"Mutation.discountCreate": true, "Query.shippingMethods": true, "Mutation.shippingMethodCreate": true,
 	"Mutation.shippingMethodUpdate": true, "Mutation.shippingMethodDelete": true,
+	"Mutation.orderEditLines": true, "Mutation.returnApprove": true, "Mutation.returnReject": true,
 }
 
 // TestSchemaDirectives walks the schema: admin fields carry @hasRole(role: ADMIN), and

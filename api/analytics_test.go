@@ -91,6 +91,57 @@ func TestVerifyAfterSeed(t *testing.T) {
 		t.Fatalf("after the backlog drained: %v %v", rep, err)
 	}
 	t.Log(rep)
+
+	// Amendments and returns move revenue on both sides alike: an order amended down, a
+	// delivered order partly returned, and an order amended up then cancelled.
+	admin, _ := h.signedIn(domain.RoleAdmin)
+	customer, _ := h.signedIn(domain.RoleCustomer)
+	p := h.stocked(2, 10)
+	c := customer.cartCreate(line(p[0], 3), line(p[1], 1))
+	o1 := customer.checkout(c.Cart.ID, "verify-amend", nil)
+	if o1.Order == nil {
+		t.Fatalf("checkout: %+v", o1)
+	}
+	big := 1
+	if readOrder(t, customer, o1.Order.ID).Lines[0].Quantity != 3 {
+		big = 2
+	}
+	e1 := edit(t, admin, o1.Order.ID, "customer called", lineEdit(big, 1))
+	if e1.Order == nil || e1.RefundAmount == nil {
+		t.Fatalf("amend: %+v", e1)
+	}
+	o2 := deliveredOrder(t, admin, customer, "verify-return", nil, line(p[1], 2))
+	ret := askReturn(t, customer, o2, "broken", returnLine(1, 1))
+	if ret.Return == nil {
+		t.Fatalf("return request: %+v", ret)
+	}
+	ap := approve(t, admin, ret.Return.ID, nil)
+	if ap.Return == nil || ap.Return.RefundAmount == nil {
+		t.Fatalf("approve: %+v", ap)
+	}
+	c3 := customer.cartCreate(line(p[0], 1))
+	o3 := customer.checkout(c3.Cart.ID, "verify-cancel", nil)
+	if e := edit(t, admin, o3.Order.ID, "one more", lineEdit(1, 2)); e.ChargeAmount == nil {
+		t.Fatalf("amend up: %+v", e)
+	}
+	var cancelled struct{ OrderCancel orderPayload }
+	admin.data(`mutation($id: ID!) { orderCancel(orderId: $id, reason: "test") { `+orderFields+` } }`, map[string]any{"id": o3.Order.ID}, &cancelled)
+	if cancelled.OrderCancel.Order == nil {
+		t.Fatalf("cancel: %+v", cancelled.OrderCancel)
+	}
+	wantOrders := rep.DBOrders + 2
+	wantRevenue := rep.DBRevenue + minor(t, e1.Order.Total.Amount) + minor(t, ap.Order.Total.Amount) - minor(t, ap.Return.RefundAmount.Amount)
+	for {
+		rep, err = app.Verify(ctx, db, dash, r)
+		if err == nil && rep.Match() && rep.DBOrders == wantOrders && rep.DBRevenue == wantRevenue {
+			break
+		}
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("after amendments and returns: %v %v; want %d orders and revenue %s", rep, err, wantOrders, domain.FormatMinor(wantRevenue))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Log(rep)
 }
 
 const dashboardQuery = `query($from: DateTime!, $to: DateTime!, $tz: String) { dashboard(range: {from: $from, to: $to}, timezone: $tz) {

@@ -102,14 +102,17 @@ func (c *wsClient) closeStatus() websocket.StatusCode {
 }
 
 const statusSubscription = `subscription($id: ID!, $after: Int) { orderStatusChanged(orderId: $id, afterSequence: $after) {
-	sequence status previousStatus note shipment { carrier trackingNumber } order { id status } } }`
+	sequence kind status previousStatus note shipment { carrier trackingNumber } refundAmount { amount } chargeAmount { amount } order { id status } } }`
 
 type statusEvent struct {
 	Sequence       int
+	Kind           string
 	Status         string
 	PreviousStatus *string
 	Note           *string
 	Shipment       *struct{ Carrier, TrackingNumber string }
+	RefundAmount   *struct{ Amount string }
+	ChargeAmount   *struct{ Amount string }
 	Order          struct{ ID, Status string }
 }
 

@@ -137,8 +137,11 @@ func orDefault(currency string) string {
 }
 
 // orderAnalytics applies the revenue rule: revenue counts every order that was paid,
-// whatever its status since, minus the refunds of returns; cancelled orders do not count
-// (a paid order that is cancelled takes its revenue and its count back).
+// whatever its status since, plus what amendments charged, minus what they refunded and
+// the refunds of returns; cancelled orders do not count (a paid order that is cancelled
+// takes its revenue, as amended, and its count back). An amendment's line changes are
+// products sold (more units) or reversed (fewer), so that a later cancellation, which
+// reverses the lines as they then are, leaves the top products even.
 func orderAnalytics(base AnalyticsEvent, d OrderEventData) []AnalyticsEvent {
 	base.Service = ServiceOrders
 	base.EntityID = strconv.FormatInt(d.OrderID, 10)
@@ -149,6 +152,11 @@ func orderAnalytics(base AnalyticsEvent, d OrderEventData) []AnalyticsEvent {
 	base.AmountMinor, base.Currency, base.PaymentMethod = d.TotalMinor, orDefault(d.Currency), string(d.PaymentMethod)
 	lineType := ""
 	switch {
+	case d.Kind.OrZero() != KindStatusChanged:
+		// Amendments and return steps: the money they moved, whatever the status.
+		base.RevenueMinor = d.ChargeMinor - d.RefundMinor
+		base.AmountMinor = d.ChargeMinor + d.RefundMinor
+		return append([]AnalyticsEvent{base}, lineChangeRows(base, d.LineChanges)...)
 	case d.Status == StatusPaid:
 		base.RevenueMinor, base.OrdersDelta = d.TotalMinor, 1
 		lineType = AnalyticsLineSold
@@ -249,4 +257,25 @@ func (e TrackedEvent) Validate(index int, now time.Time) []*Error {
 type AnalyticsPublisher interface {
 	// PublishTracked publishes the events, each under its id for deduplication.
 	PublishTracked(ctx context.Context, evs []TrackedEvent) error
+}
+
+// lineChangeRows returns the product rows of an amendment's line changes: sold for units
+// added, reversed for units removed.
+func lineChangeRows(base AnalyticsEvent, changes []OrderLineData) []AnalyticsEvent {
+	var rows []AnalyticsEvent
+	for i, l := range changes {
+		if l.Quantity == 0 {
+			continue
+		}
+		r := base
+		r.Seq, r.Type, r.OrdersDelta = i+1, AnalyticsLineSold, 0
+		r.ProductID, r.Quantity = l.ProductID, l.Quantity
+		r.RevenueMinor = l.UnitPriceMinor * int64(l.Quantity)
+		r.AmountMinor = r.RevenueMinor
+		if l.Quantity < 0 {
+			r.Type, r.AmountMinor = AnalyticsLineReversed, -r.AmountMinor
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }

@@ -24,20 +24,33 @@ type Event struct {
 
 // The event types shopgraph publishes.
 const (
-	EventProductCreated     = "product.created"
-	EventProductUpdated     = "product.updated"
-	EventProductDeleted     = "product.deleted"
-	EventProductOutOfStock  = "product.out_of_stock"
-	EventInventoryAdjusted  = "inventory.adjusted"
-	EventInventoryReserved  = "inventory.reserved"
-	EventInventoryReleased  = "inventory.released"
-	EventUserRegistered     = "user.registered"
-	EventOrderCreated       = "order.created"
-	EventOrderPaid          = "order.paid"
-	EventOrderShipped       = "order.shipped"
-	EventOrderDelivered     = "order.delivered"
-	EventOrderCancelled     = "order.cancelled"
-	EventOrderReturned      = "order.returned"
+	EventProductCreated    = "product.created"
+	EventProductUpdated    = "product.updated"
+	EventProductDeleted    = "product.deleted"
+	EventProductOutOfStock = "product.out_of_stock"
+	EventInventoryAdjusted = "inventory.adjusted"
+	EventInventoryReserved = "inventory.reserved"
+	EventInventoryReleased = "inventory.released"
+	EventUserRegistered    = "user.registered"
+	EventOrderCreated      = "order.created"
+	EventOrderPaid         = "order.paid"
+	EventOrderShipped      = "order.shipped"
+	EventOrderDelivered    = "order.delivered"
+	EventOrderCancelled    = "order.cancelled"
+	EventOrderReturned     = "order.returned"
+	// EventOrderAmended is an admin's edit of a paid order's lines (OrderEventData with
+	// the new lines and total, LineChanges, and RefundMinor or ChargeMinor).
+	EventOrderAmended = "order.amended"
+	// EventOrderReturnRequested, EventOrderPartiallyReturned and EventOrderReturnRejected
+	// are the order's history entries of a return's steps (OrderEventData); an approved
+	// return that takes back the last units is order.returned.
+	EventOrderReturnRequested   = "order.return_requested"
+	EventOrderPartiallyReturned = "order.partially_returned"
+	EventOrderReturnRejected    = "order.return_rejected"
+	// The return.* events describe a return itself (ReturnEventData).
+	EventReturnRequested    = "return.requested"
+	EventReturnApproved     = "return.approved"
+	EventReturnRejected     = "return.rejected"
 	EventPaymentProcessed   = "payment.processed"
 	EventPaymentFailed      = "payment.failed"
 	EventAnalyticsTracked   = "analytics.tracked"

@@ -190,6 +190,9 @@ func (o Order) VisibleTo(id Identity, signedIn bool) bool {
 // OrderLine is a variant of a product in an order with its price, name, title and SKU
 // at the time of purchase.
 type OrderLine struct {
+	// LineNumber names the line within its order (1, 2, 3…); it never changes, and an
+	// amendment that removes a line leaves a gap.
+	LineNumber   int
 	ProductID    int64
 	VariantID    int64
 	Name         string
@@ -198,43 +201,64 @@ type OrderLine struct {
 	Quantity     int
 	UnitPrice    Money
 	Total        Money
+	// ReturnedQuantity is how many of the units came back through approved returns.
+	ReturnedQuantity int
 }
 
 // StatusEvent is one entry of an order's status history. Sequence numbers start at 1 and
-// have no gaps.
+// have no gaps. Kind says what the entry records: a status change, or (the status
+// staying) an amendment or a step of a return.
 type StatusEvent struct {
 	OrderID      int64
 	Sequence     int
+	Kind         HistoryKind
 	Status       OrderStatus
 	Previous     OrderStatus
 	At           time.Time
 	Note         string
 	Shipment     *Shipment
 	RefundAmount int64
+	// ChargeAmount is what an amendment that made the order dearer charged.
+	ChargeAmount int64
+	// TotalAmount is the order's total after the entry, in minor units; zero when not
+	// known (entries read from events of older writers).
+	TotalAmount int64
+	// ReturnID names the return of a return step.
+	ReturnID int64
 }
 
 // OrderEventData is the payload of the order.* events: what the storefront and the
 // analytics need to know of a transition without asking back.
 type OrderEventData struct {
-	OrderID       int64           `json:"orderId"`
-	Number        string          `json:"number"`
-	UserID        int64           `json:"userId,omitempty"`
-	Sequence      int             `json:"sequence"`
-	Status        OrderStatus     `json:"status"`
-	Previous      OrderStatus     `json:"previous,omitempty"`
-	TotalMinor    int64           `json:"totalMinor"`
-	Currency      string          `json:"currency"`
-	PaymentMethod PaymentMethod   `json:"paymentMethod"`
-	Carrier       string          `json:"carrier,omitempty"`
-	Tracking      string          `json:"trackingNumber,omitempty"`
-	Reason        string          `json:"reason,omitempty"`
-	RefundMinor   int64           `json:"refundMinor,omitempty"`
-	SessionID     string          `json:"sessionId,omitempty"`
-	Lines         []OrderLineData `json:"lines,omitempty"`
+	OrderID       int64         `json:"orderId"`
+	Number        string        `json:"number"`
+	UserID        int64         `json:"userId,omitempty"`
+	Sequence      int           `json:"sequence"`
+	Kind          HistoryKind   `json:"kind,omitempty"`
+	Status        OrderStatus   `json:"status"`
+	Previous      OrderStatus   `json:"previous,omitempty"`
+	TotalMinor    int64         `json:"totalMinor"`
+	Currency      string        `json:"currency"`
+	PaymentMethod PaymentMethod `json:"paymentMethod"`
+	Carrier       string        `json:"carrier,omitempty"`
+	Tracking      string        `json:"trackingNumber,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	RefundMinor   int64         `json:"refundMinor,omitempty"`
+	// ChargeMinor is what an amendment charged more.
+	ChargeMinor int64  `json:"chargeMinor,omitempty"`
+	SessionID   string `json:"sessionId,omitempty"`
+	// Lines are the order's lines after the change.
+	Lines []OrderLineData `json:"lines,omitempty"`
+	// LineChanges are the units an amendment added (positive quantities) or removed
+	// (negative), line by line, for the analytics of products sold.
+	LineChanges []OrderLineData `json:"lineChanges,omitempty"`
+	// ReturnID names the return of a return step.
+	ReturnID int64 `json:"returnId,omitempty"`
 }
 
 // OrderLineData is an order line in an event payload.
 type OrderLineData struct {
+	LineNumber     int   `json:"lineNumber,omitempty"`
 	ProductID      int64 `json:"productId"`
 	VariantID      int64 `json:"variantId,omitempty"`
 	Quantity       int   `json:"quantity"`
@@ -383,11 +407,15 @@ type PaymentResult struct {
 	Reason    string
 }
 
-// PaymentProvider takes payments. It returns an error when the provider could not be
-// asked or did not answer in time: the outcome is then unknown, and the caller treats it
-// as a failure.
+// PaymentProvider takes payments and gives money back. Each method returns an error when
+// the provider could not be asked or did not answer in time: the outcome is then unknown,
+// and the caller treats it as a failure. A refusal is a result with Approved false and
+// the Reason.
 type PaymentProvider interface {
+	// Charge takes r.Amount from the payer.
 	Charge(ctx context.Context, r PaymentRequest) (PaymentResult, error)
+	// Refund gives r.Amount of an order's payment back to the payer.
+	Refund(ctx context.Context, r RefundRequest) (PaymentResult, error)
 }
 
 // BusinessError is a business failure that a mutation reports as a user error (out of

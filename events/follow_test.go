@@ -558,3 +558,42 @@ func TestFollowAll(t *testing.T) {
 		t.Errorf("Watchers() = %d after following, want 0", n)
 	}
 }
+
+// TestFollowDeliversAmendments: an amendment is a history entry whose status stays PAID;
+// the follower delivers it live like a status change, with its kind and refund, and goes
+// on following until the order is delivered. A return step after delivery is not
+// followed: tracking ends at DELIVERED, as before.
+func TestFollowDeliversAmendments(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	hub, publish := bareHub(t, events.HubConfig{})
+	const id = 23
+	life := lifeOf(id)
+	amended := statusEvent(id, 3, domain.StatusPaid, domain.StatusPaid)
+	amended.Kind, amended.RefundAmount, amended.Note = domain.KindAmended, 1500, "customer called"
+	shipped, delivered := life[2], life[3]
+	shipped.Sequence, delivered.Sequence = 4, 5
+	requested := statusEvent(id, 6, domain.StatusDelivered, domain.StatusDelivered)
+	requested.Kind = domain.KindReturnRequested
+	h := &memHistory{}
+	h.add(life[:2]...)
+	f := startFollow(t, ctx, hub, h, id, nil)
+	got := []domain.StatusEvent{next(t, f)}
+	for _, ev := range []domain.StatusEvent{amended, shipped, delivered} {
+		h.add(ev)
+		publish(ev)
+		got = append(got, next(t, f))
+	}
+	h.add(requested)
+	publish(requested)
+	checkEvents(t, "events", got, []domain.StatusEvent{life[1], amended, shipped, delivered})
+	if got[1].Kind != domain.KindAmended || got[1].RefundAmount != 1500 {
+		t.Errorf("amendment delivered as %+v", got[1])
+	}
+	expectEnd(t, f, nil)
+
+	// A tracker resuming before the amendment replays it from the history.
+	f = startFollow(t, ctx, hub, h, id, intp(2))
+	checkEvents(t, "replay", nextN(t, f, 3), []domain.StatusEvent{amended, shipped, delivered})
+	expectEnd(t, f, nil)
+}

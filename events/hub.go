@@ -300,9 +300,11 @@ func decodeStatusEvent(m *nats.Msg) (domain.StatusEvent, error) {
 	if d.Sequence <= 0 || !d.Status.Valid() {
 		return domain.StatusEvent{}, fmt.Errorf("order %d: sequence %d, status %q: not a status change", d.OrderID, d.Sequence, d.Status)
 	}
+	// Amendments and return steps are history entries too: the status they carry is the
+	// one the order stays in, and they are delivered like any other.
 	ev := domain.StatusEvent{
-		OrderID: d.OrderID, Sequence: d.Sequence, Status: d.Status, Previous: d.Previous,
-		Note: d.Reason, RefundAmount: d.RefundMinor,
+		OrderID: d.OrderID, Sequence: d.Sequence, Kind: d.Kind, Status: d.Status, Previous: d.Previous,
+		Note: d.Reason, RefundAmount: d.RefundMinor, ChargeAmount: d.ChargeMinor, TotalAmount: d.TotalMinor, ReturnID: d.ReturnID,
 	}
 	if d.Carrier != "" || d.Tracking != "" {
 		ev.Shipment = &domain.Shipment{Carrier: d.Carrier, TrackingNumber: d.Tracking}

@@ -44,9 +44,9 @@ func startHub(t *testing.T, h *events.Hub) (stop func()) {
 func publishStatus(t *testing.T, nc *nats.Conn, subjects events.Subjects, ev domain.StatusEvent) {
 	t.Helper()
 	d := domain.OrderEventData{
-		OrderID: ev.OrderID, Number: fmt.Sprintf("SG-%06d", ev.OrderID), Sequence: ev.Sequence,
-		Status: ev.Status, Previous: ev.Previous, TotalMinor: 4999, Currency: "EUR",
-		PaymentMethod: domain.PaymentCard, Reason: ev.Note, RefundMinor: ev.RefundAmount,
+		OrderID: ev.OrderID, Number: fmt.Sprintf("SG-%06d", ev.OrderID), Sequence: ev.Sequence, Kind: ev.Kind,
+		Status: ev.Status, Previous: ev.Previous, TotalMinor: ev.TotalAmount, Currency: "EUR",
+		PaymentMethod: domain.PaymentCard, Reason: ev.Note, RefundMinor: ev.RefundAmount, ChargeMinor: ev.ChargeAmount, ReturnID: ev.ReturnID,
 	}
 	if ev.Shipment != nil {
 		d.Carrier, d.Tracking = ev.Shipment.Carrier, ev.Shipment.TrackingNumber
@@ -55,9 +55,9 @@ func publishStatus(t *testing.T, nc *nats.Conn, subjects events.Subjects, ev dom
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := nats.NewMsg(subjects.For(ev.Status.EventType()))
+	m := nats.NewMsg(subjects.For(ev.Kind.EventType(ev.Status)))
 	m.Data = payload
-	m.Header.Set(events.HeaderEventType, ev.Status.EventType())
+	m.Header.Set(events.HeaderEventType, ev.Kind.EventType(ev.Status))
 	m.Header.Set(events.HeaderEventKey, strconv.FormatInt(ev.OrderID, 10))
 	m.Header.Set(events.HeaderEventAt, ev.At.UTC().Format(time.RFC3339Nano))
 	if err := nc.PublishMsg(m); err != nil {

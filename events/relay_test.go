@@ -536,14 +536,16 @@ func TestSubjects(t *testing.T) {
 		domain.EventPaymentFailed, domain.EventAnalyticsTracked, domain.EventShipmentDispatched,
 		domain.EventRatingAdded, domain.EventRatingUpdated, domain.EventRatingDeleted,
 		domain.EventCommentCreated, domain.EventCommentUpdated, domain.EventCommentDeleted,
+		domain.EventOrderAmended, domain.EventOrderReturnRequested, domain.EventOrderPartiallyReturned,
+		domain.EventOrderReturnRejected, domain.EventReturnRequested, domain.EventReturnApproved, domain.EventReturnRejected,
 	}
 	tests := []struct {
 		prefix      string
 		wantFor     string
 		wantFilters []string
 	}{
-		{"", "order.paid", []string{"product.>", "inventory.>", "user.>", "order.>", "payment.>", "analytics.>", "shipment.>", "rating.>", "comment.>"}},
-		{"t1", "t1.order.paid", []string{"t1.product.>", "t1.inventory.>", "t1.user.>", "t1.order.>", "t1.payment.>", "t1.analytics.>", "t1.shipment.>", "t1.rating.>", "t1.comment.>"}},
+		{"", "order.paid", []string{"product.>", "inventory.>", "user.>", "order.>", "payment.>", "analytics.>", "shipment.>", "rating.>", "comment.>", "return.>"}},
+		{"t1", "t1.order.paid", []string{"t1.product.>", "t1.inventory.>", "t1.user.>", "t1.order.>", "t1.payment.>", "t1.analytics.>", "t1.shipment.>", "t1.rating.>", "t1.comment.>", "t1.return.>"}},
 	}
 	for _, tc := range tests {
 		t.Run("prefix="+tc.prefix, func(t *testing.T) {

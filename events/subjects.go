@@ -19,12 +19,13 @@ const (
 	FamilyShipment  = "shipment"
 	FamilyRating    = "rating"
 	FamilyComment   = "comment"
+	FamilyReturn    = "return"
 )
 
 // families lists the event families, in the order of the stream's subjects.
 var families = [...]string{
 	FamilyProduct, FamilyInventory, FamilyUser, FamilyOrder,
-	FamilyPayment, FamilyAnalytics, FamilyShipment, FamilyRating, FamilyComment,
+	FamilyPayment, FamilyAnalytics, FamilyShipment, FamilyRating, FamilyComment, FamilyReturn,
 }
 
 // Subjects names the NATS subjects of shopgraph's events. The zero value names the

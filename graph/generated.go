@@ -43,6 +43,8 @@ type ResolverRoot interface {
 	ProductConnection() ProductConnectionResolver
 	ProductVariant() ProductVariantResolver
 	Query() QueryResolver
+	Return() ReturnResolver
+	ReturnLine() ReturnLineResolver
 	Review() ReviewResolver
 	ReviewConnection() ReviewConnectionResolver
 	Subscription() SubscriptionResolver
@@ -247,6 +249,7 @@ type ComplexityRoot struct {
 		Logout                  func(childComplexity int) int
 		OrderCancel             func(childComplexity int, orderID string, reason string) int
 		OrderDeliver            func(childComplexity int, orderID string) int
+		OrderEditLines          func(childComplexity int, orderID string, lines []*model.OrderLineEditInput, reason string) int
 		OrderReturn             func(childComplexity int, orderID string, reason string, refundAmount *model.Decimal) int
 		OrderShip               func(childComplexity int, orderID string, carrier string, trackingNumber string) int
 		ProductAttributesSet    func(childComplexity int, productID string, attributes []*model.AttributeValueInput) int
@@ -261,6 +264,9 @@ type ComplexityRoot struct {
 		ProductVariantsUpdate   func(childComplexity int, productID string, variants []*model.ProductVariantUpdateInput) int
 		RefreshToken            func(childComplexity int, token string) int
 		Register                func(childComplexity int, input model.RegisterInput) int
+		ReturnApprove           func(childComplexity int, returnID string, refundAmount *model.Decimal) int
+		ReturnReject            func(childComplexity int, returnID string, reason string) int
+		ReturnRequest           func(childComplexity int, input model.ReturnRequestInput) int
 		ReviewCreate            func(childComplexity int, input model.ReviewCreateInput) int
 		ReviewDelete            func(childComplexity int, id string) int
 		ReviewHide              func(childComplexity int, id string, hidden *bool) int
@@ -282,6 +288,7 @@ type ComplexityRoot struct {
 		Number          func(childComplexity int) int
 		PaymentMethod   func(childComplexity int) int
 		RefundedAmount  func(childComplexity int) int
+		Returns         func(childComplexity int) int
 		Shipment        func(childComplexity int) int
 		ShippingAddress func(childComplexity int) int
 		ShippingAmount  func(childComplexity int) int
@@ -304,15 +311,25 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	OrderEditPayload struct {
+		ChargeAmount func(childComplexity int) int
+		Event        func(childComplexity int) int
+		Order        func(childComplexity int) int
+		RefundAmount func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
+	}
+
 	OrderLine struct {
-		Name         func(childComplexity int) int
-		Product      func(childComplexity int) int
-		Quantity     func(childComplexity int) int
-		Sku          func(childComplexity int) int
-		Total        func(childComplexity int) int
-		UnitPrice    func(childComplexity int) int
-		Variant      func(childComplexity int) int
-		VariantTitle func(childComplexity int) int
+		LineNumber       func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Product          func(childComplexity int) int
+		Quantity         func(childComplexity int) int
+		ReturnedQuantity func(childComplexity int) int
+		Sku              func(childComplexity int) int
+		Total            func(childComplexity int) int
+		UnitPrice        func(childComplexity int) int
+		Variant          func(childComplexity int) int
+		VariantTitle     func(childComplexity int) int
 	}
 
 	OrderPayload struct {
@@ -333,12 +350,17 @@ type ComplexityRoot struct {
 
 	OrderStatusEvent struct {
 		At             func(childComplexity int) int
+		ChargeAmount   func(childComplexity int) int
+		Kind           func(childComplexity int) int
 		Note           func(childComplexity int) int
 		Order          func(childComplexity int) int
 		PreviousStatus func(childComplexity int) int
+		RefundAmount   func(childComplexity int) int
+		Return         func(childComplexity int) int
 		Sequence       func(childComplexity int) int
 		Shipment       func(childComplexity int) int
 		Status         func(childComplexity int) int
+		Total          func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -466,6 +488,30 @@ type ComplexityRoot struct {
 		Product          func(childComplexity int, id *string, slug *string) int
 		Products         func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sort *model.ProductSort) int
 		ShippingMethods  func(childComplexity int) int
+	}
+
+	Return struct {
+		DecidedAt       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Lines           func(childComplexity int) int
+		Order           func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		RefundAmount    func(childComplexity int) int
+		RejectionReason func(childComplexity int) int
+		RequestedAt     func(childComplexity int) int
+		Status          func(childComplexity int) int
+	}
+
+	ReturnLine struct {
+		LineNumber func(childComplexity int) int
+		OrderLine  func(childComplexity int) int
+		Quantity   func(childComplexity int) int
+	}
+
+	ReturnPayload struct {
+		Order      func(childComplexity int) int
+		Return     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	RevenuePoint struct {
@@ -624,6 +670,10 @@ type MutationResolver interface {
 	OrderShip(ctx context.Context, orderID string, carrier string, trackingNumber string) (*model.OrderPayload, error)
 	OrderDeliver(ctx context.Context, orderID string) (*model.OrderPayload, error)
 	OrderReturn(ctx context.Context, orderID string, reason string, refundAmount *model.Decimal) (*model.OrderPayload, error)
+	OrderEditLines(ctx context.Context, orderID string, lines []*model.OrderLineEditInput, reason string) (*model.OrderEditPayload, error)
+	ReturnRequest(ctx context.Context, input model.ReturnRequestInput) (*model.ReturnPayload, error)
+	ReturnApprove(ctx context.Context, returnID string, refundAmount *model.Decimal) (*model.ReturnPayload, error)
+	ReturnReject(ctx context.Context, returnID string, reason string) (*model.ReturnPayload, error)
 	TrackEvents(ctx context.Context, events []*model.TrackEventInput) (*model.TrackEventsPayload, error)
 	ProductCreate(ctx context.Context, input model.ProductCreateInput) (*model.ProductPayload, error)
 	ProductUpdate(ctx context.Context, id string, input model.ProductUpdateInput) (*model.ProductPayload, error)
@@ -647,6 +697,7 @@ type OrderResolver interface {
 	Customer(ctx context.Context, obj *model.Order) (*model.User, error)
 
 	StatusHistory(ctx context.Context, obj *model.Order) ([]*model.OrderStatusEvent, error)
+	Returns(ctx context.Context, obj *model.Order) ([]*model.Return, error)
 }
 type OrderConnectionResolver interface {
 	Nodes(ctx context.Context, obj *model.OrderConnection) ([]*model.Order, error)
@@ -659,6 +710,8 @@ type OrderLineResolver interface {
 }
 type OrderStatusEventResolver interface {
 	Order(ctx context.Context, obj *model.OrderStatusEvent) (*model.Order, error)
+
+	Return(ctx context.Context, obj *model.OrderStatusEvent) (*model.Return, error)
 }
 type ProductResolver interface {
 	PriceRange(ctx context.Context, obj *model.Product) (*model.PriceRange, error)
@@ -700,6 +753,12 @@ type QueryResolver interface {
 	Brands(ctx context.Context) ([]*model.Brand, error)
 	Attributes(ctx context.Context) ([]*model.Attribute, error)
 	LowStockProducts(ctx context.Context, threshold *int, first *int, after *string) (*model.ProductConnection, error)
+}
+type ReturnResolver interface {
+	Order(ctx context.Context, obj *model.Return) (*model.Order, error)
+}
+type ReturnLineResolver interface {
+	OrderLine(ctx context.Context, obj *model.ReturnLine) (*model.OrderLine, error)
 }
 type ReviewResolver interface {
 	Product(ctx context.Context, obj *model.Review) (*model.Product, error)
@@ -1559,6 +1618,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OrderDeliver(childComplexity, args["orderId"].(string)), true
+	case "Mutation.orderEditLines":
+		if e.ComplexityRoot.Mutation.OrderEditLines == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_orderEditLines_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OrderEditLines(childComplexity, args["orderId"].(string), args["lines"].([]*model.OrderLineEditInput), args["reason"].(string)), true
 	case "Mutation.orderReturn":
 		if e.ComplexityRoot.Mutation.OrderReturn == nil {
 			break
@@ -1713,6 +1783,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.returnApprove":
+		if e.ComplexityRoot.Mutation.ReturnApprove == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnApprove_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnApprove(childComplexity, args["returnId"].(string), args["refundAmount"].(*model.Decimal)), true
+	case "Mutation.returnReject":
+		if e.ComplexityRoot.Mutation.ReturnReject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnReject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnReject(childComplexity, args["returnId"].(string), args["reason"].(string)), true
+	case "Mutation.returnRequest":
+		if e.ComplexityRoot.Mutation.ReturnRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnRequest(childComplexity, args["input"].(model.ReturnRequestInput)), true
 	case "Mutation.reviewCreate":
 		if e.ComplexityRoot.Mutation.ReviewCreate == nil {
 			break
@@ -1862,6 +1965,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Order.RefundedAmount(childComplexity), true
+	case "Order.returns":
+		if e.ComplexityRoot.Order.Returns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Returns(childComplexity), true
 	case "Order.shipment":
 		if e.ComplexityRoot.Order.Shipment == nil {
 			break
@@ -1949,6 +2058,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrderEdge.Node(childComplexity), true
 
+	case "OrderEditPayload.chargeAmount":
+		if e.ComplexityRoot.OrderEditPayload.ChargeAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEditPayload.ChargeAmount(childComplexity), true
+	case "OrderEditPayload.event":
+		if e.ComplexityRoot.OrderEditPayload.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEditPayload.Event(childComplexity), true
+	case "OrderEditPayload.order":
+		if e.ComplexityRoot.OrderEditPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEditPayload.Order(childComplexity), true
+	case "OrderEditPayload.refundAmount":
+		if e.ComplexityRoot.OrderEditPayload.RefundAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEditPayload.RefundAmount(childComplexity), true
+	case "OrderEditPayload.userErrors":
+		if e.ComplexityRoot.OrderEditPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderEditPayload.UserErrors(childComplexity), true
+
+	case "OrderLine.lineNumber":
+		if e.ComplexityRoot.OrderLine.LineNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.LineNumber(childComplexity), true
 	case "OrderLine.name":
 		if e.ComplexityRoot.OrderLine.Name == nil {
 			break
@@ -1967,6 +2113,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderLine.Quantity(childComplexity), true
+	case "OrderLine.returnedQuantity":
+		if e.ComplexityRoot.OrderLine.ReturnedQuantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.ReturnedQuantity(childComplexity), true
 	case "OrderLine.sku":
 		if e.ComplexityRoot.OrderLine.Sku == nil {
 			break
@@ -2049,6 +2201,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderStatusEvent.At(childComplexity), true
+	case "OrderStatusEvent.chargeAmount":
+		if e.ComplexityRoot.OrderStatusEvent.ChargeAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStatusEvent.ChargeAmount(childComplexity), true
+	case "OrderStatusEvent.kind":
+		if e.ComplexityRoot.OrderStatusEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStatusEvent.Kind(childComplexity), true
 	case "OrderStatusEvent.note":
 		if e.ComplexityRoot.OrderStatusEvent.Note == nil {
 			break
@@ -2067,6 +2231,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderStatusEvent.PreviousStatus(childComplexity), true
+	case "OrderStatusEvent.refundAmount":
+		if e.ComplexityRoot.OrderStatusEvent.RefundAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStatusEvent.RefundAmount(childComplexity), true
+	case "OrderStatusEvent.return":
+		if e.ComplexityRoot.OrderStatusEvent.Return == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStatusEvent.Return(childComplexity), true
 	case "OrderStatusEvent.sequence":
 		if e.ComplexityRoot.OrderStatusEvent.Sequence == nil {
 			break
@@ -2085,6 +2261,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderStatusEvent.Status(childComplexity), true
+	case "OrderStatusEvent.total":
+		if e.ComplexityRoot.OrderStatusEvent.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStatusEvent.Total(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2649,6 +2831,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.ShippingMethods(childComplexity), true
 
+	case "Return.decidedAt":
+		if e.ComplexityRoot.Return.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.DecidedAt(childComplexity), true
+	case "Return.id":
+		if e.ComplexityRoot.Return.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.ID(childComplexity), true
+	case "Return.lines":
+		if e.ComplexityRoot.Return.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.Lines(childComplexity), true
+	case "Return.order":
+		if e.ComplexityRoot.Return.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.Order(childComplexity), true
+	case "Return.reason":
+		if e.ComplexityRoot.Return.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.Reason(childComplexity), true
+	case "Return.refundAmount":
+		if e.ComplexityRoot.Return.RefundAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.RefundAmount(childComplexity), true
+	case "Return.rejectionReason":
+		if e.ComplexityRoot.Return.RejectionReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.RejectionReason(childComplexity), true
+	case "Return.requestedAt":
+		if e.ComplexityRoot.Return.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.RequestedAt(childComplexity), true
+	case "Return.status":
+		if e.ComplexityRoot.Return.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Return.Status(childComplexity), true
+
+	case "ReturnLine.lineNumber":
+		if e.ComplexityRoot.ReturnLine.LineNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnLine.LineNumber(childComplexity), true
+	case "ReturnLine.orderLine":
+		if e.ComplexityRoot.ReturnLine.OrderLine == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnLine.OrderLine(childComplexity), true
+	case "ReturnLine.quantity":
+		if e.ComplexityRoot.ReturnLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnLine.Quantity(childComplexity), true
+
+	case "ReturnPayload.order":
+		if e.ComplexityRoot.ReturnPayload.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnPayload.Order(childComplexity), true
+	case "ReturnPayload.return":
+		if e.ComplexityRoot.ReturnPayload.Return == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnPayload.Return(childComplexity), true
+	case "ReturnPayload.userErrors":
+		if e.ComplexityRoot.ReturnPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnPayload.UserErrors(childComplexity), true
+
 	case "RevenuePoint.bucket":
 		if e.ComplexityRoot.RevenuePoint.Bucket == nil {
 			break
@@ -3020,6 +3295,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputImageInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputOrderFilter,
+		ec.unmarshalInputOrderLineEditInput,
 		ec.unmarshalInputProductCreateInput,
 		ec.unmarshalInputProductFilter,
 		ec.unmarshalInputProductSort,
@@ -3027,6 +3303,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputProductVariantInput,
 		ec.unmarshalInputProductVariantUpdateInput,
 		ec.unmarshalInputRegisterInput,
+		ec.unmarshalInputReturnLineInput,
+		ec.unmarshalInputReturnRequestInput,
 		ec.unmarshalInputReviewCreateInput,
 		ec.unmarshalInputReviewUpdateInput,
 		ec.unmarshalInputSelectedOptionInput,
@@ -3532,6 +3810,10 @@ type OrderLine {
   unitPrice: Money!
   "quantity times unitPrice."
   total: Money!
+  "The line's number within its order (1, 2, 3…), which amendments and returns name; it never changes (a removed line leaves a gap)."
+  lineNumber: Int!
+  "How many of the units came back through approved returns."
+  returnedQuantity: Int!
 }
 
 "One step of an order's status history."
@@ -3550,6 +3832,72 @@ type OrderStatusEvent {
   note: String
   "The shipment, on the step into SHIPPED."
   shipment: Shipment
+  "What the step records: a status change, or (the status staying) an amendment or a step of a return."
+  kind: OrderEventKind!
+  "What the step refunded: an amendment that made the order cheaper, an approved return, an admin's return; null when nothing."
+  refundAmount: Money
+  "What an amendment that made the order dearer charged; null when nothing."
+  chargeAmount: Money
+  "The order's total right after the step; null for steps recorded before totals were kept with them."
+  total: Money
+  "The return of a return step; null for other steps."
+  return: Return
+}
+
+"What an entry of an order's history records."
+enum OrderEventKind {
+  "The order's status changed (status and previousStatus differ)."
+  STATUS_CHANGED
+  "An admin changed the lines of the paid order; the status stays PAID."
+  AMENDED
+  "The customer asked to return units; the status stays DELIVERED."
+  RETURN_REQUESTED
+  "A return was approved: refunded, units back in stock. The order is RETURNED when nothing is left with the customer, DELIVERED otherwise."
+  RETURN_APPROVED
+  "A return request was rejected; the status stays DELIVERED."
+  RETURN_REJECTED
+}
+
+"Where a customer return is."
+enum ReturnStatus {
+  "Asked for by the customer, waiting for the shop."
+  REQUESTED
+  "Approved: refunded and back in stock."
+  APPROVED
+  "Rejected by the shop, with a reason."
+  REJECTED
+}
+
+"A customer's request to send back units of a delivered order, and the shop's decision."
+type Return implements Node {
+  "The return's global id."
+  id: ID!
+  "The order the units come from."
+  order: Order!
+  "Where the return is."
+  status: ReturnStatus!
+  "The units to return, line by line."
+  lines: [ReturnLine!]!
+  "Why the customer returns them."
+  reason: String!
+  "Why the shop rejected the return; null unless REJECTED."
+  rejectionReason: String
+  "What the approval refunded; null unless APPROVED."
+  refundAmount: Money
+  "When the customer asked."
+  requestedAt: DateTime!
+  "When the shop approved or rejected it; null while REQUESTED."
+  decidedAt: DateTime
+}
+
+"Units of one order line in a return."
+type ReturnLine {
+  "The order line, as the order has it now."
+  orderLine: OrderLine!
+  "The order line's number."
+  lineNumber: Int!
+  "How many of its units."
+  quantity: Int!
 }
 
 "A purchase."
@@ -3586,8 +3934,10 @@ type Order implements Node {
   shippingAddress: Address!
   "The parcel, once shipped."
   shipment: Shipment
-  "Every status the order went through, in order."
+  "Every status the order went through, in order, with its amendments and the steps of its returns."
   statusHistory: [OrderStatusEvent!]!
+  "The customer returns of the order, oldest first."
+  returns: [Return!]!
   "When the order was placed."
   createdAt: DateTime!
 }
@@ -3657,6 +4007,56 @@ type OrderPayload {
   "The order as it is after the mutation; null on failure."
   order: Order
   "Why the mutation failed; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A new quantity for a line of a paid order."
+input OrderLineEditInput {
+  "The line's number (OrderLine.lineNumber)."
+  lineNumber: Int!
+  "The new quantity, 0 to 99; 0 removes the line."
+  quantity: Int!
+}
+
+"The result of editing an order's lines."
+type OrderEditPayload {
+  "The order as edited; null on failure."
+  order: Order
+  "The history entry of the edit (kind AMENDED); null on failure."
+  event: OrderStatusEvent
+  "What was refunded through the payment provider; null when nothing."
+  refundAmount: Money
+  "What was charged through the payment provider; null when nothing."
+  chargeAmount: Money
+  "Why the edit failed (nothing was changed then); empty on success."
+  userErrors: [UserError!]!
+}
+
+"Units of an order line to return."
+input ReturnLineInput {
+  "The line's number (OrderLine.lineNumber)."
+  lineNumber: Int!
+  "How many units, 1 to 99; at most those bought and not yet returned or asked for."
+  quantity: Int!
+}
+
+"A customer's return request."
+input ReturnRequestInput {
+  "The delivered order."
+  orderId: ID!
+  "The units to return."
+  lines: [ReturnLineInput!]!
+  "Why (1 to 500 characters)."
+  reason: String!
+}
+
+"The result of a step of a customer return."
+type ReturnPayload {
+  "The return as it is after the mutation; null on failure."
+  return: Return
+  "Its order as it is after the mutation; null on failure."
+  order: Order
+  "Why the mutation failed (nothing was changed then); empty on success."
   userErrors: [UserError!]!
 }
 
@@ -4540,7 +4940,15 @@ type Mutation {
   "Marks a shipped order as delivered."
   orderDeliver("The order." orderId: ID!): OrderPayload! @hasRole(role: ADMIN)
   "Takes back a delivered order; its stock goes back on the shelf and the refund (by default the whole total) is recorded."
-  orderReturn("The order." orderId: ID!, "Why." reason: String!, "How much to refund; at most the total paid." refundAmount: Decimal): OrderPayload! @hasRole(role: ADMIN)
+  orderReturn("The order." orderId: ID!, "Why." reason: String!, "How much to refund; at most the total paid and not yet refunded (by default all of it)." refundAmount: Decimal): OrderPayload! @hasRole(role: ADMIN)
+  "Changes the quantities of a paid order's lines before it ships (0 removes a line; at least one must remain, or cancel the order instead): units go back to stock or are reserved, the order's cost is computed again with its checkout discounts (shipping stays as charged), the difference is refunded (or charged) through the payment provider, and the history gains an AMENDED entry that live tracking shows. A provider refusal changes nothing."
+  orderEditLines("The order." orderId: ID!, "The lines to change; lines not named keep their quantity." lines: [OrderLineEditInput!]!, "Why, shown in the order's history." reason: String!): OrderEditPayload! @hasRole(role: ADMIN)
+  "Asks to return units of a delivered order: its customer (or an admin for them). An admin then approves or rejects the request."
+  returnRequest(input: ReturnRequestInput!): ReturnPayload! @auth
+  "Approves a requested return: the refund goes through the payment provider (a refusal changes nothing), the units go back to stock, and the order becomes RETURNED when the customer keeps nothing."
+  returnApprove("The return." returnId: ID!, "How much to refund instead of the value of the goods returned after discounts (the rest of the total, shipping included, when the last units come back); at most what is left to refund." refundAmount: Decimal): ReturnPayload! @hasRole(role: ADMIN)
+  "Rejects a requested return, with the reason the customer sees."
+  returnReject("The return." returnId: ID!, "Why." reason: String!): ReturnPayload! @hasRole(role: ADMIN)
   "Records storefront events for analytics (at most 100 at once). Guests may call it too."
   trackEvents(events: [TrackEventInput!]!): TrackEventsPayload!
   "Adds a product to the catalog."
@@ -4974,6 +5382,8 @@ func (ec *executionContext) childFields_Order(ctx context.Context, field graphql
 		return ec.fieldContext_Order_shipment(ctx, field)
 	case "statusHistory":
 		return ec.fieldContext_Order_statusHistory(ctx, field)
+	case "returns":
+		return ec.fieldContext_Order_returns(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Order_createdAt(ctx, field)
 	}
@@ -5004,6 +5414,22 @@ func (ec *executionContext) childFields_OrderEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type OrderEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_OrderEditPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "order":
+		return ec.fieldContext_OrderEditPayload_order(ctx, field)
+	case "event":
+		return ec.fieldContext_OrderEditPayload_event(ctx, field)
+	case "refundAmount":
+		return ec.fieldContext_OrderEditPayload_refundAmount(ctx, field)
+	case "chargeAmount":
+		return ec.fieldContext_OrderEditPayload_chargeAmount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_OrderEditPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderEditPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_OrderLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -5022,6 +5448,10 @@ func (ec *executionContext) childFields_OrderLine(ctx context.Context, field gra
 		return ec.fieldContext_OrderLine_unitPrice(ctx, field)
 	case "total":
 		return ec.fieldContext_OrderLine_total(ctx, field)
+	case "lineNumber":
+		return ec.fieldContext_OrderLine_lineNumber(ctx, field)
+	case "returnedQuantity":
+		return ec.fieldContext_OrderLine_returnedQuantity(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
 }
@@ -5074,6 +5504,16 @@ func (ec *executionContext) childFields_OrderStatusEvent(ctx context.Context, fi
 		return ec.fieldContext_OrderStatusEvent_note(ctx, field)
 	case "shipment":
 		return ec.fieldContext_OrderStatusEvent_shipment(ctx, field)
+	case "kind":
+		return ec.fieldContext_OrderStatusEvent_kind(ctx, field)
+	case "refundAmount":
+		return ec.fieldContext_OrderStatusEvent_refundAmount(ctx, field)
+	case "chargeAmount":
+		return ec.fieldContext_OrderStatusEvent_chargeAmount(ctx, field)
+	case "total":
+		return ec.fieldContext_OrderStatusEvent_total(ctx, field)
+	case "return":
+		return ec.fieldContext_OrderStatusEvent_return(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderStatusEvent", field.Name)
 }
@@ -5294,6 +5734,54 @@ func (ec *executionContext) childFields_ProductVariantsPayload(ctx context.Conte
 		return ec.fieldContext_ProductVariantsPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariantsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Return(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Return_id(ctx, field)
+	case "order":
+		return ec.fieldContext_Return_order(ctx, field)
+	case "status":
+		return ec.fieldContext_Return_status(ctx, field)
+	case "lines":
+		return ec.fieldContext_Return_lines(ctx, field)
+	case "reason":
+		return ec.fieldContext_Return_reason(ctx, field)
+	case "rejectionReason":
+		return ec.fieldContext_Return_rejectionReason(ctx, field)
+	case "refundAmount":
+		return ec.fieldContext_Return_refundAmount(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_Return_requestedAt(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_Return_decidedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Return", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "orderLine":
+		return ec.fieldContext_ReturnLine_orderLine(ctx, field)
+	case "lineNumber":
+		return ec.fieldContext_ReturnLine_lineNumber(ctx, field)
+	case "quantity":
+		return ec.fieldContext_ReturnLine_quantity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnLine", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "return":
+		return ec.fieldContext_ReturnPayload_return(ctx, field)
+	case "order":
+		return ec.fieldContext_ReturnPayload_order(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ReturnPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RevenuePoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5986,6 +6474,36 @@ func (ec *executionContext) field_Mutation_orderDeliver_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_orderEditLines_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orderId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "lines",
+		func(ctx context.Context, v any) ([]*model.OrderLineEditInput, error) {
+			return ec.unmarshalNOrderLineEditInput2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineEditInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lines"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_orderReturn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6270,6 +6788,64 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RegisterInput, error) {
 			return ec.unmarshalNRegisterInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRegisterInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnApprove_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "returnId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["returnId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "refundAmount",
+		func(ctx context.Context, v any) (*model.Decimal, error) {
+			return ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐDecimal(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["refundAmount"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnReject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "returnId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["returnId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReturnRequestInput, error) {
+			return ec.unmarshalNReturnRequestInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnRequestInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10559,6 +11135,249 @@ func (ec *executionContext) fieldContext_Mutation_orderReturn(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_orderEditLines(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_orderEditLines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OrderEditLines(ctx, fc.Args["orderId"].(string), fc.Args["lines"].([]*model.OrderLineEditInput), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.OrderEditPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.OrderEditPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderEditPayload) graphql.Marshaler {
+			return ec.marshalNOrderEditPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderEditPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_orderEditLines(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderEditPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_orderEditLines_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnRequest(ctx, fc.Args["input"].(model.ReturnRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
+			return ec.marshalNReturnPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnApprove(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnApprove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnApprove(ctx, fc.Args["returnId"].(string), fc.Args["refundAmount"].(*model.Decimal))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
+			return ec.marshalNReturnPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnApprove(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnApprove_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnReject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnReject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnReject(ctx, fc.Args["returnId"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ReturnPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
+			return ec.marshalNReturnPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnReject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnReject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_trackEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12141,6 +12960,38 @@ func (ec *executionContext) fieldContext_Order_statusHistory(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Order_returns(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Order_returns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Order().Returns(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Return) graphql.Marshaler {
+			return ec.marshalNReturn2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Order_returns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Order",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Return(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12333,6 +13184,166 @@ func (ec *executionContext) fieldContext_OrderEdge_node(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderEditPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.OrderEditPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEditPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEditPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderEditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderEditPayload_event(ctx context.Context, field graphql.CollectedField, obj *model.OrderEditPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEditPayload_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderStatusEvent) graphql.Marshaler {
+			return ec.marshalOOrderStatusEvent2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderStatusEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEditPayload_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderEditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderStatusEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderEditPayload_refundAmount(ctx context.Context, field graphql.CollectedField, obj *model.OrderEditPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEditPayload_refundAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEditPayload_refundAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderEditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderEditPayload_chargeAmount(ctx context.Context, field graphql.CollectedField, obj *model.OrderEditPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEditPayload_chargeAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChargeAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEditPayload_chargeAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderEditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderEditPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.OrderEditPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderEditPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderEditPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderEditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12556,6 +13567,52 @@ func (ec *executionContext) fieldContext_OrderLine_total(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _OrderLine_lineNumber(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_lineNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LineNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_lineNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLine_returnedQuantity(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_returnedQuantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnedQuantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_returnedQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _OrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.OrderPayload) (ret graphql.Marshaler) {
@@ -12911,6 +13968,157 @@ func (ec *executionContext) fieldContext_OrderStatusEvent_shipment(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Shipment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderStatusEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStatusEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.OrderEventKind) graphql.Marshaler {
+			return ec.marshalNOrderEventKind2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStatusEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderStatusEvent", field, false, false, errors.New("field of type OrderEventKind does not have child fields"))
+}
+
+func (ec *executionContext) _OrderStatusEvent_refundAmount(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStatusEvent_refundAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStatusEvent_refundAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderStatusEvent_chargeAmount(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStatusEvent_chargeAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChargeAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStatusEvent_chargeAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderStatusEvent_total(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStatusEvent_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStatusEvent_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderStatusEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderStatusEvent_return(ctx context.Context, field graphql.CollectedField, obj *model.OrderStatusEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderStatusEvent_return(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderStatusEvent().Return(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Return) graphql.Marshaler {
+			return ec.marshalOReturn2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturn(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderStatusEvent_return(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderStatusEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Return(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15509,6 +16717,414 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Return_id(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Return_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Return", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Return_order(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Return().Order(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Order) graphql.Marshaler {
+			return ec.marshalNOrder2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Return_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Return",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Return_status(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ReturnStatus) graphql.Marshaler {
+			return ec.marshalNReturnStatus2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Return_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Return", field, false, false, errors.New("field of type ReturnStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Return_lines(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReturnLine) graphql.Marshaler {
+			return ec.marshalNReturnLine2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Return_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Return",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Return_reason(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Return_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Return", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Return_rejectionReason(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_rejectionReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RejectionReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Return_rejectionReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Return", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Return_refundAmount(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_refundAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Return_refundAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Return",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Return_requestedAt(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Return_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Return", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Return_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.Return) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Return_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Return_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Return", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnLine_orderLine(ctx context.Context, field graphql.CollectedField, obj *model.ReturnLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnLine_orderLine(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnLine().OrderLine(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OrderLine) graphql.Marshaler {
+			return ec.marshalNOrderLine2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLine(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnLine_orderLine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnLine_lineNumber(ctx context.Context, field graphql.CollectedField, obj *model.ReturnLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnLine_lineNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LineNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnLine_lineNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnLine_quantity(ctx context.Context, field graphql.CollectedField, obj *model.ReturnLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnLine_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReturnPayload_return(ctx context.Context, field graphql.CollectedField, obj *model.ReturnPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnPayload_return(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Return, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Return) graphql.Marshaler {
+			return ec.marshalOReturn2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturn(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnPayload_return(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Return(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.ReturnPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnPayload_order(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Order, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Order) graphql.Marshaler {
+			return ec.marshalOOrder2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnPayload_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Order(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReturnPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18741,6 +20357,43 @@ func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputOrderLineEditInput(ctx context.Context, obj any) (model.OrderLineEditInput, error) {
+	var it model.OrderLineEditInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lineNumber", "quantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lineNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineNumber"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineNumber = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputProductCreateInput(ctx context.Context, obj any) (model.ProductCreateInput, error) {
 	var it model.ProductCreateInput
 	if obj == nil {
@@ -19196,6 +20849,87 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputReturnLineInput(ctx context.Context, obj any) (model.ReturnLineInput, error) {
+	var it model.ReturnLineInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lineNumber", "quantity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lineNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineNumber"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineNumber = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReturnRequestInput(ctx context.Context, obj any) (model.ReturnRequestInput, error) {
+	var it model.ReturnRequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orderId", "lines", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalNReturnLineInput2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnLineInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputReviewCreateInput(ctx context.Context, obj any) (model.ReviewCreateInput, error) {
 	var it model.ReviewCreateInput
 	if obj == nil {
@@ -19524,6 +21258,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Review(ctx, sel, obj)
+	case model.Return:
+		return ec._Return(ctx, sel, &obj)
+	case *model.Return:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Return(ctx, sel, obj)
 	case model.ProductVariant:
 		return ec._ProductVariant(ctx, sel, &obj)
 	case *model.ProductVariant:
@@ -21657,6 +23398,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "orderEditLines":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_orderEditLines(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnApprove":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnApprove(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnReject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnReject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "trackEvents":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_trackEvents(ctx, field)
@@ -21967,6 +23736,44 @@ func (ec *executionContext) _Order(ctx context.Context, sel ast.SelectionSet, ob
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "returns":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Order_returns(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Order_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22155,6 +23962,64 @@ func (ec *executionContext) _OrderEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var orderEditPayloadImplementors = []string{"OrderEditPayload"}
+
+func (ec *executionContext) _OrderEditPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OrderEditPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderEditPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderEditPayload")
+		case "order":
+			out.Values[i] = ec._OrderEditPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._OrderEditPayload_event(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refundAmount":
+			out.Values[i] = ec._OrderEditPayload_refundAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "chargeAmount":
+			out.Values[i] = ec._OrderEditPayload_chargeAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._OrderEditPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var orderLineImplementors = []string{"OrderLine"}
 
 func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet, obj *model.OrderLine) graphql.Marshaler {
@@ -22270,6 +24135,16 @@ func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet
 			}
 		case "total":
 			out.Values[i] = ec._OrderLine_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lineNumber":
+			out.Values[i] = ec._OrderLine_lineNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnedQuantity":
+			out.Values[i] = ec._OrderLine_returnedQuantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -22508,6 +24383,64 @@ func (ec *executionContext) _OrderStatusEvent(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "kind":
+			out.Values[i] = ec._OrderStatusEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refundAmount":
+			out.Values[i] = ec._OrderStatusEvent_refundAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "chargeAmount":
+			out.Values[i] = ec._OrderStatusEvent_chargeAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "total":
+			out.Values[i] = ec._OrderStatusEvent_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "return":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._OrderStatusEvent_return(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24151,6 +26084,246 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var returnImplementors = []string{"Return", "Node"}
+
+func (ec *executionContext) _Return(ctx context.Context, sel ast.SelectionSet, obj *model.Return) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Return")
+		case "id":
+			out.Values[i] = ec._Return_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "order":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Return_order(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._Return_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lines":
+			out.Values[i] = ec._Return_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Return_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rejectionReason":
+			out.Values[i] = ec._Return_rejectionReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refundAmount":
+			out.Values[i] = ec._Return_refundAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestedAt":
+			out.Values[i] = ec._Return_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._Return_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var returnLineImplementors = []string{"ReturnLine"}
+
+func (ec *executionContext) _ReturnLine(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnLine")
+		case "orderLine":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ReturnLine_orderLine(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "lineNumber":
+			out.Values[i] = ec._ReturnLine_lineNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantity":
+			out.Values[i] = ec._ReturnLine_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var returnPayloadImplementors = []string{"ReturnPayload"}
+
+func (ec *executionContext) _ReturnPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnPayload")
+		case "return":
+			out.Values[i] = ec._ReturnPayload_return(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "order":
+			out.Values[i] = ec._ReturnPayload_order(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ReturnPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26201,6 +28374,26 @@ func (ec *executionContext) marshalNOrderEdge2ᚖgithubᚗcomᚋshopgraphᚋshop
 	return ec._OrderEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNOrderEditPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderEditPayload(ctx context.Context, sel ast.SelectionSet, v *model.OrderEditPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderEditPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderEventKind2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderEventKind(ctx context.Context, v any) (model.OrderEventKind, error) {
+	var res model.OrderEventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderEventKind2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderEventKind(ctx context.Context, sel ast.SelectionSet, v model.OrderEventKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNOrderLine2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderLine) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26225,6 +28418,25 @@ func (ec *executionContext) marshalNOrderLine2ᚖgithubᚗcomᚋshopgraphᚋshop
 		return graphql.Null
 	}
 	return ec._OrderLine(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOrderLineEditInput2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineEditInputᚄ(ctx context.Context, v any) ([]*model.OrderLineEditInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OrderLineEditInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderLineEditInput2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineEditInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNOrderLineEditInput2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineEditInput(ctx context.Context, v any) (*model.OrderLineEditInput, error) {
+	res, err := ec.unmarshalInputOrderLineEditInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNOrderPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderPayload(ctx context.Context, sel ast.SelectionSet, v *model.OrderPayload) graphql.Marshaler {
@@ -26590,6 +28802,102 @@ func (ec *executionContext) marshalNProductVariantsPayload2ᚖgithubᚗcomᚋsho
 func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReturn2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Return) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReturn2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturn(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReturn2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturn(ctx context.Context, sel ast.SelectionSet, v *model.Return) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Return(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReturnLine2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReturnLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReturnLine2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReturnLine2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnLine(ctx context.Context, sel ast.SelectionSet, v *model.ReturnLine) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReturnLine(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReturnLineInput2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnLineInputᚄ(ctx context.Context, v any) ([]*model.ReturnLineInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ReturnLineInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNReturnLineInput2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnLineInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNReturnLineInput2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnLineInput(ctx context.Context, v any) (*model.ReturnLineInput, error) {
+	res, err := ec.unmarshalInputReturnLineInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReturnPayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReturnPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReturnPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReturnRequestInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnRequestInput(ctx context.Context, v any) (model.ReturnRequestInput, error) {
+	res, err := ec.unmarshalInputReturnRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReturnStatus2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnStatus(ctx context.Context, v any) (model.ReturnStatus, error) {
+	var res model.ReturnStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReturnStatus2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturnStatus(ctx context.Context, sel ast.SelectionSet, v model.ReturnStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNRevenuePoint2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRevenuePoint(ctx context.Context, sel ast.SelectionSet, v *model.RevenuePoint) graphql.Marshaler {
@@ -27449,6 +29757,13 @@ func (ec *executionContext) marshalOOrderStatusCount2ᚕᚖgithubᚗcomᚋshopgr
 	return ret
 }
 
+func (ec *executionContext) marshalOOrderStatusEvent2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderStatusEvent(ctx context.Context, sel ast.SelectionSet, v *model.OrderStatusEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._OrderStatusEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOPaymentMethodRevenue2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐPaymentMethodRevenueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PaymentMethodRevenue) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27506,6 +29821,13 @@ func (ec *executionContext) unmarshalOProductVariantInput2ᚕᚖgithubᚗcomᚋs
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOReturn2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐReturn(ctx context.Context, sel ast.SelectionSet, v *model.Return) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Return(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORevenuePoint2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRevenuePointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RevenuePoint) graphql.Marshaler {

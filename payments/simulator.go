@@ -18,6 +18,13 @@ import (
 //   - a name containing "decline" (any case) is declined with "card declined";
 //   - a name containing "timeout" never answers, so the caller's deadline expires;
 //   - anything else is approved with a reference "sim_<hex>".
+//
+// Refunds follow the same inputs, plus one of their own:
+//
+//   - a name containing "norefund" (any case) has every refund declined with "refund
+//     declined" (its charges are approved), so a test can make a refund fail;
+//   - "timeout" never answers, as for charges;
+//   - anything else is approved with a reference "simrf_<hex>".
 type Simulator struct{}
 
 var _ domain.PaymentProvider = Simulator{}
@@ -35,4 +42,19 @@ func (Simulator) Charge(ctx context.Context, r domain.PaymentRequest) (domain.Pa
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return domain.PaymentResult{Approved: true, Reference: "sim_" + hex.EncodeToString(b)}, nil
+}
+
+// Refund answers as the type's comment describes.
+func (Simulator) Refund(ctx context.Context, r domain.RefundRequest) (domain.PaymentResult, error) {
+	payer := strings.ToLower(r.Payer)
+	switch {
+	case strings.Contains(payer, "timeout"):
+		<-ctx.Done()
+		return domain.PaymentResult{}, fmt.Errorf("refunding order %d: %w", r.OrderID, ctx.Err())
+	case strings.Contains(payer, "norefund"):
+		return domain.PaymentResult{Approved: false, Reason: "refund declined"}, nil
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return domain.PaymentResult{Approved: true, Reference: "simrf_" + hex.EncodeToString(b)}, nil
 }

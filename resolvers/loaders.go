@@ -39,6 +39,8 @@ type Loaders struct {
 	brandByID         lazy[int64, domain.Brand]
 	reviewByID        lazy[int64, domain.Review]
 	productReviews    lazy[reviewPageKey, domain.ReviewPage]
+	returnByID        lazy[int64, domain.Return]
+	orderReturns      lazy[int64, []domain.Return]
 }
 
 // lazy is a loader made on first use, once, whichever goroutine of the request asks.
@@ -106,6 +108,26 @@ func (l *Loaders) OrderByID() *dataloader.Loader[int64, domain.Order] {
 	}
 	return l.orderByID.get(func() *dataloader.Loader[int64, domain.Order] {
 		return newLoader(l.wait, l.r.Observe, "orderByID", byID("order", l.r.Orders.OrdersByID))
+	})
+}
+
+// ReturnByID loads customer returns; nil without a return store.
+func (l *Loaders) ReturnByID() *dataloader.Loader[int64, domain.Return] {
+	if l.r.Returns == nil {
+		return nil
+	}
+	return l.returnByID.get(func() *dataloader.Loader[int64, domain.Return] {
+		return newLoader(l.wait, l.r.Observe, "returnByID", byID("return", l.r.Returns.ReturnsByID))
+	})
+}
+
+// OrderReturns loads the returns of orders, oldest first; nil without a return store.
+func (l *Loaders) OrderReturns() *dataloader.Loader[int64, []domain.Return] {
+	if l.r.Returns == nil {
+		return nil
+	}
+	return l.orderReturns.get(func() *dataloader.Loader[int64, []domain.Return] {
+		return newLoader(l.wait, l.r.Observe, "orderReturns", byID("order", l.r.Returns.ReturnsByOrder))
 	})
 }
 
@@ -203,6 +225,7 @@ type Readers struct {
 	Orders  domain.OrderStore
 	Users   domain.UserStore
 	Reviews domain.ReviewStore
+	Returns domain.ReturnStore
 	// Categories, when set, answers the category reads from memory.
 	Categories *CategoryTree
 	// Observe, when set, is told the size of every batch (metrics).
@@ -322,5 +345,5 @@ func loadersFrom(ctx context.Context) *Loaders {
 
 // NewLoaders returns a fresh set of loaders over the resolver's stores.
 func (r *Resolver) NewLoaders() *Loaders {
-	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Reviews: r.Reviews, Categories: r.Categories, Observe: r.LoaderBatches}, r.LoaderWait)
+	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Reviews: r.Reviews, Returns: r.Returns, Categories: r.Categories, Observe: r.LoaderBatches}, r.LoaderWait)
 }

@@ -69,6 +69,12 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, nil
 		}
 		return toReview(ctx, rv), nil
+	case typeReturn:
+		ret, err := r.visibleReturn(ctx, id)
+		if ret == nil || err != nil {
+			return nil, err
+		}
+		return ret, nil
 	case typeUser:
 		caller, ok := domain.IdentityFrom(ctx)
 		if !ok || (caller.UserID != id && !caller.IsAdmin()) {

@@ -57,15 +57,32 @@ func toOrder(o domain.Order) *model.Order {
 	}
 	m.Lines = make([]*model.OrderLine, len(o.Lines))
 	for i, l := range o.Lines {
-		m.Lines[i] = &model.OrderLine{ProductID: l.ProductID, VariantID: l.VariantID, Name: l.Name, VariantTitle: l.VariantTitle, Sku: l.SKU,
-			Quantity: l.Quantity, UnitPrice: toMoney(l.UnitPrice), Total: toMoney(l.Total)}
+		m.Lines[i] = toOrderLine(l)
 	}
 	return m
 }
 
+func toOrderLine(l domain.OrderLine) *model.OrderLine {
+	return &model.OrderLine{ProductID: l.ProductID, VariantID: l.VariantID, Name: l.Name, VariantTitle: l.VariantTitle, Sku: l.SKU,
+		Quantity: l.Quantity, UnitPrice: toMoney(l.UnitPrice), Total: toMoney(l.Total), LineNumber: l.LineNumber, ReturnedQuantity: l.ReturnedQuantity}
+}
+
+// moneyOrNil returns the amount in the currency, or nil for zero.
+func moneyOrNil(amount int64, currency string) *model.Money {
+	if amount == 0 {
+		return nil
+	}
+	return toMoney(domain.Money{Amount: amount, Currency: currency})
+}
+
 func toStatusEvent(e domain.StatusEvent) *model.OrderStatusEvent {
 	m := &model.OrderStatusEvent{Sequence: e.Sequence, OrderID: e.OrderID, Status: model.OrderStatus(e.Status),
-		At: e.At, Note: strPtr(e.Note), Shipment: toShipment(e.Shipment)}
+		At: e.At, Note: strPtr(e.Note), Shipment: toShipment(e.Shipment), Kind: model.OrderEventKind(e.Kind.OrZero()),
+		RefundAmount: moneyOrNil(e.RefundAmount, domain.DefaultCurrency), ChargeAmount: moneyOrNil(e.ChargeAmount, domain.DefaultCurrency),
+		ReturnID: e.ReturnID}
+	if e.TotalAmount != 0 {
+		m.Total = toMoney(domain.Money{Amount: e.TotalAmount, Currency: domain.DefaultCurrency})
+	}
 	if e.Previous != "" {
 		p := model.OrderStatus(e.Previous)
 		m.PreviousStatus = &p

@@ -23,6 +23,7 @@ const (
 	typeBrand    = "Brand"
 	typeReview   = "Review"
 	typeDiscount = "Discount"
+	typeReturn   = "Return"
 )
 
 // encodeID returns the global id of the object of the given type and database id.

@@ -40,6 +40,13 @@ type Resolver struct {
 	Shipping domain.ShippingMethodStore
 	// Checkouts buys carts.
 	Checkouts *domain.Checkout
+	// Amendments edits paid orders' lines.
+	Amendments domain.AmendmentStore
+	// Returns keeps customer returns.
+	Returns domain.ReturnStore
+	// Settle refunds or charges the difference of amendments and returns through the
+	// payment provider.
+	Settle domain.Settler
 	// Analytics answers the admin dashboard (through its cache).
 	Analytics domain.DashboardReader
 	// DashboardAsOf tells how fresh the dashboard's answers are.

@@ -552,6 +552,38 @@ func (r *mutationResolver) OrderReturn(ctx context.Context, orderID string, reas
 	return r.transition(ctx, orderID, t)
 }
 
+// OrderEditLines is the resolver for the orderEditLines field.
+func (r *mutationResolver) OrderEditLines(ctx context.Context, orderID string, lines []*model.OrderLineEditInput, reason string) (*model.OrderEditPayload, error) {
+	return r.amendOrder(ctx, orderID, lines, reason)
+}
+
+// ReturnRequest is the resolver for the returnRequest field.
+func (r *mutationResolver) ReturnRequest(ctx context.Context, input model.ReturnRequestInput) (*model.ReturnPayload, error) {
+	return r.requestReturn(ctx, input)
+}
+
+// ReturnApprove is the resolver for the returnApprove field.
+func (r *mutationResolver) ReturnApprove(ctx context.Context, returnID string, refundAmount *model.Decimal) (*model.ReturnPayload, error) {
+	var amount *int64
+	if refundAmount != nil {
+		v := int64(*refundAmount)
+		amount = &v
+	}
+	return r.decideReturn(ctx, returnID, func(id int64) (domain.Return, domain.Order, error) {
+		return r.Returns.ApproveReturn(ctx, id, amount, r.Settle)
+	})
+}
+
+// ReturnReject is the resolver for the returnReject field.
+func (r *mutationResolver) ReturnReject(ctx context.Context, returnID string, reason string) (*model.ReturnPayload, error) {
+	if errs := domain.ValidateReason(reason); len(errs) > 0 {
+		return &model.ReturnPayload{UserErrors: domainUserErrors(errs)}, nil
+	}
+	return r.decideReturn(ctx, returnID, func(id int64) (domain.Return, domain.Order, error) {
+		return r.Returns.RejectReturn(ctx, id, reason)
+	})
+}
+
 // TrackEvents is the resolver for the trackEvents field.
 func (r *mutationResolver) TrackEvents(ctx context.Context, events []*model.TrackEventInput) (*model.TrackEventsPayload, error) {
 	evs, uerrs := r.trackedEvents(ctx, events)
@@ -766,6 +798,23 @@ func (r *orderResolver) StatusHistory(ctx context.Context, obj *model.Order) ([]
 	return out, nil
 }
 
+// Returns is the resolver for the returns field.
+func (r *orderResolver) Returns(ctx context.Context, obj *model.Order) ([]*model.Return, error) {
+	l := loadersFrom(ctx).OrderReturns()
+	if l == nil {
+		return []*model.Return{}, nil
+	}
+	rs, err := l.Load(ctx, obj.DBID)()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Return, len(rs))
+	for i, ret := range rs {
+		out[i] = toReturn(ret)
+	}
+	return out, nil
+}
+
 // Nodes is the resolver for the nodes field.
 func (r *orderConnectionResolver) Nodes(ctx context.Context, obj *model.OrderConnection) ([]*model.Order, error) {
 	nodes := make([]*model.Order, len(obj.Edges))
@@ -805,6 +854,14 @@ func (r *orderStatusEventResolver) Order(ctx context.Context, obj *model.OrderSt
 		return nil, err
 	}
 	return toOrder(o), nil
+}
+
+// Return is the resolver for the return field.
+func (r *orderStatusEventResolver) Return(ctx context.Context, obj *model.OrderStatusEvent) (*model.Return, error) {
+	if obj.ReturnID == 0 {
+		return nil, nil
+	}
+	return r.visibleReturn(ctx, obj.ReturnID)
 }
 
 // PriceRange is the resolver for the priceRange field.
@@ -1157,6 +1214,20 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	}), nil
 }
 
+// Order is the resolver for the order field.
+func (r *returnResolver) Order(ctx context.Context, obj *model.Return) (*model.Order, error) {
+	o, err := loadersFrom(ctx).OrderByID().Load(ctx, obj.OrderID)()
+	if err != nil {
+		return nil, err
+	}
+	return toOrder(o), nil
+}
+
+// OrderLine is the resolver for the orderLine field.
+func (r *returnLineResolver) OrderLine(ctx context.Context, obj *model.ReturnLine) (*model.OrderLine, error) {
+	return returnLineOrderLine(ctx, obj)
+}
+
 // Product is the resolver for the product field.
 func (r *reviewResolver) Product(ctx context.Context, obj *model.Review) (*model.Product, error) {
 	p, err := cartLineProduct(ctx, obj.ProductID)
@@ -1251,6 +1322,12 @@ func (r *Resolver) ProductVariant() graph.ProductVariantResolver { return &produ
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Return returns graph.ReturnResolver implementation.
+func (r *Resolver) Return() graph.ReturnResolver { return &returnResolver{r} }
+
+// ReturnLine returns graph.ReturnLineResolver implementation.
+func (r *Resolver) ReturnLine() graph.ReturnLineResolver { return &returnLineResolver{r} }
+
 // Review returns graph.ReviewResolver implementation.
 func (r *Resolver) Review() graph.ReviewResolver { return &reviewResolver{r} }
 
@@ -1283,6 +1360,8 @@ type (
 	productConnectionResolver struct{ *Resolver }
 	productVariantResolver    struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	returnResolver            struct{ *Resolver }
+	returnLineResolver        struct{ *Resolver }
 	reviewResolver            struct{ *Resolver }
 	reviewConnectionResolver  struct{ *Resolver }
 	subscriptionResolver      struct{ *Resolver }

@@ -235,17 +235,51 @@ type OrderLine struct {
 	Quantity     int    `json:"quantity"`
 	UnitPrice    *Money `json:"unitPrice"`
 	Total        *Money `json:"total"`
+	LineNumber   int    `json:"lineNumber"`
+	// ReturnedQuantity is the units approved returns took back.
+	ReturnedQuantity int `json:"returnedQuantity"`
 }
 
 // OrderStatusEvent is a history entry; the order resolves through the loader.
 type OrderStatusEvent struct {
-	Sequence       int          `json:"sequence"`
-	OrderID        int64        `json:"-"`
-	Status         OrderStatus  `json:"status"`
-	PreviousStatus *OrderStatus `json:"previousStatus,omitempty"`
-	At             time.Time    `json:"at"`
-	Note           *string      `json:"note,omitempty"`
-	Shipment       *Shipment    `json:"shipment,omitempty"`
+	Sequence       int            `json:"sequence"`
+	OrderID        int64          `json:"-"`
+	Status         OrderStatus    `json:"status"`
+	PreviousStatus *OrderStatus   `json:"previousStatus,omitempty"`
+	At             time.Time      `json:"at"`
+	Note           *string        `json:"note,omitempty"`
+	Shipment       *Shipment      `json:"shipment,omitempty"`
+	Kind           OrderEventKind `json:"kind"`
+	RefundAmount   *Money         `json:"refundAmount,omitempty"`
+	ChargeAmount   *Money         `json:"chargeAmount,omitempty"`
+	Total          *Money         `json:"total,omitempty"`
+	// ReturnID names the return of a return step, for the return loader.
+	ReturnID int64 `json:"-"`
+}
+
+// Return is a customer return; its order and its lines' order lines resolve through the
+// loaders.
+type Return struct {
+	ID              string        `json:"id"`
+	DBID            int64         `json:"-"`
+	OrderID         int64         `json:"-"`
+	Status          ReturnStatus  `json:"status"`
+	Lines           []*ReturnLine `json:"lines"`
+	Reason          string        `json:"reason"`
+	RejectionReason *string       `json:"rejectionReason,omitempty"`
+	RefundAmount    *Money        `json:"refundAmount,omitempty"`
+	RequestedAt     time.Time     `json:"requestedAt"`
+	DecidedAt       *time.Time    `json:"decidedAt,omitempty"`
+}
+
+// IsNode marks Return as a Node.
+func (Return) IsNode() {}
+
+// ReturnLine is units of an order line in a return; OrderID finds the line.
+type ReturnLine struct {
+	OrderID    int64 `json:"-"`
+	LineNumber int   `json:"lineNumber"`
+	Quantity   int   `json:"quantity"`
 }
 
 // OrderEdge is an order with its cursor.

@@ -363,6 +363,20 @@ type LoginInput struct {
 type Mutation struct {
 }
 
+// The result of editing an order's lines.
+type OrderEditPayload struct {
+	// The order as edited; null on failure.
+	Order *Order `json:"order,omitempty"`
+	// The history entry of the edit (kind AMENDED); null on failure.
+	Event *OrderStatusEvent `json:"event,omitempty"`
+	// What was refunded through the payment provider; null when nothing.
+	RefundAmount *Money `json:"refundAmount,omitempty"`
+	// What was charged through the payment provider; null when nothing.
+	ChargeAmount *Money `json:"chargeAmount,omitempty"`
+	// Why the edit failed (nothing was changed then); empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Conditions on the admin's order listing; all given conditions must hold.
 type OrderFilter struct {
 	// Only orders in this status.
@@ -373,6 +387,14 @@ type OrderFilter struct {
 	To *time.Time `json:"to,omitempty"`
 	// Only orders with this email (case-insensitive).
 	CustomerEmail *string `json:"customerEmail,omitempty"`
+}
+
+// A new quantity for a line of a paid order.
+type OrderLineEditInput struct {
+	// The line's number (OrderLine.lineNumber).
+	LineNumber int `json:"lineNumber"`
+	// The new quantity, 0 to 99; 0 removes the line.
+	Quantity int `json:"quantity"`
 }
 
 // The result of an order mutation.
@@ -619,6 +641,34 @@ type RegisterInput struct {
 	Name string `json:"name"`
 	// A guest cart to merge into the new account's cart.
 	GuestCartID *string `json:"guestCartId,omitempty"`
+}
+
+// Units of an order line to return.
+type ReturnLineInput struct {
+	// The line's number (OrderLine.lineNumber).
+	LineNumber int `json:"lineNumber"`
+	// How many units, 1 to 99; at most those bought and not yet returned or asked for.
+	Quantity int `json:"quantity"`
+}
+
+// The result of a step of a customer return.
+type ReturnPayload struct {
+	// The return as it is after the mutation; null on failure.
+	Return *Return `json:"return,omitempty"`
+	// Its order as it is after the mutation; null on failure.
+	Order *Order `json:"order,omitempty"`
+	// Why the mutation failed (nothing was changed then); empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A customer's return request.
+type ReturnRequestInput struct {
+	// The delivered order.
+	OrderID string `json:"orderId"`
+	// The units to return.
+	Lines []*ReturnLineInput `json:"lines"`
+	// Why (1 to 500 characters).
+	Reason string `json:"reason"`
 }
 
 // One bucket of a revenue series.
@@ -1028,6 +1078,73 @@ func (e Granularity) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What an entry of an order's history records.
+type OrderEventKind string
+
+const (
+	// The order's status changed (status and previousStatus differ).
+	OrderEventKindStatusChanged OrderEventKind = "STATUS_CHANGED"
+	// An admin changed the lines of the paid order; the status stays PAID.
+	OrderEventKindAmended OrderEventKind = "AMENDED"
+	// The customer asked to return units; the status stays DELIVERED.
+	OrderEventKindReturnRequested OrderEventKind = "RETURN_REQUESTED"
+	// A return was approved: refunded, units back in stock. The order is RETURNED when nothing is left with the customer, DELIVERED otherwise.
+	OrderEventKindReturnApproved OrderEventKind = "RETURN_APPROVED"
+	// A return request was rejected; the status stays DELIVERED.
+	OrderEventKindReturnRejected OrderEventKind = "RETURN_REJECTED"
+)
+
+var AllOrderEventKind = []OrderEventKind{
+	OrderEventKindStatusChanged,
+	OrderEventKindAmended,
+	OrderEventKindReturnRequested,
+	OrderEventKindReturnApproved,
+	OrderEventKindReturnRejected,
+}
+
+func (e OrderEventKind) IsValid() bool {
+	switch e {
+	case OrderEventKindStatusChanged, OrderEventKindAmended, OrderEventKindReturnRequested, OrderEventKindReturnApproved, OrderEventKindReturnRejected:
+		return true
+	}
+	return false
+}
+
+func (e OrderEventKind) String() string {
+	return string(e)
+}
+
+func (e *OrderEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderEventKind", str)
+	}
+	return nil
+}
+
+func (e OrderEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Where an order is in its life.
 type OrderStatus string
 
@@ -1227,6 +1344,67 @@ func (e *ProductSortKey) UnmarshalJSON(b []byte) error {
 }
 
 func (e ProductSortKey) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a customer return is.
+type ReturnStatus string
+
+const (
+	// Asked for by the customer, waiting for the shop.
+	ReturnStatusRequested ReturnStatus = "REQUESTED"
+	// Approved: refunded and back in stock.
+	ReturnStatusApproved ReturnStatus = "APPROVED"
+	// Rejected by the shop, with a reason.
+	ReturnStatusRejected ReturnStatus = "REJECTED"
+)
+
+var AllReturnStatus = []ReturnStatus{
+	ReturnStatusRequested,
+	ReturnStatusApproved,
+	ReturnStatusRejected,
+}
+
+func (e ReturnStatus) IsValid() bool {
+	switch e {
+	case ReturnStatusRequested, ReturnStatusApproved, ReturnStatusRejected:
+		return true
+	}
+	return false
+}
+
+func (e ReturnStatus) String() string {
+	return string(e)
+}
+
+func (e *ReturnStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ReturnStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ReturnStatus", str)
+	}
+	return nil
+}
+
+func (e ReturnStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ReturnStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ReturnStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -96,7 +96,8 @@ func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.O
 	if len(out) == 0 {
 		return out, nil
 	}
-	rows, err = q.Query(ctx, `SELECT l.order_id, l.product_id, l.variant_id, l.name, l.variant_title, l.sku, l.quantity, l.unit_price_minor, o.currency
+	rows, err = q.Query(ctx, `SELECT l.order_id, l.line_no, l.product_id, l.variant_id, l.name, l.variant_title, l.sku, l.quantity,
+			l.returned_quantity, l.unit_price_minor, o.currency
 		FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.line_no`, ids)
 	if err != nil {
 		return nil, translate(err, "order lines")
@@ -104,7 +105,7 @@ func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.O
 	var orderID int64
 	var l domain.OrderLine
 	var currency string
-	_, err = pgx.ForEachRow(rows, []any{&orderID, &l.ProductID, &l.VariantID, &l.Name, &l.VariantTitle, &l.SKU, &l.Quantity, &l.UnitPrice.Amount, &currency}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&orderID, &l.LineNumber, &l.ProductID, &l.VariantID, &l.Name, &l.VariantTitle, &l.SKU, &l.Quantity, &l.ReturnedQuantity, &l.UnitPrice.Amount, &currency}, func() error {
 		o := out[orderID]
 		line := l
 		line.UnitPrice.Currency = currency
@@ -227,7 +228,7 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, shipping_minor = $4, total_minor = $5, last_sequence = 1,
 				shipping_method_id = $6, shipping_method_name = $7, shipping_min_days = $8, shipping_max_days = $9 WHERE id = $1`,
 			id, cost.Subtotal, cost.DiscountTotal, cost.Shipping, cost.Total, methodID, methodName, minDays, maxDays)
-		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at) VALUES ($1, 1, 'PENDING', $2)`, id, domain.Now(ctx))
+		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at, total_minor) VALUES ($1, 1, 'PENDING', $2, $3)`, id, domain.Now(ctx), cost.Total)
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return translate(err, "writing order lines")
 		}
@@ -351,19 +352,20 @@ func stamp(evs []domain.Event, at time.Time) []domain.Event {
 
 func orderEvent(o domain.Order, ev domain.StatusEvent) domain.Event {
 	d := domain.OrderEventData{
-		OrderID: o.ID, Number: o.Number, UserID: o.UserID, Sequence: ev.Sequence, Status: ev.Status,
+		OrderID: o.ID, Number: o.Number, UserID: o.UserID, Sequence: ev.Sequence, Kind: ev.Kind.OrZero(), Status: ev.Status,
 		Previous: ev.Previous, TotalMinor: o.Total.Amount, Currency: o.Total.Currency,
-		PaymentMethod: o.PaymentMethod, Reason: ev.Note, RefundMinor: ev.RefundAmount, SessionID: o.SessionID,
+		PaymentMethod: o.PaymentMethod, Reason: ev.Note, RefundMinor: ev.RefundAmount, ChargeMinor: ev.ChargeAmount,
+		SessionID: o.SessionID, ReturnID: ev.ReturnID,
 	}
 	// Every order event carries the lines: analytics counts products sold, and takes them
 	// back, from the events alone.
 	for _, l := range o.Lines {
-		d.Lines = append(d.Lines, domain.OrderLineData{ProductID: l.ProductID, VariantID: l.VariantID, Quantity: l.Quantity, UnitPriceMinor: l.UnitPrice.Amount})
+		d.Lines = append(d.Lines, domain.OrderLineData{LineNumber: l.LineNumber, ProductID: l.ProductID, VariantID: l.VariantID, Quantity: l.Quantity, UnitPriceMinor: l.UnitPrice.Amount})
 	}
 	if ev.Shipment != nil {
 		d.Carrier, d.Tracking = ev.Shipment.Carrier, ev.Shipment.TrackingNumber
 	}
-	return domain.Event{Type: ev.Status.EventType(), Key: strconv.FormatInt(o.ID, 10), At: ev.At, Data: d}
+	return domain.Event{Type: ev.Kind.EventType(ev.Status), Key: strconv.FormatInt(o.ID, 10), At: ev.At, Data: d}
 }
 
 // Transition moves the order through the state machine in one transaction.
@@ -399,8 +401,8 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		// gaps, and the order's events reach the outbox in the order they happened.
 		var status string
 		var seq int
-		var total int64
-		err := tx.QueryRow(ctx, `SELECT status, last_sequence, total_minor FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&status, &seq, &total)
+		var total, refunded int64
+		err := tx.QueryRow(ctx, `SELECT status, last_sequence, total_minor, refund_minor FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&status, &seq, &total, &refunded)
 		if err != nil {
 			return translate(err, "order")
 		}
@@ -411,37 +413,51 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		if be := from.CheckTransition(t.To); be != nil {
 			return be
 		}
+		// A return takes back what customer returns left, and refunds by default what
+		// they did not refund yet.
 		refund := int64(0)
 		if t.To == domain.StatusReturned {
-			refund = total
+			refund = total - refunded
 			if t.RefundAmount != nil {
 				refund = *t.RefundAmount
 			}
-			if refund < 0 || refund > total {
-				return domain.Business("INVALID_REFUND", []string{"refundAmount"}, "the refund must be between 0 and the %s paid", domain.FormatMinor(total))
+			if refund < 0 || refund > total-refunded {
+				return domain.Business("INVALID_REFUND", []string{"refundAmount"}, "the refund must be between 0 and the %s paid and not yet refunded", domain.FormatMinor(total-refunded))
+			}
+		}
+		var before domain.Order
+		if t.To.ReturnsStock() {
+			if before, err = loadOrder(ctx, tx, orderID); err != nil {
+				return err
 			}
 		}
 		var carrier, tracking *string
 		if t.Shipment != nil {
 			carrier, tracking = &t.Shipment.Carrier, &t.Shipment.TrackingNumber
 		}
-		ev = domain.StatusEvent{OrderID: orderID, Sequence: seq + 1, Status: t.To, Previous: from, Note: t.Note, Shipment: t.Shipment, RefundAmount: refund}
+		ev = domain.StatusEvent{OrderID: orderID, Sequence: seq + 1, Kind: domain.KindStatusChanged, Status: t.To, Previous: from, Note: t.Note,
+			Shipment: t.Shipment, RefundAmount: refund, TotalAmount: total}
 		batch := &pgx.Batch{}
 		now := domain.Now(ctx)
 		batch.Queue(`UPDATE orders SET status = $2, last_sequence = $3, updated_at = $8,
 				carrier = coalesce($4, carrier), tracking_number = coalesce($5, tracking_number),
-				refund_minor = CASE WHEN $6 > 0 THEN $6 ELSE refund_minor END,
+				refund_minor = refund_minor + $6,
 				payment_ref = CASE WHEN $7 <> '' THEN $7 ELSE payment_ref END
 			WHERE id = $1`, orderID, string(t.To), ev.Sequence, carrier, tracking, refund, paymentRef, now)
-		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING at`, orderID, ev.Sequence, string(t.To), status, t.Note, carrier, tracking, refund, now)
+		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor, at, total_minor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING at`, orderID, ev.Sequence, string(t.To), status, t.Note, carrier, tracking, refund, now, total)
 		if t.To == domain.StatusCancelled {
 			releaseDiscounts(batch, orderID)
 		}
 		if t.To.ReturnsStock() {
-			// The roll-up trigger returns the units to the products too.
-			batch.Queue(`UPDATE product_variants v SET stock = v.stock + l.quantity, units_sold = greatest(v.units_sold - l.quantity, 0), updated_at = now()
-				FROM order_lines l WHERE l.order_id = $1 AND v.id = l.variant_id`, orderID)
+			// The roll-up trigger returns the units to the products too. Units that
+			// approved customer returns took back are on the shelf already.
+			batch.Queue(`UPDATE product_variants v SET stock = v.stock + (l.quantity - l.returned_quantity),
+					units_sold = greatest(v.units_sold - (l.quantity - l.returned_quantity), 0), updated_at = now()
+				FROM order_lines l WHERE l.order_id = $1 AND v.id = l.variant_id AND l.quantity > l.returned_quantity`, orderID)
+			if t.To == domain.StatusReturned {
+				batch.Queue(`UPDATE order_lines SET returned_quantity = quantity WHERE order_id = $1`, orderID)
+			}
 		}
 		results := tx.SendBatch(ctx, batch)
 		if _, err := results.Exec(); err != nil {
@@ -461,9 +477,11 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		}
 		evs := []domain.Event{orderEvent(order, ev)}
 		if t.To.ReturnsStock() {
-			for _, l := range order.Lines {
-				evs = append(evs, domain.Event{Type: domain.EventInventoryReleased, Key: strconv.FormatInt(l.ProductID, 10), At: ev.At,
-					Data: domain.InventoryEventData{ProductID: l.ProductID, VariantID: l.VariantID, Delta: l.Quantity, OrderID: orderID, Reason: string(t.To)}})
+			for _, l := range before.Lines {
+				if n := l.Quantity - l.ReturnedQuantity; n > 0 {
+					evs = append(evs, domain.Event{Type: domain.EventInventoryReleased, Key: strconv.FormatInt(l.ProductID, 10), At: ev.At,
+						Data: domain.InventoryEventData{ProductID: l.ProductID, VariantID: l.VariantID, Delta: n, OrderID: orderID, Reason: string(t.To)}})
+				}
 			}
 		}
 		if extra != nil {
@@ -477,15 +495,17 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 	return order, ev, nil
 }
 
-const statusEventColumns = `order_id, sequence, status, coalesce(previous_status, ''), at, note, carrier, tracking_number, refund_minor`
+const statusEventColumns = `order_id, sequence, kind, status, coalesce(previous_status, ''), at, note, carrier, tracking_number, refund_minor,
+	charge_minor, coalesce(total_minor, 0), coalesce(return_id, 0)`
 
 func scanStatusEvents(rows pgx.Rows, each func(domain.StatusEvent)) error {
 	var ev domain.StatusEvent
-	var status, prev string
+	var kind, status, prev string
 	var carrier, tracking *string
-	_, err := pgx.ForEachRow(rows, []any{&ev.OrderID, &ev.Sequence, &status, &prev, &ev.At, &ev.Note, &carrier, &tracking, &ev.RefundAmount}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&ev.OrderID, &ev.Sequence, &kind, &status, &prev, &ev.At, &ev.Note, &carrier, &tracking, &ev.RefundAmount,
+		&ev.ChargeAmount, &ev.TotalAmount, &ev.ReturnID}, func() error {
 		e := ev
-		e.Status, e.Previous = domain.OrderStatus(status), domain.OrderStatus(prev)
+		e.Kind, e.Status, e.Previous = domain.HistoryKind(kind), domain.OrderStatus(status), domain.OrderStatus(prev)
 		if carrier != nil && tracking != nil {
 			e.Shipment = &domain.Shipment{Carrier: *carrier, TrackingNumber: *tracking}
 		}
