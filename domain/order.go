@@ -190,6 +190,8 @@ func (o Order) VisibleTo(id Identity, signedIn bool) bool {
 // OrderLine is a variant of a product in an order with its price, name, title and SKU
 // at the time of purchase.
 type OrderLine struct {
+	// LineNo numbers the order's lines from 1, in the order they were reserved.
+	LineNo       int
 	ProductID    int64
 	VariantID    int64
 	Name         string
