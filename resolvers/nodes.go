@@ -69,6 +69,8 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, nil
 		}
 		return toReview(ctx, rv), nil
+	case typeWarehouse:
+		return r.warehouseNode(ctx, id)
 	case typeUser:
 		caller, ok := domain.IdentityFrom(ctx)
 		if !ok || (caller.UserID != id && !caller.IsAdmin()) {

@@ -57,7 +57,7 @@ func toOrder(o domain.Order) *model.Order {
 	}
 	m.Lines = make([]*model.OrderLine, len(o.Lines))
 	for i, l := range o.Lines {
-		m.Lines[i] = &model.OrderLine{ProductID: l.ProductID, VariantID: l.VariantID, Name: l.Name, VariantTitle: l.VariantTitle, Sku: l.SKU,
+		m.Lines[i] = &model.OrderLine{OrderID: o.ID, LineNo: l.LineNo, ProductID: l.ProductID, VariantID: l.VariantID, Name: l.Name, VariantTitle: l.VariantTitle, Sku: l.SKU,
 			Quantity: l.Quantity, UnitPrice: toMoney(l.UnitPrice), Total: toMoney(l.Total)}
 	}
 	return m

@@ -41,7 +41,7 @@ func toDomainWarehouse(w domain.Warehouse) domain.Warehouse {
 func scanWarehouse(row pgx.Row) (domain.Warehouse, error) {
 	var w domain.Warehouse
 	if err := row.Scan(warehouseDest(&w)...); err != nil {
-		return w, translate(err, "warehouse")
+		return w, err // the caller translates: constraint names matter
 	}
 	return toDomainWarehouse(w), nil
 }

@@ -111,8 +111,9 @@ CREATE TRIGGER product_variants_place_stock AFTER INSERT ON product_variants
 
 -- A direct write of a variant's total (older code, operators' scripts, test set-ups) is
 -- carried down to the warehouses, so the total always equals their sum: units added go
--- to the default warehouse; units removed are taken from the active warehouses in
--- allocation order (the default first), then from retired ones. The roll-up's own writes
+-- to the default warehouse; units removed are taken from the other warehouses first
+-- (retired ones, then the active ones from the last in allocation order) and from the
+-- default last, which so keeps what it can: the total acts on the default. The roll-up's own writes
 -- (pg_trigger_depth() > 1) are not carried down again. New code changes warehouse_stocks
 -- instead (store/postgres/stock.go), which also keeps the lock order.
 -- +goose StatementBegin
@@ -136,7 +137,7 @@ BEGIN
     need := OLD.stock - NEW.stock;
     FOR r IN SELECT s.warehouse_id, s.quantity FROM warehouse_stocks s JOIN warehouses w ON w.id = s.warehouse_id
         WHERE s.variant_id = NEW.id AND s.quantity > 0
-        ORDER BY w.retired_at IS NOT NULL, NOT w.is_default, w.priority, w.id
+        ORDER BY w.is_default, w.retired_at IS NULL, w.priority DESC, w.id DESC
         FOR UPDATE OF s
     LOOP
         UPDATE warehouse_stocks SET quantity = quantity - least(need, r.quantity), updated_at = now()
