@@ -242,9 +242,9 @@ func reserveOrderLine(ctx context.Context, tx pgx.Tx, orderID int64, lineNo int,
 	return served[0].Events, nil
 }
 
-// lineRelease gives back quantity units of an order line; zero means every unit the line
-// still holds.
-type lineRelease struct {
+// LineRelease gives back Quantity units of the order line LineNo; zero means every unit
+// the line still holds.
+type LineRelease struct {
 	LineNo   int
 	Quantity int
 }
@@ -258,7 +258,7 @@ type lineRelease struct {
 // much. It returns one inventory.released event per line and warehouse, with reason.
 // A line is never released beyond its quantity: asking for more releases what is left.
 // rel nil releases every line entirely.
-func releaseOrderLines(ctx context.Context, tx pgx.Tx, orderID int64, rel []lineRelease, reason string) ([]domain.Event, error) {
+func releaseOrderLines(ctx context.Context, tx pgx.Tx, orderID int64, rel []LineRelease, reason string) ([]domain.Event, error) {
 	rows, err := tx.Query(ctx, `SELECT l.line_no, l.product_id, l.variant_id, l.quantity,
 			coalesce((SELECT json_agg(json_build_object('w', a.warehouse_id, 'q', a.quantity, 'r', a.released)
 				ORDER BY w.priority DESC, w.id DESC)
@@ -439,4 +439,27 @@ func releaseOrderLines(ctx context.Context, tx pgx.Tx, orderID int64, rel []line
 				OrderID: orderID, Reason: reason, WarehouseID: g.warehouse, WarehouseStock: left[i]}}
 	}
 	return evs, nil
+}
+
+// ReleaseLines puts units of an order's lines back where they came from (see
+// releaseOrderLines), in one transaction holding the order's row lock, and writes the
+// inventory.released events with reason: what a partial return or an amendment that
+// removes units does. The order's status does not change. NOT_FOUND when there is no
+// such order.
+func (s *OrderStore) ReleaseLines(ctx context.Context, orderID int64, lines []LineRelease, reason string) error {
+	if lines == nil {
+		lines = []LineRelease{}
+	}
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&id); err != nil {
+			return translate(err, "order")
+		}
+		evs, err := releaseOrderLines(ctx, tx, orderID, lines, reason)
+		if err != nil {
+			return err
+		}
+		return WriteOutbox(ctx, tx, stamp(evs, domain.Now(ctx))...)
+	})
+	return translateTx(err, "releasing order lines")
 }
