@@ -7,7 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/domain"
 )
 
@@ -643,4 +645,35 @@ func TestNoOversellAcrossWarehouses(t *testing.T) {
 		}
 	}
 	h.warehouseInvariants()
+}
+
+// TestWarehouseFieldsBatch: stock per warehouse and allocations cost a statement a level
+// whatever the number of variants or orders (dataloaders).
+func TestWarehouseFieldsBatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *app.Config) { c.LoaderWait = 500 * time.Millisecond })
+	admin, _ := h.signedIn(domain.RoleAdmin)
+	stocksQ := `query($n: Int) { products(first: $n) { nodes { variants { stocks { warehouse { code } quantity } } } } }`
+	count := func(q string, vars map[string]any) int64 {
+		var out any
+		h.counter.Reset()
+		admin.data(q, vars, &out)
+		return h.counter.Count()
+	}
+	small, large := count(stocksQ, map[string]any{"n": 2}), count(stocksQ, map[string]any{"n": 20})
+	t.Logf("stocks: %d statements for 2 products, %d for 20", small, large)
+	if small != large {
+		t.Errorf("stock per warehouse costs %d statements for 2 products and %d for 20", small, large)
+	}
+	for i, p := range h.stocked(3, 5) {
+		if o := h.buy(p, 1, "GB", fmt.Sprintf("batch-%d", i)); o.Order == nil {
+			t.Fatalf("checkout: %+v", o.UserErrors)
+		}
+	}
+	allocQ := `query($n: Int) { orders(first: $n) { nodes { lines { allocations { warehouse { code } quantity } } } } }`
+	small, large = count(allocQ, map[string]any{"n": 1}), count(allocQ, map[string]any{"n": 3})
+	t.Logf("allocations: %d statements for 1 order, %d for 3", small, large)
+	if small != large {
+		t.Errorf("allocations cost %d statements for 1 order and %d for 3", small, large)
+	}
 }
