@@ -229,6 +229,8 @@ func queueAllocations(batch *pgx.Batch, orderID int64, lineNo int, taken []domai
 // (an amendment that adds units or a line) by the checkout's rule, for an address in
 // country, and records the allocations, inside tx; the caller changes the line's
 // quantity itself. Errors as reserveUnits.
+//
+//lint:ignore U1000 the entry point for order amendments that add units to a line
 func reserveOrderLine(ctx context.Context, tx pgx.Tx, orderID int64, lineNo int, country string, variantID int64, quantity int) ([]domain.Event, error) {
 	served, err := reserveUnits(ctx, tx, orderID, country, []stockRequest{{VariantID: variantID, Quantity: quantity}})
 	if err != nil {
