@@ -2,8 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/shopgraph/shopgraph/domain"
 	"github.com/shopgraph/shopgraph/store/postgres"
@@ -134,5 +137,63 @@ func TestReleaseLinesPartially(t *testing.T) {
 	}
 	if err := orders.ReleaseLines(ctx, 99999999, nil, "x"); !domain.IsNotFound(err) {
 		t.Errorf("unknown order: %v", err)
+	}
+}
+
+// TestDirectStockWritesReachWarehouses: a write of a variant's total (older code, scripts)
+// is carried down to the warehouses, added units to the default and removed ones from the
+// other warehouses first; a negative total is refused by the CHECK as before.
+func TestDirectStockWritesReachWarehouses(t *testing.T) {
+	t.Parallel()
+	db, _ := testkit.Postgres(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	var variantID int64
+	if err := db.Pool.QueryRow(ctx, `SELECT v.id FROM product_variants v WHERE v.deleted_at IS NULL AND v.stock >= 20
+		AND (SELECT count(*) FROM warehouse_stocks s WHERE s.variant_id = v.id AND s.quantity > 0) = 3 ORDER BY v.id LIMIT 1`).Scan(&variantID); err != nil {
+		t.Fatal(err)
+	}
+	held := func() (byCode map[string]int, total int) {
+		t.Helper()
+		rows, err := db.Pool.Query(ctx, `SELECT w.code, s.quantity, v.stock FROM warehouse_stocks s JOIN warehouses w ON w.id = s.warehouse_id
+			JOIN product_variants v ON v.id = s.variant_id WHERE s.variant_id = $1`, variantID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		byCode = map[string]int{}
+		sum := 0
+		for rows.Next() {
+			var code string
+			var q int
+			if err := rows.Scan(&code, &q, &total); err != nil {
+				t.Fatal(err)
+			}
+			byCode[code] = q
+			sum += q
+		}
+		if sum != total {
+			t.Errorf("warehouses hold %d, the variant's total is %d", sum, total)
+		}
+		return byCode, total
+	}
+	before, total := held()
+	if _, err := db.Pool.Exec(ctx, `UPDATE product_variants SET stock = stock + 5 WHERE id = $1`, variantID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := held(); got["MAIN"] != before["MAIN"]+5 || got["EU-BER"] != before["EU-BER"] || got["US-AUS"] != before["US-AUS"] {
+		t.Errorf("after +5: %v, before %v", got, before)
+	}
+	// Down to what MAIN alone held: the regional warehouses give up theirs first.
+	if _, err := db.Pool.Exec(ctx, `UPDATE product_variants SET stock = $2 WHERE id = $1`, variantID, before["MAIN"]); err != nil {
+		t.Fatal(err)
+	}
+	if got, n := held(); got["MAIN"] != before["MAIN"] || got["EU-BER"] != 0 || got["US-AUS"] != 0 || n != before["MAIN"] {
+		t.Errorf("after setting %d (of %d): %v", before["MAIN"], total, got)
+	}
+	_, err := db.Pool.Exec(ctx, `UPDATE product_variants SET stock = -1 WHERE id = $1`, variantID)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23514" {
+		t.Errorf("a negative total: %v, want a check violation", err)
 	}
 }

@@ -122,7 +122,8 @@ DECLARE
     need int;
     r    record;
 BEGIN
-    IF pg_trigger_depth() > 1 OR NEW.stock = OLD.stock THEN
+    -- A negative total is left to the CHECK constraint, which refuses it as before.
+    IF pg_trigger_depth() > 1 OR NEW.stock = OLD.stock OR NEW.stock < 0 THEN
         RETURN NEW;
     END IF;
     IF NEW.stock > OLD.stock THEN
