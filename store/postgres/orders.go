@@ -154,7 +154,8 @@ func (s *OrderStore) OrderByIdempotencyKey(ctx context.Context, scope, key strin
 	return loadOrder(ctx, s.db.Pool, id)
 }
 
-// PlaceOrder reserves the stock and creates the order in one transaction.
+// PlaceOrder reserves the stock from the warehouses (reserveUnits), creates the order and
+// records the lines' allocations in one transaction.
 func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (domain.Order, bool, error) {
 	var order domain.Order
 	if len(r.Cart.Lines) == 0 {
