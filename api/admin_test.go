@@ -42,6 +42,13 @@ var adminFields = map[string]bool{
 	"Mutation.discountCreate": true, "Query.shippingMethods": true, "Mutation.shippingMethodCreate": true,
 	"Mutation.shippingMethodUpdate": true, "Mutation.shippingMethodDelete": true,
 	"Mutation.orderEditLines": true, "Mutation.returnApprove": true, "Mutation.returnReject": true,
+	"Query.warehouses": true, "Mutation.warehouseCreate": true, "Mutation.warehouseUpdate": true, "Mutation.warehouseDelete": true,
+}
+
+// adminObjectFields are the fields of other types reserved for admins: the schema must
+// mark them @hasRole(role: ADMIN) (TestSchemaDirectives).
+var adminObjectFields = map[string]bool{
+	"ProductVariant.stocks": true, "OrderLine.allocations": true,
 }
 
 // TestSchemaDirectives walks the schema: admin fields carry @hasRole(role: ADMIN), and
@@ -81,6 +88,18 @@ func TestSchemaDirectives(t *testing.T) {
 	if checked < 10 {
 		t.Fatalf("walked only %d root fields", checked)
 	}
+	for name := range adminObjectFields {
+		typ, field, _ := strings.Cut(name, ".")
+		def := schema.Types[typ]
+		if def == nil || def.Fields.ForName(field) == nil {
+			t.Errorf("%s is not in the schema", name)
+			continue
+		}
+		hasRole := def.Fields.ForName(field).Directives.ForName("hasRole")
+		if hasRole == nil || hasRole.Arguments.ForName("role") == nil || hasRole.Arguments.ForName("role").Value.Raw != "ADMIN" {
+			t.Errorf("%s is admin-only but lacks @hasRole(role: ADMIN)", name)
+		}
+	}
 }
 
 // TestAdminFieldsRefused calls every admin field as a guest and as a customer.
@@ -100,6 +119,12 @@ func TestAdminFieldsRefused(t *testing.T) {
 		"productUpdate":   {`mutation($id: ID!) { productUpdate(id: $id, input: {price: "0.01"}) { product { id } } }`, map[string]any{"id": pid}},
 		"productDelete":   {`mutation($id: ID!) { productDelete(id: $id) { product { id } } }`, map[string]any{"id": pid}},
 		"inventoryAdjust": {`mutation($id: ID!) { inventoryAdjust(productId: $id, delta: -1, reason: "x") { product { id } } }`, map[string]any{"id": pid}},
+		"inventoryAdjust in a warehouse": {`mutation($id: ID!, $w: ID!) { inventoryAdjust(productId: $id, delta: 5, reason: "x", warehouseId: $w) { product { id } } }`,
+			map[string]any{"id": pid, "w": gid("Warehouse", 1)}},
+		"warehouses":      {`{ warehouses { id code } }`, nil},
+		"warehouseCreate": {`mutation { warehouseCreate(input: {code: "X", name: "X"}) { warehouse { id } } }`, nil},
+		"warehouseUpdate": {`mutation($w: ID!) { warehouseUpdate(id: $w, input: {priority: -5}) { warehouse { id } } }`, map[string]any{"w": gid("Warehouse", 1)}},
+		"warehouseDelete": {`mutation($w: ID!) { warehouseDelete(id: $w) { warehouse { id } } }`, map[string]any{"w": gid("Warehouse", 2)}},
 	}
 	for name, c := range calls {
 		t.Run(name, func(t *testing.T) {

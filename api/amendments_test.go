@@ -415,3 +415,51 @@ func TestAmendmentsRaceForTheLastUnits(t *testing.T) {
 		t.Errorf("%d edits went through, %d out of stock, stock %d; want 1, 1, 0", won, refused, h.stock(p))
 	}
 }
+
+// TestAmendThenCancelReturnsEveryUnit: units an amendment gave back are not given back
+// twice when the order is cancelled later, and units it took are; every warehouse ends
+// with what it held before the checkout, and every allocation is released.
+func TestAmendThenCancelReturnsEveryUnit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin, _ := h.signedIn(domain.RoleAdmin)
+	customer, _ := h.signedIn(domain.RoleCustomer)
+	p := h.stocked(1, 10)[0]
+	setStock(t, h, 10, p)
+	c := customer.cartCreate(line(p, 4))
+	o := customer.checkout(c.Cart.ID, "amend-cancel", nil)
+	if o.Order == nil || o.Order.Status != "PAID" || h.stock(p) != 6 {
+		t.Fatalf("checkout: %+v, stock %d", o, h.stock(p))
+	}
+	id := o.Order.ID
+	if r := edit(t, admin, id, "fewer", lineEdit(1, 1)); r.Order == nil || h.stock(p) != 9 {
+		t.Fatalf("down to 1: %+v, stock %d", r, h.stock(p))
+	}
+	if r := edit(t, admin, id, "more", lineEdit(1, 3)); r.Order == nil || h.stock(p) != 7 {
+		t.Fatalf("up to 3: %+v, stock %d", r, h.stock(p))
+	}
+	var out struct{ OrderCancel orderPayload }
+	admin.data(`mutation($id: ID!) { orderCancel(orderId: $id, reason: "test") { `+orderFields+` } }`, map[string]any{"id": id}, &out)
+	if out.OrderCancel.Order == nil || out.OrderCancel.Order.Status != "CANCELLED" {
+		t.Fatalf("cancel: %+v", out.OrderCancel)
+	}
+	if got := h.stock(p); got != 10 {
+		t.Errorf("stock %d after the cancellation, want 10", got)
+	}
+	var held, warehouses int
+	if err := h.db.Pool.QueryRow(context.Background(), `SELECT coalesce(sum(quantity - released), 0), count(DISTINCT warehouse_id)
+		FROM order_line_allocations WHERE order_id = $1`, dbID(t, id)).Scan(&held, &warehouses); err != nil {
+		t.Fatal(err)
+	}
+	if held != 0 || warehouses == 0 {
+		t.Errorf("allocations still hold %d units over %d warehouses, want 0", held, warehouses)
+	}
+	var total, sum int
+	if err := h.db.Pool.QueryRow(context.Background(), `SELECT v.stock, (SELECT coalesce(sum(s.quantity), 0) FROM warehouse_stocks s WHERE s.variant_id = v.id)
+		FROM product_variants v WHERE v.product_id = $1`, dbID(t, p)).Scan(&total, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if total != 10 || sum != 10 {
+		t.Errorf("variant total %d, warehouses hold %d; want 10 and 10", total, sum)
+	}
+}

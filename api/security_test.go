@@ -93,6 +93,7 @@ func TestSecurityIDOR(t *testing.T) {
 				{"nodes", `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Order { number } ... on User { email } } }`,
 					map[string]any{"ids": []string{orderID, guestOrder.Order.ID, aliceUser}}, `{"nodes":[null,null,null]}`},
 				{"cart", cartByIDQuery, map[string]any{"c": aliceCart.Cart.ID}, `{"cart":null}`},
+				{"node warehouse", `query($id: ID!) { node(id: $id) { id ... on Warehouse { code } } }`, map[string]any{"id": gid("Warehouse", 1)}, `{"node":null}`},
 			}
 			for _, rd := range reads {
 				r := x.post(rd.q, rd.vars)

@@ -196,6 +196,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 		Orders:        orders,
 		Discounts:     postgres.NewDiscountStore(deps.Postgres),
 		Shipping:      postgres.NewShippingMethodStore(deps.Postgres),
+		Warehouses:    postgres.NewWarehouseStore(deps.Postgres),
 		Checkouts:     &domain.Checkout{Orders: orders, Carts: carts, Payments: payer, PaymentTimeout: cfg.PaymentTimeout},
 		Amendments:    orders,
 		Returns:       orders,

@@ -79,6 +79,10 @@ type InventoryEventData struct {
 	Stock     int    `json:"stock"`
 	Reason    string `json:"reason,omitempty"`
 	OrderID   int64  `json:"orderId,omitempty"`
+	// WarehouseID is the warehouse whose stock changed by Delta; WarehouseStock is
+	// what it holds after the change (Stock stays the variant's or product's total).
+	WarehouseID    int64 `json:"warehouseId,omitempty"`
+	WarehouseStock int   `json:"warehouseStock"`
 }
 
 // UserEventData is the payload of user.registered.

@@ -351,8 +351,10 @@ type OrderPage struct {
 
 // OrderStore keeps orders, their lines and their status history.
 type OrderStore interface {
-	// PlaceOrder reserves stock for every line of the request's cart with one conditional
-	// update per variant, and creates the PENDING order with its lines (at current prices),
+	// PlaceOrder reserves stock for every line of the request's cart from the warehouses
+	// that ship to the address, by AllocateLine's rule, with one conditional update per
+	// variant and warehouse, records which warehouse served each line (its allocations),
+	// and creates the PENDING order with its lines (at current prices),
 	// its first status event and the order.created and inventory.reserved events, all in
 	// one transaction. An order with the same idempotency scope and key is returned as it
 	// is (existing is true) when it was placed from the same cart, and is a CONFLICT error
@@ -366,7 +368,8 @@ type OrderStore interface {
 	PlaceOrder(ctx context.Context, r CheckoutRequest) (o Order, existing bool, err error)
 	// Transition moves the order through the state machine in one transaction: the
 	// status, a new history entry with the next sequence number, stock returned for
-	// cancellations and returns, and the outbox events. An illegal transition is a
+	// cancellations and returns (to the warehouses the lines' allocations name, or to the
+	// default warehouse for lines without), and the outbox events. An illegal transition is a
 	// *BusinessError coded ILLEGAL_TRANSITION (STALE when t.Expect does not hold); an
 	// unknown order NOT_FOUND; a refund over the total a *BusinessError on refundAmount.
 	Transition(ctx context.Context, orderID int64, t Transition) (Order, StatusEvent, error)

@@ -301,4 +301,9 @@ type VariantWriter interface {
 	// variant of a live product, never below zero; variantID zero means the product's
 	// only variant (a BAD_USER_INPUT error on variantId when it has several).
 	AdjustVariantInventory(ctx context.Context, productID, variantID int64, delta int, reason string) (Product, error)
+	// AdjustWarehouseInventory is AdjustVariantInventory in one warehouse: the stock the
+	// active warehouse warehouseID (zero: the default) holds of the variant changes by
+	// delta, never below zero there (a BAD_USER_INPUT error on delta), and the variant's
+	// total with it. NOT_FOUND on warehouseId for an unknown or retired warehouse.
+	AdjustWarehouseInventory(ctx context.Context, productID, variantID, warehouseID int64, delta int, reason string) (Product, error)
 }

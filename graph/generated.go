@@ -38,6 +38,7 @@ type ResolverRoot interface {
 	Order() OrderResolver
 	OrderConnection() OrderConnectionResolver
 	OrderLine() OrderLineResolver
+	OrderLineAllocation() OrderLineAllocationResolver
 	OrderStatusEvent() OrderStatusEventResolver
 	Product() ProductResolver
 	ProductConnection() ProductConnectionResolver
@@ -47,6 +48,7 @@ type ResolverRoot interface {
 	ReturnLine() ReturnLineResolver
 	Review() ReviewResolver
 	ReviewConnection() ReviewConnectionResolver
+	Stock() StockResolver
 	Subscription() SubscriptionResolver
 	TopProduct() TopProductResolver
 	User() UserResolver
@@ -244,7 +246,7 @@ type ComplexityRoot struct {
 		CartLinesUpdate         func(childComplexity int, cartID string, lines []*model.CartLineUpdateInput) int
 		Checkout                func(childComplexity int, input model.CheckoutInput) int
 		DiscountCreate          func(childComplexity int, input model.DiscountCreateInput) int
-		InventoryAdjust         func(childComplexity int, productID string, delta int, reason string, variantID *string) int
+		InventoryAdjust         func(childComplexity int, productID string, delta int, reason string, variantID *string, warehouseID *string) int
 		Login                   func(childComplexity int, input model.LoginInput) int
 		Logout                  func(childComplexity int) int
 		OrderCancel             func(childComplexity int, orderID string, reason string) int
@@ -275,6 +277,9 @@ type ComplexityRoot struct {
 		ShippingMethodDelete    func(childComplexity int, id string) int
 		ShippingMethodUpdate    func(childComplexity int, id string, input model.ShippingMethodInput) int
 		TrackEvents             func(childComplexity int, events []*model.TrackEventInput) int
+		WarehouseCreate         func(childComplexity int, input model.WarehouseCreateInput) int
+		WarehouseDelete         func(childComplexity int, id string, moveStockTo *string) int
+		WarehouseUpdate         func(childComplexity int, id string, input model.WarehouseUpdateInput) int
 	}
 
 	Order struct {
@@ -320,6 +325,7 @@ type ComplexityRoot struct {
 	}
 
 	OrderLine struct {
+		Allocations      func(childComplexity int) int
 		LineNumber       func(childComplexity int) int
 		Name             func(childComplexity int) int
 		Product          func(childComplexity int) int
@@ -330,6 +336,12 @@ type ComplexityRoot struct {
 		UnitPrice        func(childComplexity int) int
 		Variant          func(childComplexity int) int
 		VariantTitle     func(childComplexity int) int
+	}
+
+	OrderLineAllocation struct {
+		Quantity         func(childComplexity int) int
+		ReleasedQuantity func(childComplexity int) int
+		Warehouse        func(childComplexity int) int
 	}
 
 	OrderPayload struct {
@@ -463,6 +475,7 @@ type ComplexityRoot struct {
 		Product           func(childComplexity int) int
 		SelectedOptions   func(childComplexity int) int
 		Sku               func(childComplexity int) int
+		Stocks            func(childComplexity int) int
 		Title             func(childComplexity int) int
 	}
 
@@ -488,6 +501,7 @@ type ComplexityRoot struct {
 		Product          func(childComplexity int, id *string, slug *string) int
 		Products         func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ProductFilter, sort *model.ProductSort) int
 		ShippingMethods  func(childComplexity int) int
+		Warehouses       func(childComplexity int, includeRetired *bool) int
 	}
 
 	Return struct {
@@ -586,6 +600,11 @@ type ComplexityRoot struct {
 		Price           func(childComplexity int) int
 	}
 
+	Stock struct {
+		Quantity  func(childComplexity int) int
+		Warehouse func(childComplexity int) int
+	}
+
 	Subscription struct {
 		OrderStatusChanged func(childComplexity int, orderID string, afterSequence *int) int
 	}
@@ -614,6 +633,24 @@ type ComplexityRoot struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	Warehouse struct {
+		Active      func(childComplexity int) int
+		City        func(childComplexity int) int
+		Code        func(childComplexity int) int
+		CountryCode func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		IsDefault   func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Priority    func(childComplexity int) int
+		ShipsTo     func(childComplexity int) int
+	}
+
+	WarehousePayload struct {
+		UserErrors func(childComplexity int) int
+		Warehouse  func(childComplexity int) int
 	}
 }
 
@@ -665,6 +702,9 @@ type MutationResolver interface {
 	ShippingMethodCreate(ctx context.Context, input model.ShippingMethodInput) (*model.ShippingMethodPayload, error)
 	ShippingMethodUpdate(ctx context.Context, id string, input model.ShippingMethodInput) (*model.ShippingMethodPayload, error)
 	ShippingMethodDelete(ctx context.Context, id string) (*model.ShippingMethodPayload, error)
+	WarehouseCreate(ctx context.Context, input model.WarehouseCreateInput) (*model.WarehousePayload, error)
+	WarehouseUpdate(ctx context.Context, id string, input model.WarehouseUpdateInput) (*model.WarehousePayload, error)
+	WarehouseDelete(ctx context.Context, id string, moveStockTo *string) (*model.WarehousePayload, error)
 	Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error)
 	OrderCancel(ctx context.Context, orderID string, reason string) (*model.OrderPayload, error)
 	OrderShip(ctx context.Context, orderID string, carrier string, trackingNumber string) (*model.OrderPayload, error)
@@ -678,7 +718,7 @@ type MutationResolver interface {
 	ProductCreate(ctx context.Context, input model.ProductCreateInput) (*model.ProductPayload, error)
 	ProductUpdate(ctx context.Context, id string, input model.ProductUpdateInput) (*model.ProductPayload, error)
 	ProductDelete(ctx context.Context, id string) (*model.ProductPayload, error)
-	InventoryAdjust(ctx context.Context, productID string, delta int, reason string, variantID *string) (*model.ProductPayload, error)
+	InventoryAdjust(ctx context.Context, productID string, delta int, reason string, variantID *string, warehouseID *string) (*model.ProductPayload, error)
 	ProductVariantsCreate(ctx context.Context, productID string, variants []*model.ProductVariantInput) (*model.ProductVariantsPayload, error)
 	ProductVariantsUpdate(ctx context.Context, productID string, variants []*model.ProductVariantUpdateInput) (*model.ProductVariantsPayload, error)
 	ProductVariantsDelete(ctx context.Context, productID string, variantIds []string) (*model.ProductVariantsPayload, error)
@@ -707,6 +747,11 @@ type OrderConnectionResolver interface {
 type OrderLineResolver interface {
 	Product(ctx context.Context, obj *model.OrderLine) (*model.Product, error)
 	Variant(ctx context.Context, obj *model.OrderLine) (*model.ProductVariant, error)
+
+	Allocations(ctx context.Context, obj *model.OrderLine) ([]*model.OrderLineAllocation, error)
+}
+type OrderLineAllocationResolver interface {
+	Warehouse(ctx context.Context, obj *model.OrderLineAllocation) (*model.Warehouse, error)
 }
 type OrderStatusEventResolver interface {
 	Order(ctx context.Context, obj *model.OrderStatusEvent) (*model.Order, error)
@@ -736,6 +781,7 @@ type ProductVariantResolver interface {
 	Product(ctx context.Context, obj *model.ProductVariant) (*model.Product, error)
 
 	Image(ctx context.Context, obj *model.ProductVariant) (*model.Image, error)
+	Stocks(ctx context.Context, obj *model.ProductVariant) ([]*model.Stock, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -747,6 +793,7 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*model.User, error)
 	Cart(ctx context.Context, id string) (*model.Cart, error)
 	ShippingMethods(ctx context.Context) ([]*model.ShippingMethod, error)
+	Warehouses(ctx context.Context, includeRetired *bool) ([]*model.Warehouse, error)
 	Order(ctx context.Context, id string) (*model.Order, error)
 	Orders(ctx context.Context, first *int, after *string, filter *model.OrderFilter) (*model.OrderConnection, error)
 	Dashboard(ctx context.Context, rangeArg model.DateRangeInput, timezone *string) (*model.Dashboard, error)
@@ -767,6 +814,9 @@ type ReviewConnectionResolver interface {
 	Nodes(ctx context.Context, obj *model.ReviewConnection) ([]*model.Review, error)
 
 	TotalCount(ctx context.Context, obj *model.ReviewConnection) (int, error)
+}
+type StockResolver interface {
+	Warehouse(ctx context.Context, obj *model.Stock) (*model.Warehouse, error)
 }
 type SubscriptionResolver interface {
 	OrderStatusChanged(ctx context.Context, orderID string, afterSequence *int) (<-chan *model.OrderStatusEvent, error)
@@ -1578,7 +1628,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.InventoryAdjust(childComplexity, args["productId"].(string), args["delta"].(int), args["reason"].(string), args["variantId"].(*string)), true
+		return e.ComplexityRoot.Mutation.InventoryAdjust(childComplexity, args["productId"].(string), args["delta"].(int), args["reason"].(string), args["variantId"].(*string), args["warehouseId"].(*string)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1904,6 +1954,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TrackEvents(childComplexity, args["events"].([]*model.TrackEventInput)), true
+	case "Mutation.warehouseCreate":
+		if e.ComplexityRoot.Mutation.WarehouseCreate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_warehouseCreate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WarehouseCreate(childComplexity, args["input"].(model.WarehouseCreateInput)), true
+	case "Mutation.warehouseDelete":
+		if e.ComplexityRoot.Mutation.WarehouseDelete == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_warehouseDelete_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WarehouseDelete(childComplexity, args["id"].(string), args["moveStockTo"].(*string)), true
+	case "Mutation.warehouseUpdate":
+		if e.ComplexityRoot.Mutation.WarehouseUpdate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_warehouseUpdate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WarehouseUpdate(childComplexity, args["id"].(string), args["input"].(model.WarehouseUpdateInput)), true
 
 	case "Order.createdAt":
 		if e.ComplexityRoot.Order.CreatedAt == nil {
@@ -2089,6 +2172,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrderEditPayload.UserErrors(childComplexity), true
 
+	case "OrderLine.allocations":
+		if e.ComplexityRoot.OrderLine.Allocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Allocations(childComplexity), true
 	case "OrderLine.lineNumber":
 		if e.ComplexityRoot.OrderLine.LineNumber == nil {
 			break
@@ -2149,6 +2238,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrderLine.VariantTitle(childComplexity), true
+
+	case "OrderLineAllocation.quantity":
+		if e.ComplexityRoot.OrderLineAllocation.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineAllocation.Quantity(childComplexity), true
+	case "OrderLineAllocation.releasedQuantity":
+		if e.ComplexityRoot.OrderLineAllocation.ReleasedQuantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineAllocation.ReleasedQuantity(childComplexity), true
+	case "OrderLineAllocation.warehouse":
+		if e.ComplexityRoot.OrderLineAllocation.Warehouse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLineAllocation.Warehouse(childComplexity), true
 
 	case "OrderPayload.order":
 		if e.ComplexityRoot.OrderPayload.Order == nil {
@@ -2663,6 +2771,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductVariant.Sku(childComplexity), true
+	case "ProductVariant.stocks":
+		if e.ComplexityRoot.ProductVariant.Stocks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Stocks(childComplexity), true
 	case "ProductVariant.title":
 		if e.ComplexityRoot.ProductVariant.Title == nil {
 			break
@@ -2830,6 +2944,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ShippingMethods(childComplexity), true
+	case "Query.warehouses":
+		if e.ComplexityRoot.Query.Warehouses == nil {
+			break
+		}
+
+		args, err := ec.field_Query_warehouses_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Warehouses(childComplexity, args["includeRetired"].(*bool)), true
 
 	case "Return.decidedAt":
 		if e.ComplexityRoot.Return.DecidedAt == nil {
@@ -3169,6 +3294,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ShippingRate.Price(childComplexity), true
 
+	case "Stock.quantity":
+		if e.ComplexityRoot.Stock.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stock.Quantity(childComplexity), true
+	case "Stock.warehouse":
+		if e.ComplexityRoot.Stock.Warehouse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stock.Warehouse(childComplexity), true
+
 	case "Subscription.orderStatusChanged":
 		if e.ComplexityRoot.Subscription.OrderStatusChanged == nil {
 			break
@@ -3274,6 +3412,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
 
+	case "Warehouse.active":
+		if e.ComplexityRoot.Warehouse.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.Active(childComplexity), true
+	case "Warehouse.city":
+		if e.ComplexityRoot.Warehouse.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.City(childComplexity), true
+	case "Warehouse.code":
+		if e.ComplexityRoot.Warehouse.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.Code(childComplexity), true
+	case "Warehouse.countryCode":
+		if e.ComplexityRoot.Warehouse.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.CountryCode(childComplexity), true
+	case "Warehouse.createdAt":
+		if e.ComplexityRoot.Warehouse.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.CreatedAt(childComplexity), true
+	case "Warehouse.id":
+		if e.ComplexityRoot.Warehouse.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.ID(childComplexity), true
+	case "Warehouse.isDefault":
+		if e.ComplexityRoot.Warehouse.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.IsDefault(childComplexity), true
+	case "Warehouse.name":
+		if e.ComplexityRoot.Warehouse.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.Name(childComplexity), true
+	case "Warehouse.priority":
+		if e.ComplexityRoot.Warehouse.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.Priority(childComplexity), true
+	case "Warehouse.shipsTo":
+		if e.ComplexityRoot.Warehouse.ShipsTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warehouse.ShipsTo(childComplexity), true
+
+	case "WarehousePayload.userErrors":
+		if e.ComplexityRoot.WarehousePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarehousePayload.UserErrors(childComplexity), true
+	case "WarehousePayload.warehouse":
+		if e.ComplexityRoot.WarehousePayload.Warehouse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WarehousePayload.Warehouse(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3311,6 +3523,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputShippingMethodInput,
 		ec.unmarshalInputShippingRateInput,
 		ec.unmarshalInputTrackEventInput,
+		ec.unmarshalInputWarehouseCreateInput,
+		ec.unmarshalInputWarehouseUpdateInput,
 	)
 	first := true
 
@@ -3584,6 +3798,99 @@ type ShippingMethodPayload {
   userErrors: [UserError!]!
 }
 
+"""
+A place that holds stock and ships orders (Shopify's Location, Saleor's Warehouse), for the
+admin. Checkout takes each line from the warehouses that ship to the address, in allocation
+order (priority, then id): the whole line from the first that holds all of it, else split
+over them in that order. Exactly one active warehouse is the default: inventoryAdjust without
+a warehouseId changes its stock, and units of orders placed before warehouses existed come
+back to it. Warehouses are retired, never deleted: orders keep naming them.
+"""
+type Warehouse implements Node {
+  "The warehouse's global id."
+  id: ID!
+  "A short unique code, such as BER-1: upper-case letters, digits, '-' and '_'. Retired warehouses keep theirs."
+  code: String!
+  "The name the admin sees."
+  name: String!
+  "The city it is in; null when not given."
+  city: String
+  "The ISO 3166 code of the country it is in; null when not given."
+  countryCode: String
+  "The countries it ships to (ISO 3166 codes); empty for everywhere."
+  shipsTo: [String!]!
+  "Its place in the allocation order: lower numbers are tried first, ties by creation."
+  priority: Int!
+  "Whether it is the default warehouse."
+  isDefault: Boolean!
+  "False once retired: it no longer sells nor receives stock."
+  active: Boolean!
+  "When it was created."
+  createdAt: DateTime!
+}
+
+"What one warehouse holds of a variant (Saleor's Stock, Shopify's InventoryLevel)."
+type Stock {
+  "The warehouse."
+  warehouse: Warehouse!
+  "The units it holds and can sell."
+  quantity: Int!
+}
+
+"The units of an order line one warehouse served."
+type OrderLineAllocation {
+  "The warehouse the units were taken from."
+  warehouse: Warehouse!
+  "The units taken at checkout."
+  quantity: Int!
+  "The units that have since come back (a cancellation or a return): to this warehouse, or to the default when it was retired meanwhile."
+  releasedQuantity: Int!
+}
+
+"A new warehouse."
+input WarehouseCreateInput {
+  "A short unique code: 1 to 32 letters, digits, '-' and '_' (upper-cased)."
+  code: String!
+  "The name the admin sees (1 to 100 characters)."
+  name: String!
+  "The city it is in."
+  city: String
+  "The ISO 3166 code of the country it is in."
+  countryCode: String
+  "The countries it ships to (ISO 3166 codes); everywhere when omitted or empty."
+  shipsTo: [String!]
+  "Its place in the allocation order, lower first; 0 when omitted."
+  priority: Int
+  "Make it the default warehouse (the previous default stops being it)."
+  isDefault: Boolean
+}
+
+"Changes to a warehouse; omitted fields stay as they are."
+input WarehouseUpdateInput {
+  "A new unique code."
+  code: String
+  "A new name."
+  name: String
+  "The city it is in."
+  city: String
+  "The ISO 3166 code of the country it is in; empty to clear."
+  countryCode: String
+  "The countries it ships to; empty for everywhere."
+  shipsTo: [String!]
+  "Its place in the allocation order, lower first."
+  priority: Int
+  "true makes it the default warehouse; false is refused for the default (make another one the default instead)."
+  isDefault: Boolean
+}
+
+"The result of a warehouse mutation."
+type WarehousePayload {
+  "The warehouse as it is now (retired after warehouseDelete); null on failure."
+  warehouse: Warehouse
+  "Why the mutation failed (such as CONFLICT for a code in use, DEFAULT_WAREHOUSE, WAREHOUSE_NOT_EMPTY); empty on success."
+  userErrors: [UserError!]!
+}
+
 "A discount code entered on a cart."
 type CartDiscountCode {
   "The code, upper-cased."
@@ -3814,6 +4121,8 @@ type OrderLine {
   lineNumber: Int!
   "How many of the units came back through approved returns."
   returnedQuantity: Int!
+  "Which warehouses served the line, in allocation order, for admins; empty for orders placed before warehouses existed."
+  allocations: [OrderLineAllocation!] @hasRole(role: ADMIN)
 }
 
 "One step of an order's status history."
@@ -4405,6 +4714,8 @@ type ProductVariant implements Node {
   inStock: Boolean!
   "The product image that shows this variant, when one does."
   image: Image
+  "The variant's stock per warehouse, for admins: every active warehouse in allocation order (zero when it holds none), then retired ones still holding some. availableQuantity is their total."
+  stocks: [Stock!] @hasRole(role: ADMIN)
 }
 
 "A picture of a product."
@@ -4691,6 +5002,8 @@ type Query {
   cart("The cart's id." id: ID!): Cart
   "The live shipping methods, for the admin."
   shippingMethods: [ShippingMethod!]! @hasRole(role: ADMIN)
+  "The warehouses in allocation order, for the admin; retired ones (last) only when asked."
+  warehouses("Include retired warehouses." includeRetired: Boolean): [Warehouse!]! @hasRole(role: ADMIN)
   "An order, for its customer or an admin; null for anyone else, who learns nothing of it."
   order("The order's global id." id: ID!): Order
   "Every order, newest first."
@@ -4931,6 +5244,12 @@ type Mutation {
   shippingMethodUpdate("The method." id: ID!, input: ShippingMethodInput!): ShippingMethodPayload! @hasRole(role: ADMIN)
   "Retires a shipping method; orders placed keep their copy."
   shippingMethodDelete("The method." id: ID!): ShippingMethodPayload! @hasRole(role: ADMIN)
+  "Creates a warehouse."
+  warehouseCreate(input: WarehouseCreateInput!): WarehousePayload! @hasRole(role: ADMIN)
+  "Changes a warehouse (not a retired one)."
+  warehouseUpdate("The warehouse." id: ID!, input: WarehouseUpdateInput!): WarehousePayload! @hasRole(role: ADMIN)
+  "Retires a warehouse: it stops selling and receiving stock, and orders keep naming it. Refused for the default (DEFAULT_WAREHOUSE) and for a warehouse holding stock (WAREHOUSE_NOT_EMPTY) unless moveStockTo names an active warehouse to move it to in the same change."
+  warehouseDelete("The warehouse." id: ID!, "An active warehouse to move the stock to first." moveStockTo: ID): WarehousePayload! @hasRole(role: ADMIN)
   "Buys a cart: reserves the stock, places the order, takes the payment, empties the cart."
   checkout(input: CheckoutInput!): CheckoutPayload!
   "Cancels an order before it ships; its stock goes back on the shelf. Its customer or an admin."
@@ -4958,7 +5277,7 @@ type Mutation {
   "Removes a product from the catalog. Past orders keep it."
   productDelete(id: ID!): ProductPayload! @hasRole(role: ADMIN)
   "Adds units to (or, with a negative delta, removes units from) a variant's stock, never below zero. Without variantId, the product's only variant (a user error when it has several)."
-  inventoryAdjust(productId: ID!, delta: Int!, reason: String!, "The variant; required when the product has several." variantId: ID): ProductPayload! @hasRole(role: ADMIN)
+  inventoryAdjust(productId: ID!, delta: Int!, reason: String!, "The variant; required when the product has several." variantId: ID, "The warehouse whose stock changes; the default warehouse when omitted." warehouseId: ID): ProductPayload! @hasRole(role: ADMIN)
   "Adds variants to a product. Every variant of a product has the same option names; to give a product without options its first options, set them on its default variant with productVariantsUpdate, then add the others."
   productVariantsCreate("The product." productId: ID!, "The variants, at most 100." variants: [ProductVariantInput!]!): ProductVariantsPayload! @hasRole(role: ADMIN)
   "Changes variants of a product."
@@ -5452,8 +5771,22 @@ func (ec *executionContext) childFields_OrderLine(ctx context.Context, field gra
 		return ec.fieldContext_OrderLine_lineNumber(ctx, field)
 	case "returnedQuantity":
 		return ec.fieldContext_OrderLine_returnedQuantity(ctx, field)
+	case "allocations":
+		return ec.fieldContext_OrderLine_allocations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderLineAllocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "warehouse":
+		return ec.fieldContext_OrderLineAllocation_warehouse(ctx, field)
+	case "quantity":
+		return ec.fieldContext_OrderLineAllocation_quantity(ctx, field)
+	case "releasedQuantity":
+		return ec.fieldContext_OrderLineAllocation_releasedQuantity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderLineAllocation", field.Name)
 }
 
 func (ec *executionContext) childFields_OrderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5720,6 +6053,8 @@ func (ec *executionContext) childFields_ProductVariant(ctx context.Context, fiel
 		return ec.fieldContext_ProductVariant_inStock(ctx, field)
 	case "image":
 		return ec.fieldContext_ProductVariant_image(ctx, field)
+	case "stocks":
+		return ec.fieldContext_ProductVariant_stocks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariant", field.Name)
 }
@@ -5928,6 +6263,16 @@ func (ec *executionContext) childFields_ShippingRate(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ShippingRate", field.Name)
 }
 
+func (ec *executionContext) childFields_Stock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "warehouse":
+		return ec.fieldContext_Stock_warehouse(ctx, field)
+	case "quantity":
+		return ec.fieldContext_Stock_quantity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Stock", field.Name)
+}
+
 func (ec *executionContext) childFields_TopProduct(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -5978,6 +6323,42 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
+}
+
+func (ec *executionContext) childFields_Warehouse(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Warehouse_id(ctx, field)
+	case "code":
+		return ec.fieldContext_Warehouse_code(ctx, field)
+	case "name":
+		return ec.fieldContext_Warehouse_name(ctx, field)
+	case "city":
+		return ec.fieldContext_Warehouse_city(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_Warehouse_countryCode(ctx, field)
+	case "shipsTo":
+		return ec.fieldContext_Warehouse_shipsTo(ctx, field)
+	case "priority":
+		return ec.fieldContext_Warehouse_priority(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_Warehouse_isDefault(ctx, field)
+	case "active":
+		return ec.fieldContext_Warehouse_active(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Warehouse_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Warehouse", field.Name)
+}
+
+func (ec *executionContext) childFields_WarehousePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "warehouse":
+		return ec.fieldContext_WarehousePayload_warehouse(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_WarehousePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WarehousePayload", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6421,6 +6802,14 @@ func (ec *executionContext) field_Mutation_inventoryAdjust_args(ctx context.Cont
 		return nil, err
 	}
 	args["variantId"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "warehouseId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["warehouseId"] = arg4
 	return args, nil
 }
 
@@ -6990,6 +7379,64 @@ func (ec *executionContext) field_Mutation_trackEvents_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_warehouseCreate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WarehouseCreateInput, error) {
+			return ec.unmarshalNWarehouseCreateInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouseCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_warehouseDelete_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "moveStockTo",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["moveStockTo"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_warehouseUpdate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WarehouseUpdateInput, error) {
+			return ec.unmarshalNWarehouseUpdateInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouseUpdateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Product_reviews_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7259,6 +7706,20 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["sort"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_warehouses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeRetired",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeRetired"] = arg0
 	return args, nil
 }
 
@@ -10848,6 +11309,192 @@ func (ec *executionContext) fieldContext_Mutation_shippingMethodDelete(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_warehouseCreate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_warehouseCreate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WarehouseCreate(ctx, fc.Args["input"].(model.WarehouseCreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.WarehousePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.WarehousePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WarehousePayload) graphql.Marshaler {
+			return ec.marshalNWarehousePayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehousePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_warehouseCreate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarehousePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_warehouseCreate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_warehouseUpdate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_warehouseUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WarehouseUpdate(ctx, fc.Args["id"].(string), fc.Args["input"].(model.WarehouseUpdateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.WarehousePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.WarehousePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WarehousePayload) graphql.Marshaler {
+			return ec.marshalNWarehousePayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehousePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_warehouseUpdate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarehousePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_warehouseUpdate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_warehouseDelete(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_warehouseDelete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WarehouseDelete(ctx, fc.Args["id"].(string), fc.Args["moveStockTo"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.WarehousePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.WarehousePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WarehousePayload) graphql.Marshaler {
+			return ec.marshalNWarehousePayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehousePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_warehouseDelete(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WarehousePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_warehouseDelete_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_checkout(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11618,7 +12265,7 @@ func (ec *executionContext) _Mutation_inventoryAdjust(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().InventoryAdjust(ctx, fc.Args["productId"].(string), fc.Args["delta"].(int), fc.Args["reason"].(string), fc.Args["variantId"].(*string))
+			return ec.Resolvers.Mutation().InventoryAdjust(ctx, fc.Args["productId"].(string), fc.Args["delta"].(int), fc.Args["reason"].(string), fc.Args["variantId"].(*string), fc.Args["warehouseId"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -13613,6 +14260,134 @@ func (ec *executionContext) _OrderLine_returnedQuantity(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_OrderLine_returnedQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrderLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLine_allocations(ctx context.Context, field graphql.CollectedField, obj *model.OrderLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLine_allocations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLine().Allocations(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*model.OrderLineAllocation
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.OrderLineAllocation
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OrderLineAllocation) graphql.Marshaler {
+			return ec.marshalOOrderLineAllocation2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineAllocationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLine_allocations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrderLineAllocation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLineAllocation_warehouse(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineAllocation_warehouse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrderLineAllocation().Warehouse(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Warehouse) graphql.Marshaler {
+			return ec.marshalNWarehouse2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineAllocation_warehouse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrderLineAllocation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warehouse(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrderLineAllocation_quantity(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineAllocation_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineAllocation_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineAllocation", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OrderLineAllocation_releasedQuantity(ctx context.Context, field graphql.CollectedField, obj *model.OrderLineAllocation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrderLineAllocation_releasedQuantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReleasedQuantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrderLineAllocation_releasedQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrderLineAllocation", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _OrderPayload_order(ctx context.Context, field graphql.CollectedField, obj *model.OrderPayload) (ret graphql.Marshaler) {
@@ -15878,6 +16653,56 @@ func (ec *executionContext) fieldContext_ProductVariant_image(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _ProductVariant_stocks(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductVariant_stocks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProductVariant().Stocks(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*model.Stock
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.Stock
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Stock) graphql.Marshaler {
+			return ec.marshalOStock2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐStockᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductVariant_stocks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProductVariant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Stock(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductVariantsPayload_product(ctx context.Context, field graphql.CollectedField, obj *model.ProductVariantsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16348,6 +17173,68 @@ func (ec *executionContext) fieldContext_Query_shippingMethods(_ context.Context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ShippingMethod(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_warehouses(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_warehouses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Warehouses(ctx, fc.Args["includeRetired"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal []*model.Warehouse
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.Warehouse
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Warehouse) graphql.Marshaler {
+			return ec.marshalNWarehouse2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_warehouses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warehouse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_warehouses_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18180,6 +19067,61 @@ func (ec *executionContext) fieldContext_ShippingRate_price(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Stock_warehouse(ctx context.Context, field graphql.CollectedField, obj *model.Stock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stock_warehouse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Stock().Warehouse(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Warehouse) graphql.Marshaler {
+			return ec.marshalNWarehouse2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stock_warehouse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stock",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warehouse(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stock_quantity(ctx context.Context, field graphql.CollectedField, obj *model.Stock) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stock_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stock_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stock", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Subscription_orderStatusChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -18605,6 +19547,300 @@ func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_id(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_code(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_name(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_city(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_countryCode(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_shipsTo(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_shipsTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShipsTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_shipsTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_priority(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_active(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Warehouse_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Warehouse) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Warehouse_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Warehouse_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Warehouse", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _WarehousePayload_warehouse(ctx context.Context, field graphql.CollectedField, obj *model.WarehousePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarehousePayload_warehouse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warehouse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Warehouse) graphql.Marshaler {
+			return ec.marshalOWarehouse2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouse(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WarehousePayload_warehouse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarehousePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Warehouse(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WarehousePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.WarehousePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WarehousePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WarehousePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WarehousePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -21236,6 +22472,150 @@ func (ec *executionContext) unmarshalInputTrackEventInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputWarehouseCreateInput(ctx context.Context, obj any) (model.WarehouseCreateInput, error) {
+	var it model.WarehouseCreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "name", "city", "countryCode", "shipsTo", "priority", "isDefault"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = data
+		case "shipsTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shipsTo"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShipsTo = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "isDefault":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isDefault"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsDefault = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputWarehouseUpdateInput(ctx context.Context, obj any) (model.WarehouseUpdateInput, error) {
+	var it model.WarehouseUpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "name", "city", "countryCode", "shipsTo", "priority", "isDefault"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "city":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("city"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.City = data
+		case "countryCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countryCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountryCode = data
+		case "shipsTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shipsTo"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShipsTo = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "isDefault":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isDefault"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsDefault = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -21244,6 +22624,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.Warehouse:
+		return ec._Warehouse(ctx, sel, &obj)
+	case *model.Warehouse:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Warehouse(ctx, sel, obj)
 	case model.User:
 		return ec._User(ctx, sel, &obj)
 	case *model.User:
@@ -23363,6 +24750,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "warehouseCreate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_warehouseCreate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warehouseUpdate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_warehouseUpdate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warehouseDelete":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_warehouseDelete(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "checkout":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_checkout(ctx, field)
@@ -24145,6 +25553,125 @@ func (ec *executionContext) _OrderLine(ctx context.Context, sel ast.SelectionSet
 			}
 		case "returnedQuantity":
 			out.Values[i] = ec._OrderLine_returnedQuantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allocations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._OrderLine_allocations(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var orderLineAllocationImplementors = []string{"OrderLineAllocation"}
+
+func (ec *executionContext) _OrderLineAllocation(ctx context.Context, sel ast.SelectionSet, obj *model.OrderLineAllocation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, orderLineAllocationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrderLineAllocation")
+		case "warehouse":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._OrderLineAllocation_warehouse(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "quantity":
+			out.Values[i] = ec._OrderLineAllocation_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "releasedQuantity":
+			out.Values[i] = ec._OrderLineAllocation_releasedQuantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -25652,6 +27179,44 @@ func (ec *executionContext) _ProductVariant(ctx context.Context, sel ast.Selecti
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "stocks":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProductVariant_stocks(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25927,6 +27492,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_shippingMethods(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "warehouses":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_warehouses(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -27003,6 +28590,82 @@ func (ec *executionContext) _ShippingRate(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var stockImplementors = []string{"Stock"}
+
+func (ec *executionContext) _Stock(ctx context.Context, sel ast.SelectionSet, obj *model.Stock) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stockImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Stock")
+		case "warehouse":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Stock_warehouse(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "quantity":
+			out.Values[i] = ec._Stock_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -27267,6 +28930,132 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			}
 		case "code":
 			out.Values[i] = ec._UserError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var warehouseImplementors = []string{"Warehouse", "Node"}
+
+func (ec *executionContext) _Warehouse(ctx context.Context, sel ast.SelectionSet, obj *model.Warehouse) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warehouseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Warehouse")
+		case "id":
+			out.Values[i] = ec._Warehouse_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._Warehouse_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Warehouse_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._Warehouse_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "countryCode":
+			out.Values[i] = ec._Warehouse_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "shipsTo":
+			out.Values[i] = ec._Warehouse_shipsTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priority":
+			out.Values[i] = ec._Warehouse_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "isDefault":
+			out.Values[i] = ec._Warehouse_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._Warehouse_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Warehouse_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var warehousePayloadImplementors = []string{"WarehousePayload"}
+
+func (ec *executionContext) _WarehousePayload(ctx context.Context, sel ast.SelectionSet, obj *model.WarehousePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, warehousePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WarehousePayload")
+		case "warehouse":
+			out.Values[i] = ec._WarehousePayload_warehouse(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._WarehousePayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28420,6 +30209,16 @@ func (ec *executionContext) marshalNOrderLine2ᚖgithubᚗcomᚋshopgraphᚋshop
 	return ec._OrderLine(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNOrderLineAllocation2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineAllocation(ctx context.Context, sel ast.SelectionSet, v *model.OrderLineAllocation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OrderLineAllocation(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNOrderLineEditInput2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineEditInputᚄ(ctx context.Context, v any) ([]*model.OrderLineEditInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -29131,6 +30930,16 @@ func (ec *executionContext) unmarshalNShippingRateInput2ᚖgithubᚗcomᚋshopgr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNStock2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐStock(ctx context.Context, sel ast.SelectionSet, v *model.Stock) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Stock(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29249,6 +31058,52 @@ func (ec *executionContext) marshalNUserError2ᚖgithubᚗcomᚋshopgraphᚋshop
 		return graphql.Null
 	}
 	return ec._UserError(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWarehouse2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouseᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Warehouse) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWarehouse2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouse(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWarehouse2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouse(ctx context.Context, sel ast.SelectionSet, v *model.Warehouse) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Warehouse(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWarehouseCreateInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouseCreateInput(ctx context.Context, v any) (model.WarehouseCreateInput, error) {
+	res, err := ec.unmarshalInputWarehouseCreateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWarehousePayload2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehousePayload(ctx context.Context, sel ast.SelectionSet, v *model.WarehousePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WarehousePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWarehouseUpdateInput2githubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouseUpdateInput(ctx context.Context, v any) (model.WarehouseUpdateInput, error) {
+	res, err := ec.unmarshalInputWarehouseUpdateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -29715,6 +31570,25 @@ func (ec *executionContext) unmarshalOOrderFilter2ᚖgithubᚗcomᚋshopgraphᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOOrderLineAllocation2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineAllocationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrderLineAllocation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrderLineAllocation2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderLineAllocation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOOrderShippingMethod2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐOrderShippingMethod(ctx context.Context, sel ast.SelectionSet, v *model.OrderShippingMethod) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -29904,6 +31778,25 @@ func (ec *executionContext) unmarshalOShippingRateInput2ᚕᚖgithubᚗcomᚋsho
 	return res, nil
 }
 
+func (ec *executionContext) marshalOStock2ᚕᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐStockᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Stock) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStock2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐStock(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -29997,6 +31890,13 @@ func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋshopgraphᚋshopgraph
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWarehouse2ᚖgithubᚗcomᚋshopgraphᚋshopgraphᚋgraphᚋmodelᚐWarehouse(ctx context.Context, sel ast.SelectionSet, v *model.Warehouse) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Warehouse(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -41,6 +41,9 @@ type Loaders struct {
 	productReviews    lazy[reviewPageKey, domain.ReviewPage]
 	returnByID        lazy[int64, domain.Return]
 	orderReturns      lazy[int64, []domain.Return]
+	warehouseByID     lazy[int64, domain.Warehouse]
+	variantStocks     lazy[int64, []domain.StockLevel]
+	orderAllocations  lazy[int64, []domain.Allocation]
 }
 
 // lazy is a loader made on first use, once, whichever goroutine of the request asks.
@@ -212,6 +215,36 @@ func (l *Loaders) ProductReviews() *dataloader.Loader[reviewPageKey, domain.Revi
 	})
 }
 
+// WarehouseByID loads warehouses, retired ones included; nil without a warehouse store.
+func (l *Loaders) WarehouseByID() *dataloader.Loader[int64, domain.Warehouse] {
+	if l.r.Warehouses == nil {
+		return nil
+	}
+	return l.warehouseByID.get(func() *dataloader.Loader[int64, domain.Warehouse] {
+		return newLoader(l.wait, l.r.Observe, "warehouseByID", byID("warehouse", l.r.Warehouses.WarehousesByID))
+	})
+}
+
+// VariantStocks loads the stock per warehouse of variants; nil without a warehouse store.
+func (l *Loaders) VariantStocks() *dataloader.Loader[int64, []domain.StockLevel] {
+	if l.r.Warehouses == nil {
+		return nil
+	}
+	return l.variantStocks.get(func() *dataloader.Loader[int64, []domain.StockLevel] {
+		return newLoader(l.wait, l.r.Observe, "variantStocks", byID("variant", l.r.Warehouses.VariantStocks))
+	})
+}
+
+// OrderAllocations loads the allocations of orders' lines; nil without a warehouse store.
+func (l *Loaders) OrderAllocations() *dataloader.Loader[int64, []domain.Allocation] {
+	if l.r.Warehouses == nil {
+		return nil
+	}
+	return l.orderAllocations.get(func() *dataloader.Loader[int64, []domain.Allocation] {
+		return newLoader(l.wait, l.r.Observe, "orderAllocations", byID("order", l.r.Warehouses.OrderAllocations))
+	})
+}
+
 // reviewPageKey identifies one product's page of reviews: the product and the page's
 // arguments in canonical JSON.
 type reviewPageKey struct {
@@ -226,6 +259,8 @@ type Readers struct {
 	Users   domain.UserStore
 	Reviews domain.ReviewStore
 	Returns domain.ReturnStore
+	// Warehouses reads warehouses, stock per warehouse and allocations.
+	Warehouses domain.WarehouseStore
 	// Categories, when set, answers the category reads from memory.
 	Categories *CategoryTree
 	// Observe, when set, is told the size of every batch (metrics).
@@ -345,5 +380,5 @@ func loadersFrom(ctx context.Context) *Loaders {
 
 // NewLoaders returns a fresh set of loaders over the resolver's stores.
 func (r *Resolver) NewLoaders() *Loaders {
-	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Reviews: r.Reviews, Returns: r.Returns, Categories: r.Categories, Observe: r.LoaderBatches}, r.LoaderWait)
+	return NewLoaders(Readers{Catalog: r.Catalog, Orders: r.Orders, Users: r.Users, Reviews: r.Reviews, Returns: r.Returns, Warehouses: r.Warehouses, Categories: r.Categories, Observe: r.LoaderBatches}, r.LoaderWait)
 }

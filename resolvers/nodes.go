@@ -75,6 +75,8 @@ func (r *Resolver) node(ctx context.Context, gid string) (model.Node, error) {
 			return nil, err
 		}
 		return ret, nil
+	case typeWarehouse:
+		return r.warehouseNode(ctx, id)
 	case typeUser:
 		caller, ok := domain.IdentityFrom(ctx)
 		if !ok || (caller.UserID != id && !caller.IsAdmin()) {

@@ -57,13 +57,13 @@ func toOrder(o domain.Order) *model.Order {
 	}
 	m.Lines = make([]*model.OrderLine, len(o.Lines))
 	for i, l := range o.Lines {
-		m.Lines[i] = toOrderLine(l)
+		m.Lines[i] = toOrderLine(o.ID, l)
 	}
 	return m
 }
 
-func toOrderLine(l domain.OrderLine) *model.OrderLine {
-	return &model.OrderLine{ProductID: l.ProductID, VariantID: l.VariantID, Name: l.Name, VariantTitle: l.VariantTitle, Sku: l.SKU,
+func toOrderLine(orderID int64, l domain.OrderLine) *model.OrderLine {
+	return &model.OrderLine{OrderID: orderID, ProductID: l.ProductID, VariantID: l.VariantID, Name: l.Name, VariantTitle: l.VariantTitle, Sku: l.SKU,
 		Quantity: l.Quantity, UnitPrice: toMoney(l.UnitPrice), Total: toMoney(l.Total), LineNumber: l.LineNumber, ReturnedQuantity: l.ReturnedQuantity}
 }
 

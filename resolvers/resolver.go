@@ -38,6 +38,8 @@ type Resolver struct {
 	Discounts domain.DiscountStore
 	// ShippingMethods keeps the shipping methods.
 	Shipping domain.ShippingMethodStore
+	// Warehouses keeps the warehouses and reads stock per warehouse.
+	Warehouses domain.WarehouseStore
 	// Checkouts buys carts.
 	Checkouts *domain.Checkout
 	// Amendments edits paid orders' lines.

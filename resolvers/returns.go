@@ -134,7 +134,7 @@ func returnLineOrderLine(ctx context.Context, l *model.ReturnLine) (*model.Order
 	}
 	for _, ol := range o.Lines {
 		if ol.LineNumber == l.LineNumber {
-			return toOrderLine(ol), nil
+			return toOrderLine(l.OrderID, ol), nil
 		}
 	}
 	return nil, domain.Errorf(domain.CodeNotFound, "order line not found")

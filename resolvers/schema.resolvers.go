@@ -477,6 +477,21 @@ func (r *mutationResolver) ShippingMethodDelete(ctx context.Context, id string) 
 	return &model.ShippingMethodPayload{UserErrors: []*model.UserError{}}, nil
 }
 
+// WarehouseCreate is the resolver for the warehouseCreate field.
+func (r *mutationResolver) WarehouseCreate(ctx context.Context, input model.WarehouseCreateInput) (*model.WarehousePayload, error) {
+	return r.warehouseCreate(ctx, input)
+}
+
+// WarehouseUpdate is the resolver for the warehouseUpdate field.
+func (r *mutationResolver) WarehouseUpdate(ctx context.Context, id string, input model.WarehouseUpdateInput) (*model.WarehousePayload, error) {
+	return r.warehouseUpdate(ctx, id, input)
+}
+
+// WarehouseDelete is the resolver for the warehouseDelete field.
+func (r *mutationResolver) WarehouseDelete(ctx context.Context, id string, moveStockTo *string) (*model.WarehousePayload, error) {
+	return r.warehouseDelete(ctx, id, moveStockTo)
+}
+
 // Checkout is the resolver for the checkout field.
 func (r *mutationResolver) Checkout(ctx context.Context, input model.CheckoutInput) (*model.CheckoutPayload, error) {
 	caller, signedIn := domain.IdentityFrom(ctx)
@@ -690,7 +705,7 @@ func (r *mutationResolver) ProductDelete(ctx context.Context, id string) (*model
 }
 
 // InventoryAdjust is the resolver for the inventoryAdjust field.
-func (r *mutationResolver) InventoryAdjust(ctx context.Context, productID string, delta int, reason string, variantID *string) (*model.ProductPayload, error) {
+func (r *mutationResolver) InventoryAdjust(ctx context.Context, productID string, delta int, reason string, variantID *string, warehouseID *string) (*model.ProductPayload, error) {
 	pid, err := decodeID(productID, typeProduct, "productId")
 	if err != nil {
 		return productPayload(domain.Product{}, err)
@@ -699,10 +714,14 @@ func (r *mutationResolver) InventoryAdjust(ctx context.Context, productID string
 	if derr != nil {
 		return productPayload(domain.Product{}, derr)
 	}
+	wid, derr := optionalID(warehouseID, typeWarehouse, "warehouseId")
+	if derr != nil {
+		return productPayload(domain.Product{}, derr)
+	}
 	if errs := domain.ValidateAdjustment(delta, reason); len(errs) > 0 {
 		return &model.ProductPayload{UserErrors: domainUserErrors(errs)}, nil
 	}
-	return productPayload(r.CatalogAdmin.AdjustVariantInventory(ctx, pid, vid, delta, strings.TrimSpace(reason)))
+	return productPayload(r.CatalogAdmin.AdjustWarehouseInventory(ctx, pid, vid, wid, delta, strings.TrimSpace(reason)))
 }
 
 // ProductVariantsCreate is the resolver for the productVariantsCreate field.
@@ -847,6 +866,16 @@ func (r *orderLineResolver) Variant(ctx context.Context, obj *model.OrderLine) (
 	return toVariant(v), nil
 }
 
+// Allocations is the resolver for the allocations field.
+func (r *orderLineResolver) Allocations(ctx context.Context, obj *model.OrderLine) ([]*model.OrderLineAllocation, error) {
+	return lineAllocations(ctx, obj)
+}
+
+// Warehouse is the resolver for the warehouse field.
+func (r *orderLineAllocationResolver) Warehouse(ctx context.Context, obj *model.OrderLineAllocation) (*model.Warehouse, error) {
+	return warehouseOf(ctx, obj.WarehouseID)
+}
+
 // Order is the resolver for the order field.
 func (r *orderStatusEventResolver) Order(ctx context.Context, obj *model.OrderStatusEvent) (*model.Order, error) {
 	o, err := loadersFrom(ctx).OrderByID().Load(ctx, obj.OrderID)()
@@ -986,6 +1015,11 @@ func (r *productVariantResolver) Image(ctx context.Context, obj *model.ProductVa
 	return imageOf(d, obj.ImageID), nil
 }
 
+// Stocks is the resolver for the stocks field.
+func (r *productVariantResolver) Stocks(ctx context.Context, obj *model.ProductVariant) ([]*model.Stock, error) {
+	return variantStocks(ctx, obj.DBID)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	return r.node(ctx, id)
@@ -1122,6 +1156,11 @@ func (r *queryResolver) ShippingMethods(ctx context.Context) ([]*model.ShippingM
 	return out, nil
 }
 
+// Warehouses is the resolver for the warehouses field.
+func (r *queryResolver) Warehouses(ctx context.Context, includeRetired *bool) ([]*model.Warehouse, error) {
+	return r.warehouses(ctx, includeRetired)
+}
+
 // Order is the resolver for the order field.
 func (r *queryResolver) Order(ctx context.Context, id string) (*model.Order, error) {
 	o, err := r.visibleOrder(ctx, id, "id")
@@ -1251,6 +1290,11 @@ func (r *reviewConnectionResolver) TotalCount(ctx context.Context, obj *model.Re
 	return obj.Count(ctx)
 }
 
+// Warehouse is the resolver for the warehouse field.
+func (r *stockResolver) Warehouse(ctx context.Context, obj *model.Stock) (*model.Warehouse, error) {
+	return warehouseOf(ctx, obj.WarehouseID)
+}
+
 // OrderStatusChanged is the resolver for the orderStatusChanged field.
 func (r *subscriptionResolver) OrderStatusChanged(ctx context.Context, orderID string, afterSequence *int) (<-chan *model.OrderStatusEvent, error) {
 	return r.orderStatusChanged(ctx, orderID, afterSequence)
@@ -1303,6 +1347,11 @@ func (r *Resolver) OrderConnection() graph.OrderConnectionResolver {
 // OrderLine returns graph.OrderLineResolver implementation.
 func (r *Resolver) OrderLine() graph.OrderLineResolver { return &orderLineResolver{r} }
 
+// OrderLineAllocation returns graph.OrderLineAllocationResolver implementation.
+func (r *Resolver) OrderLineAllocation() graph.OrderLineAllocationResolver {
+	return &orderLineAllocationResolver{r}
+}
+
 // OrderStatusEvent returns graph.OrderStatusEventResolver implementation.
 func (r *Resolver) OrderStatusEvent() graph.OrderStatusEventResolver {
 	return &orderStatusEventResolver{r}
@@ -1336,6 +1385,9 @@ func (r *Resolver) ReviewConnection() graph.ReviewConnectionResolver {
 	return &reviewConnectionResolver{r}
 }
 
+// Stock returns graph.StockResolver implementation.
+func (r *Resolver) Stock() graph.StockResolver { return &stockResolver{r} }
+
 // Subscription returns graph.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -1346,25 +1398,27 @@ func (r *Resolver) TopProduct() graph.TopProductResolver { return &topProductRes
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type (
-	cartResolver              struct{ *Resolver }
-	cartLineResolver          struct{ *Resolver }
-	categoryResolver          struct{ *Resolver }
-	dashboardResolver         struct{ *Resolver }
-	imageResolver             struct{ *Resolver }
-	mutationResolver          struct{ *Resolver }
-	orderResolver             struct{ *Resolver }
-	orderConnectionResolver   struct{ *Resolver }
-	orderLineResolver         struct{ *Resolver }
-	orderStatusEventResolver  struct{ *Resolver }
-	productResolver           struct{ *Resolver }
-	productConnectionResolver struct{ *Resolver }
-	productVariantResolver    struct{ *Resolver }
-	queryResolver             struct{ *Resolver }
-	returnResolver            struct{ *Resolver }
-	returnLineResolver        struct{ *Resolver }
-	reviewResolver            struct{ *Resolver }
-	reviewConnectionResolver  struct{ *Resolver }
-	subscriptionResolver      struct{ *Resolver }
-	topProductResolver        struct{ *Resolver }
-	userResolver              struct{ *Resolver }
+	cartResolver                struct{ *Resolver }
+	cartLineResolver            struct{ *Resolver }
+	categoryResolver            struct{ *Resolver }
+	dashboardResolver           struct{ *Resolver }
+	imageResolver               struct{ *Resolver }
+	mutationResolver            struct{ *Resolver }
+	orderResolver               struct{ *Resolver }
+	orderConnectionResolver     struct{ *Resolver }
+	orderLineResolver           struct{ *Resolver }
+	orderLineAllocationResolver struct{ *Resolver }
+	orderStatusEventResolver    struct{ *Resolver }
+	productResolver             struct{ *Resolver }
+	productConnectionResolver   struct{ *Resolver }
+	productVariantResolver      struct{ *Resolver }
+	queryResolver               struct{ *Resolver }
+	returnResolver              struct{ *Resolver }
+	returnLineResolver          struct{ *Resolver }
+	reviewResolver              struct{ *Resolver }
+	reviewConnectionResolver    struct{ *Resolver }
+	stockResolver               struct{ *Resolver }
+	subscriptionResolver        struct{ *Resolver }
+	topProductResolver          struct{ *Resolver }
+	userResolver                struct{ *Resolver }
 )

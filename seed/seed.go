@@ -60,6 +60,9 @@ type Catalog struct {
 	Brands []string
 	// Attributes are the attribute definitions the products use, by name.
 	Attributes []Attribute
+	// Warehouses are the demo warehouses; each variant's stock is spread over them by
+	// SpreadStock.
+	Warehouses []Warehouse
 }
 
 // DefaultProducts is the number of products `shopgraph seed` makes.
@@ -106,7 +109,7 @@ func Generate(n int) Catalog {
 		names = append(names, b)
 	}
 	sort.Strings(names)
-	return Catalog{Categories: cats, Products: products, Brands: names, Attributes: attributeDefs()}
+	return Catalog{Categories: cats, Products: products, Brands: names, Attributes: attributeDefs(), Warehouses: DemoWarehouses()}
 }
 
 // leaf is a leaf category with the closing sentences that apply to it.

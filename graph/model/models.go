@@ -227,6 +227,7 @@ func (Order) IsNode() {}
 
 // OrderLine is an order line; the product and variant resolve through the loaders.
 type OrderLine struct {
+	OrderID      int64  `json:"-"`
 	ProductID    int64  `json:"-"`
 	VariantID    int64  `json:"-"`
 	Name         string `json:"name"`
@@ -309,4 +310,19 @@ type TopProduct struct {
 	ProductID int64  `json:"-"`
 	Units     int    `json:"units"`
 	Revenue   *Money `json:"revenue"`
+}
+
+// Stock is what one warehouse holds of a variant; the warehouse resolves through the
+// loader.
+type Stock struct {
+	WarehouseID int64 `json:"-"`
+	Quantity    int   `json:"quantity"`
+}
+
+// OrderLineAllocation is the units of an order line one warehouse served; the warehouse
+// resolves through the loader.
+type OrderLineAllocation struct {
+	WarehouseID      int64 `json:"-"`
+	Quantity         int   `json:"quantity"`
+	ReleasedQuantity int   `json:"releasedQuantity"`
 }

@@ -843,6 +843,81 @@ type UserError struct {
 	Code string `json:"code"`
 }
 
+// A place that holds stock and ships orders (Shopify's Location, Saleor's Warehouse), for the
+// admin. Checkout takes each line from the warehouses that ship to the address, in allocation
+// order (priority, then id): the whole line from the first that holds all of it, else split
+// over them in that order. Exactly one active warehouse is the default: inventoryAdjust without
+// a warehouseId changes its stock, and units of orders placed before warehouses existed come
+// back to it. Warehouses are retired, never deleted: orders keep naming them.
+type Warehouse struct {
+	// The warehouse's global id.
+	ID string `json:"id"`
+	// A short unique code, such as BER-1: upper-case letters, digits, '-' and '_'. Retired warehouses keep theirs.
+	Code string `json:"code"`
+	// The name the admin sees.
+	Name string `json:"name"`
+	// The city it is in; null when not given.
+	City *string `json:"city,omitempty"`
+	// The ISO 3166 code of the country it is in; null when not given.
+	CountryCode *string `json:"countryCode,omitempty"`
+	// The countries it ships to (ISO 3166 codes); empty for everywhere.
+	ShipsTo []string `json:"shipsTo"`
+	// Its place in the allocation order: lower numbers are tried first, ties by creation.
+	Priority int `json:"priority"`
+	// Whether it is the default warehouse.
+	IsDefault bool `json:"isDefault"`
+	// False once retired: it no longer sells nor receives stock.
+	Active bool `json:"active"`
+	// When it was created.
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+func (Warehouse) IsNode() {}
+
+// A new warehouse.
+type WarehouseCreateInput struct {
+	// A short unique code: 1 to 32 letters, digits, '-' and '_' (upper-cased).
+	Code string `json:"code"`
+	// The name the admin sees (1 to 100 characters).
+	Name string `json:"name"`
+	// The city it is in.
+	City *string `json:"city,omitempty"`
+	// The ISO 3166 code of the country it is in.
+	CountryCode *string `json:"countryCode,omitempty"`
+	// The countries it ships to (ISO 3166 codes); everywhere when omitted or empty.
+	ShipsTo []string `json:"shipsTo,omitempty"`
+	// Its place in the allocation order, lower first; 0 when omitted.
+	Priority *int `json:"priority,omitempty"`
+	// Make it the default warehouse (the previous default stops being it).
+	IsDefault *bool `json:"isDefault,omitempty"`
+}
+
+// The result of a warehouse mutation.
+type WarehousePayload struct {
+	// The warehouse as it is now (retired after warehouseDelete); null on failure.
+	Warehouse *Warehouse `json:"warehouse,omitempty"`
+	// Why the mutation failed (such as CONFLICT for a code in use, DEFAULT_WAREHOUSE, WAREHOUSE_NOT_EMPTY); empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// Changes to a warehouse; omitted fields stay as they are.
+type WarehouseUpdateInput struct {
+	// A new unique code.
+	Code *string `json:"code,omitempty"`
+	// A new name.
+	Name *string `json:"name,omitempty"`
+	// The city it is in.
+	City *string `json:"city,omitempty"`
+	// The ISO 3166 code of the country it is in; empty to clear.
+	CountryCode *string `json:"countryCode,omitempty"`
+	// The countries it ships to; empty for everywhere.
+	ShipsTo []string `json:"shipsTo,omitempty"`
+	// Its place in the allocation order, lower first.
+	Priority *int `json:"priority,omitempty"`
+	// true makes it the default warehouse; false is refused for the default (make another one the default instead).
+	IsDefault *bool `json:"isDefault,omitempty"`
+}
+
 // The kind of value an attribute takes.
 type AttributeType string
 

@@ -3,8 +3,10 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"slices"
-	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,7 +36,7 @@ func (s *OrderStore) AmendOrder(ctx context.Context, orderID int64, a domain.Ame
 		if be != nil {
 			return be
 		}
-		evs, err := moveLineStock(ctx, tx, o.ID, plan.Changes, "AMENDED")
+		evs, err := moveLineStock(ctx, tx, o.ID, o.ShippingAddress.Country, plan.Changes, "AMENDED")
 		if err != nil {
 			return err
 		}
@@ -151,32 +153,70 @@ func orderPricing(ctx context.Context, tx pgx.Tx, o domain.Order) (map[int64]dom
 	return discounts, paths, nil
 }
 
-// moveLineStock takes or puts back the units of the changes, in product then variant
-// order (as checkout locks them), and returns the inventory events.
-func moveLineStock(ctx context.Context, tx pgx.Tx, orderID int64, changes []domain.LineChange, reason string) ([]domain.Event, error) {
+// moveLineStock takes or puts back the units of the changes, and returns the inventory
+// events. Units put back go to the warehouses their line's allocations took them from
+// (releaseOrderLines); units taken come by the checkout's rule from the warehouses that
+// ship to country, and are recorded as the line's allocations (reserveOrderLine). Every
+// product, variant and warehouse row concerned is locked first, in the order checkout
+// locks them, so that concurrent checkouts and changes cannot deadlock.
+func moveLineStock(ctx context.Context, tx pgx.Tx, orderID int64, country string, changes []domain.LineChange, reason string) ([]domain.Event, error) {
 	sorted := slices.Clone(changes)
 	slices.SortFunc(sorted, func(a, b domain.LineChange) int {
 		return cmp.Or(cmp.Compare(a.ProductID, b.ProductID), cmp.Compare(a.VariantID, b.VariantID), cmp.Compare(a.LineNumber, b.LineNumber))
 	})
-	var evs []domain.Event
+	productOf := map[int64]int64{}
+	var variants []int64
+	var releases []LineRelease
 	for _, c := range sorted {
-		key := strconv.FormatInt(c.ProductID, 10)
-		switch {
-		case c.Delta > 0:
-			stock, err := reserveLineUnits(ctx, tx, orderID, c, c.Delta, []string{"lines"})
-			if err != nil {
-				return nil, err
-			}
-			evs = append(evs, domain.Event{Type: domain.EventInventoryReserved, Key: key,
-				Data: domain.InventoryEventData{ProductID: c.ProductID, VariantID: c.VariantID, Delta: -c.Delta, Stock: stock, OrderID: orderID, Reason: reason}})
-		case c.Delta < 0:
-			stock, err := releaseLineUnits(ctx, tx, orderID, c, -c.Delta)
-			if err != nil {
-				return nil, err
-			}
-			evs = append(evs, domain.Event{Type: domain.EventInventoryReleased, Key: key,
-				Data: domain.InventoryEventData{ProductID: c.ProductID, VariantID: c.VariantID, Delta: -c.Delta, Stock: stock, OrderID: orderID, Reason: reason}})
+		if c.Delta == 0 {
+			continue
 		}
+		if _, ok := productOf[c.VariantID]; !ok {
+			variants = append(variants, c.VariantID)
+		}
+		productOf[c.VariantID] = c.ProductID
+		if c.Delta < 0 {
+			releases = append(releases, LineRelease{LineNo: c.LineNumber, Quantity: -c.Delta})
+		}
+	}
+	if len(variants) == 0 {
+		return nil, nil
+	}
+	if _, _, err := lockStock(ctx, tx, productOf, variants, ""); err != nil {
+		return nil, err
+	}
+	var evs []domain.Event
+	if len(releases) > 0 {
+		released, _, err := releaseOrderLines(ctx, tx, orderID, releases, reason)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, released...)
+	}
+	for _, c := range sorted {
+		if c.Delta <= 0 {
+			continue
+		}
+		reserved, err := reserveOrderLine(ctx, tx, orderID, c.LineNumber, country, c.VariantID, c.Delta)
+		var be *domain.BusinessError
+		if errors.As(err, &be) {
+			// Blame the amendment's lines, not a cart.
+			if be.Code == "OUT_OF_STOCK" {
+				return nil, domain.Business(be.Code, []string{"lines"}, "%s",
+					strings.Replace(be.Message, "a product in the cart", fmt.Sprintf("line %d's product", c.LineNumber), 1))
+			}
+			return nil, domain.Business(be.Code, []string{"lines"}, "line %d's product is no longer sold", c.LineNumber)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range reserved {
+			if d, ok := reserved[i].Data.(domain.InventoryEventData); ok {
+				d.Reason = reason
+				reserved[i].Data = d
+			}
+		}
+		evs = append(evs, reserved...)
 	}
 	return evs, nil
 }

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -156,7 +155,8 @@ func (s *OrderStore) OrderByIdempotencyKey(ctx context.Context, scope, key strin
 	return loadOrder(ctx, s.db.Pool, id)
 }
 
-// PlaceOrder reserves the stock and creates the order in one transaction.
+// PlaceOrder reserves the stock from the warehouses (reserveUnits), creates the order and
+// records the lines' allocations in one transaction.
 func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (domain.Order, bool, error) {
 	var order domain.Order
 	if len(r.Cart.Lines) == 0 {
@@ -203,9 +203,19 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		if err != nil {
 			return translate(err, "inserting order")
 		}
-		lines, evs, err := reserveStock(ctx, tx, id, r.Cart.Lines)
+		reqs := make([]stockRequest, len(r.Cart.Lines))
+		for i, l := range r.Cart.Lines {
+			reqs[i] = stockRequest{VariantID: l.VariantID, Quantity: l.Quantity}
+		}
+		served, err := reserveUnits(ctx, tx, id, r.ShippingAddress.Country, reqs)
 		if err != nil {
 			return err
+		}
+		lines := make([]domain.OrderLine, len(served))
+		var evs []domain.Event
+		for i, s := range served {
+			lines[i] = s.Line
+			evs = append(evs, s.Events...)
 		}
 		cost, ds, method, err := orderCost(ctx, tx, r, lines)
 		if err != nil {
@@ -218,6 +228,7 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		for i, l := range lines {
 			batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, variant_id, name, variant_title, sku, quantity, unit_price_minor)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, i+1, l.ProductID, l.VariantID, l.Name, l.VariantTitle, l.SKU, l.Quantity, l.UnitPrice.Amount)
+			queueAllocations(batch, id, i+1, served[i].Taken)
 		}
 		var methodID *int64
 		var methodName string
@@ -248,96 +259,6 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		return domain.Order{}, false, translateTx(err, "placing order")
 	}
 	return order, existing, nil
-}
-
-// reserveStock takes the units of every line with one conditional update per variant,
-// sent together in one round trip. The lines are sorted by product, then variant, so
-// concurrent checkouts lock rows in the same order (each variant, then its product's
-// row, which the roll-up trigger updates) and cannot deadlock; one read of the lines'
-// products comes first to know that order. A line that cannot be served fails the whole
-// reservation with an OUT_OF_STOCK or PRODUCT_UNAVAILABLE business error.
-func reserveStock(ctx context.Context, tx pgx.Tx, orderID int64, cartLines []domain.CartLine) ([]domain.OrderLine, []domain.Event, error) {
-	ids := make([]int64, len(cartLines))
-	for i, l := range cartLines {
-		ids[i] = l.VariantID
-	}
-	rows, err := tx.Query(ctx, `SELECT id, product_id FROM product_variants WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, nil, translate(err, "reading variants")
-	}
-	productOf := make(map[int64]int64, len(ids))
-	var vid, pid int64
-	if _, err := pgx.ForEachRow(rows, []any{&vid, &pid}, func() error {
-		productOf[vid] = pid
-		return nil
-	}); err != nil {
-		return nil, nil, translate(err, "reading variants")
-	}
-	for _, l := range cartLines {
-		if _, ok := productOf[l.VariantID]; !ok {
-			return nil, nil, domain.Business("PRODUCT_UNAVAILABLE", []string{"cart", "lines", strconv.FormatInt(l.VariantID, 10)}, "a product in the cart is no longer sold")
-		}
-	}
-	sorted := slices.Clone(cartLines)
-	slices.SortFunc(sorted, func(a, b domain.CartLine) int {
-		return cmp.Or(cmp.Compare(productOf[a.VariantID], productOf[b.VariantID]), cmp.Compare(a.VariantID, b.VariantID))
-	})
-	batch := &pgx.Batch{}
-	for _, l := range sorted {
-		batch.Queue(`UPDATE product_variants v SET stock = v.stock - $2, units_sold = v.units_sold + $2, updated_at = now()
-			FROM products p
-			WHERE v.id = $1 AND p.id = v.product_id AND v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.stock >= $2
-			RETURNING v.product_id, p.name, v.options, v.sku, v.price_minor, p.currency, v.stock`, l.VariantID, l.Quantity)
-	}
-	results := tx.SendBatch(ctx, batch)
-	lines := make([]domain.OrderLine, 0, len(sorted))
-	var evs []domain.Event
-	var failed *domain.CartLine
-	for _, l := range sorted {
-		var name, currency, sku string
-		var opts []domain.SelectedOption
-		var price, productID int64
-		var stock int
-		err := results.QueryRow().Scan(&productID, &name, &opts, &sku, &price, &currency, &stock)
-		if errors.Is(err, pgx.ErrNoRows) {
-			if failed == nil {
-				failed = &l
-			}
-			continue
-		}
-		if err != nil {
-			results.Close()
-			return nil, nil, translate(err, "reserving stock")
-		}
-		lines = append(lines, domain.OrderLine{ProductID: productID, VariantID: l.VariantID, Name: name,
-			VariantTitle: domain.VariantTitle(opts), SKU: sku, Quantity: l.Quantity,
-			UnitPrice: domain.Money{Amount: price, Currency: currency}})
-		key := strconv.FormatInt(productID, 10)
-		evs = append(evs, domain.Event{Type: domain.EventInventoryReserved, Key: key,
-			Data: domain.InventoryEventData{ProductID: productID, VariantID: l.VariantID, Delta: -l.Quantity, Stock: stock, OrderID: orderID}})
-		if stock == 0 {
-			evs = append(evs, domain.Event{Type: domain.EventProductOutOfStock, Key: key,
-				Data: domain.ProductEventData{ProductID: productID, VariantID: l.VariantID, Name: name, PriceMinor: price, Currency: currency}})
-		}
-	}
-	if err := results.Close(); err != nil {
-		return nil, nil, translate(err, "reserving stock")
-	}
-	if failed != nil {
-		var stock int
-		var deleted bool
-		err := tx.QueryRow(ctx, `SELECT v.stock, v.deleted_at IS NOT NULL OR p.deleted_at IS NOT NULL
-			FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1`, failed.VariantID).Scan(&stock, &deleted)
-		field := []string{"cart", "lines", strconv.FormatInt(failed.VariantID, 10)}
-		if errors.Is(err, pgx.ErrNoRows) || deleted {
-			return nil, nil, domain.Business("PRODUCT_UNAVAILABLE", field, "a product in the cart is no longer sold")
-		}
-		if err != nil {
-			return nil, nil, translate(err, "checking stock")
-		}
-		return nil, nil, domain.Business("OUT_OF_STOCK", field, "only %d units of a product in the cart are in stock", stock)
-	}
-	return lines, evs, nil
 }
 
 // stamp gives the events without a time the time of the change they belong to.
@@ -425,12 +346,6 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 				return domain.Business("INVALID_REFUND", []string{"refundAmount"}, "the refund must be between 0 and the %s paid and not yet refunded", domain.FormatMinor(total-refunded))
 			}
 		}
-		var before domain.Order
-		if t.To.ReturnsStock() {
-			if before, err = loadOrder(ctx, tx, orderID); err != nil {
-				return err
-			}
-		}
 		var carrier, tracking *string
 		if t.Shipment != nil {
 			carrier, tracking = &t.Shipment.Carrier, &t.Shipment.TrackingNumber
@@ -449,16 +364,6 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 		if t.To == domain.StatusCancelled {
 			releaseDiscounts(batch, orderID)
 		}
-		if t.To.ReturnsStock() {
-			// The roll-up trigger returns the units to the products too. Units that
-			// approved customer returns took back are on the shelf already.
-			batch.Queue(`UPDATE product_variants v SET stock = v.stock + (l.quantity - l.returned_quantity),
-					units_sold = greatest(v.units_sold - (l.quantity - l.returned_quantity), 0), updated_at = now()
-				FROM order_lines l WHERE l.order_id = $1 AND v.id = l.variant_id AND l.quantity > l.returned_quantity`, orderID)
-			if t.To == domain.StatusReturned {
-				batch.Queue(`UPDATE order_lines SET returned_quantity = quantity WHERE order_id = $1`, orderID)
-			}
-		}
 		results := tx.SendBatch(ctx, batch)
 		if _, err := results.Exec(); err != nil {
 			results.Close()
@@ -469,21 +374,27 @@ func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Tra
 			return translate(err, "recording status")
 		}
 		if err := results.Close(); err != nil {
-			return translate(err, "returning stock")
+			return translate(err, "updating order")
+		}
+		var released []domain.Event
+		if t.To.ReturnsStock() {
+			// Every unit the lines still hold goes back to the warehouse it came from.
+			// Units that approved customer returns took back are on the shelf already.
+			if released, _, err = releaseOrderLines(ctx, tx, orderID, nil, string(t.To)); err != nil {
+				return err
+			}
+		}
+		if t.To == domain.StatusReturned {
+			// The whole order has come back.
+			if _, err := tx.Exec(ctx, `UPDATE order_lines SET returned_quantity = quantity WHERE order_id = $1`, orderID); err != nil {
+				return translate(err, "recording the return")
+			}
 		}
 		order, err = loadOrder(ctx, tx, orderID)
 		if err != nil {
 			return err
 		}
-		evs := []domain.Event{orderEvent(order, ev)}
-		if t.To.ReturnsStock() {
-			for _, l := range before.Lines {
-				if n := l.Quantity - l.ReturnedQuantity; n > 0 {
-					evs = append(evs, domain.Event{Type: domain.EventInventoryReleased, Key: strconv.FormatInt(l.ProductID, 10), At: ev.At,
-						Data: domain.InventoryEventData{ProductID: l.ProductID, VariantID: l.VariantID, Delta: n, OrderID: orderID, Reason: string(t.To)}})
-				}
-			}
-		}
+		evs := append([]domain.Event{orderEvent(order, ev)}, released...)
 		if extra != nil {
 			evs = append(evs, extra(order)...)
 		}

@@ -173,7 +173,7 @@ func (s *OrderStore) ApproveReturn(ctx context.Context, returnID int64, amount *
 				}
 			}
 		}
-		evs, err := moveLineStock(ctx, tx, o.ID, changes, string(domain.StatusReturned))
+		evs, err := moveLineStock(ctx, tx, o.ID, o.ShippingAddress.Country, changes, string(domain.StatusReturned))
 		if err != nil {
 			return err
 		}

@@ -130,6 +130,10 @@ func (db *DB) SeedCatalog(ctx context.Context, c seed.Catalog, now time.Time) (b
 	}); err != nil {
 		return false, fmt.Errorf("reading image ids: %w", err)
 	}
+	warehouseIDs, err := seedWarehouses(ctx, tx, c.Warehouses)
+	if err != nil {
+		return false, err
+	}
 	var variants, values [][]any
 	for _, p := range c.Products {
 		id := productIDs[p.Slug]
@@ -146,7 +150,11 @@ func (db *DB) SeedCatalog(ctx context.Context, c seed.Catalog, now time.Time) (b
 				x := imageIDs[imageKey{id, int32(v.Image)}]
 				image = &x
 			}
-			variants = append(variants, []any{id, int32(k), v.SKU, opts, v.PriceCents, compareAt, int32(v.Stock), image})
+			stock := int32(v.Stock)
+			if len(warehouseIDs) > 0 {
+				stock = 0 // placed per warehouse below
+			}
+			variants = append(variants, []any{id, int32(k), v.SKU, opts, v.PriceCents, compareAt, stock, image})
 		}
 		for _, a := range p.Attributes {
 			var text, num, flag any
@@ -169,6 +177,9 @@ func (db *DB) SeedCatalog(ctx context.Context, c seed.Catalog, now time.Time) (b
 		[]string{"product_id", "position", "sku", "options", "price_minor", "compare_at_minor", "stock", "image_id"}, pgx.CopyFromRows(variants)); err != nil {
 		return false, fmt.Errorf("copying variants: %w", err)
 	}
+	if err := seedStock(ctx, tx, c, warehouseIDs); err != nil {
+		return false, err
+	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"product_attributes"},
 		[]string{"product_id", "attribute_id", "text_value", "number_value", "bool_value"}, pgx.CopyFromRows(values)); err != nil {
 		return false, fmt.Errorf("copying attribute values: %w", err)
@@ -178,8 +189,67 @@ func (db *DB) SeedCatalog(ctx context.Context, c seed.Catalog, now time.Time) (b
 	}
 	// Fresh statistics, so the planner uses the indexes from the first query on (autovacuum
 	// may be off or late).
-	if _, err := db.Pool.Exec(ctx, `ANALYZE categories, products, product_variants, product_images, product_attributes`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `ANALYZE categories, products, product_variants, product_images, product_attributes, warehouses, warehouse_stocks`); err != nil {
 		return true, fmt.Errorf("analyzing the catalog: %w", err)
 	}
 	return true, nil
+}
+
+// seedWarehouses sets up the demo warehouses, the first as the default one the migration
+// made, and returns their ids in order.
+func seedWarehouses(ctx context.Context, tx pgx.Tx, ws []seed.Warehouse) ([]int64, error) {
+	ids := make([]int64, len(ws))
+	for i, w := range ws {
+		shipsTo := w.ShipsTo
+		if shipsTo == nil {
+			shipsTo = []string{}
+		}
+		var err error
+		if i == 0 {
+			err = tx.QueryRow(ctx, `UPDATE warehouses SET code = $1, name = $2, city = $3, country_code = $4, ships_to = $5, priority = $6
+				WHERE is_default RETURNING id`, w.Code, w.Name, w.City, w.Country, shipsTo, w.Priority).Scan(&ids[i])
+		} else {
+			err = tx.QueryRow(ctx, `INSERT INTO warehouses (code, name, city, country_code, ships_to, priority)
+				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, w.Code, w.Name, w.City, w.Country, shipsTo, w.Priority).Scan(&ids[i])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("setting up warehouse %s: %w", w.Code, err)
+		}
+	}
+	return ids, nil
+}
+
+// seedStock places every variant's stock in the demo warehouses by seed.SpreadStock; the
+// roll-up trigger makes the variants' and products' totals.
+func seedStock(ctx context.Context, tx pgx.Tx, c seed.Catalog, warehouseIDs []int64) error {
+	if len(warehouseIDs) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT id, sku FROM product_variants WHERE deleted_at IS NULL`)
+	if err != nil {
+		return fmt.Errorf("reading variant ids: %w", err)
+	}
+	bySKU := map[string]int64{}
+	var id int64
+	var sku string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &sku}, func() error {
+		bySKU[sku] = id
+		return nil
+	}); err != nil {
+		return fmt.Errorf("reading variant ids: %w", err)
+	}
+	var stocks [][]any
+	for i, p := range c.Products {
+		for k, v := range p.Variants {
+			for w, n := range seed.SpreadStock(i, k, v.Stock) {
+				if n > 0 && w < len(warehouseIDs) {
+					stocks = append(stocks, []any{bySKU[v.SKU], warehouseIDs[w], int32(n)})
+				}
+			}
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"warehouse_stocks"}, []string{"variant_id", "warehouse_id", "quantity"}, pgx.CopyFromRows(stocks)); err != nil {
+		return fmt.Errorf("copying warehouse stock: %w", err)
+	}
+	return nil
 }

@@ -192,17 +192,17 @@ func toDomainDetail(productID int64, currency string, vs, imgs, attrs []byte) (d
 	return d, nil
 }
 
-// lockVariants locks the live variants of a live product, in id order, and returns them
-// in display order. Variant writes lock variants before the product row (which the
-// roll-up trigger updates), the order checkouts lock them in, so the two cannot deadlock.
+// lockVariants locks a live product and then its live variants, in id order, and returns
+// the variants in display order: the lock order of every stock change (see stock.go), so
+// variant writes and checkouts cannot deadlock.
 func lockVariants(ctx context.Context, tx pgx.Tx, productID int64) ([]domain.Variant, error) {
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM product_variants WHERE product_id = $1 AND deleted_at IS NULL ORDER BY id FOR UPDATE`, productID); err != nil {
-		return nil, translate(err, "locking variants")
-	}
 	var live bool
-	err := tx.QueryRow(ctx, `SELECT true FROM products WHERE id = $1 AND deleted_at IS NULL`, productID).Scan(&live)
+	err := tx.QueryRow(ctx, `SELECT true FROM products WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE`, productID).Scan(&live)
 	if err != nil {
 		return nil, translate(err, "product")
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM product_variants WHERE product_id = $1 AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE`, productID); err != nil {
+		return nil, translate(err, "locking variants")
 	}
 	return loadVariants(ctx, tx, `v.product_id = $1 AND v.deleted_at IS NULL`, productID)
 }
@@ -473,52 +473,79 @@ func (s *CatalogStore) DeleteVariants(ctx context.Context, productID int64, vari
 	})
 }
 
-// AdjustInventory changes the stock of a product's only variant.
+// AdjustInventory changes the stock of a product's only variant in the default warehouse.
 func (s *CatalogStore) AdjustInventory(ctx context.Context, id int64, delta int, reason string) (domain.Product, error) {
-	return s.AdjustVariantInventory(ctx, id, 0, delta, reason)
+	return s.AdjustWarehouseInventory(ctx, id, 0, 0, delta, reason)
 }
 
-// AdjustVariantInventory changes a variant's stock with one conditional update, so
-// concurrent adjustments and checkouts never take it below zero, and writes
-// inventory.adjusted (and product.out_of_stock when the variant reaches zero).
+// AdjustVariantInventory changes a variant's stock in the default warehouse.
 func (s *CatalogStore) AdjustVariantInventory(ctx context.Context, productID, variantID int64, delta int, reason string) (domain.Product, error) {
+	return s.AdjustWarehouseInventory(ctx, productID, variantID, 0, delta, reason)
+}
+
+// AdjustWarehouseInventory changes what a warehouse holds of a variant with one
+// conditional update, after locking the warehouse (shared), then the product, its
+// variants and the stock row in the order checkouts lock them, so concurrent adjustments and checkouts never take it below
+// zero nor deadlock; the triggers carry the change to the variant's and product's totals.
+// It writes inventory.adjusted (with the warehouse) and product.out_of_stock when the
+// variant's total reaches zero.
+func (s *CatalogStore) AdjustWarehouseInventory(ctx context.Context, productID, variantID, warehouseID int64, delta int, reason string) (domain.Product, error) {
 	return s.writeProduct(ctx, func(tx pgx.Tx) (domain.Product, []domain.Event, error) {
-		if variantID == 0 {
-			rows, err := tx.Query(ctx, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id
-				WHERE v.product_id = $1 AND v.deleted_at IS NULL AND p.deleted_at IS NULL`, productID)
-			if err != nil {
-				return domain.Product{}, nil, err
-			}
-			ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-			if err != nil {
-				return domain.Product{}, nil, err
-			}
-			switch len(ids) {
-			case 0:
-				return domain.Product{}, nil, domain.Errorf(domain.CodeNotFound, "product not found")
-			case 1:
-				variantID = ids[0]
-			default:
-				return domain.Product{}, nil, domain.FieldError([]string{"variantId"}, "the product has %d variants: say which one to adjust", len(ids))
-			}
-		}
-		var stock int
-		err := tx.QueryRow(ctx, `UPDATE product_variants v SET stock = v.stock + $3, updated_at = now()
-			FROM products p WHERE v.id = $2 AND v.product_id = $1 AND p.id = v.product_id
-				AND v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.stock + $3 >= 0
-			RETURNING v.stock`, productID, variantID, delta).Scan(&stock)
+		// The warehouse first, shared: a retirement (which locks warehouses before
+		// products) waits for the adjustment, or the adjustment finds it retired.
+		var code string
+		err := tx.QueryRow(ctx, `SELECT id, code FROM warehouses WHERE retired_at IS NULL AND (id = $1 OR ($1 = 0 AND is_default)) FOR SHARE`,
+			warehouseID).Scan(&warehouseID, &code)
 		if errors.Is(err, pgx.ErrNoRows) {
-			err := tx.QueryRow(ctx, `SELECT v.stock FROM product_variants v JOIN products p ON p.id = v.product_id
-				WHERE v.id = $2 AND v.product_id = $1 AND v.deleted_at IS NULL AND p.deleted_at IS NULL`, productID, variantID).Scan(&stock)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return domain.Product{}, nil, &domain.Error{Code: domain.CodeNotFound, Message: "no such variant of this product", Field: []string{"variantId"}}
-			}
-			if err != nil {
-				return domain.Product{}, nil, err
-			}
-			return domain.Product{}, nil, domain.FieldError([]string{"delta"}, "only %d units in stock: the stock cannot go below zero", stock)
+			return domain.Product{}, nil, &domain.Error{Code: domain.CodeNotFound, Message: "no such active warehouse", Field: []string{"warehouseId"}}
 		}
 		if err != nil {
+			return domain.Product{}, nil, err
+		}
+		var live bool
+		err = tx.QueryRow(ctx, `SELECT deleted_at IS NULL FROM products WHERE id = $1 FOR NO KEY UPDATE`, productID).Scan(&live)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !live) {
+			return domain.Product{}, nil, domain.Errorf(domain.CodeNotFound, "product not found")
+		}
+		if err != nil {
+			return domain.Product{}, nil, err
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM product_variants WHERE product_id = $1 AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE`, productID)
+		if err != nil {
+			return domain.Product{}, nil, err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return domain.Product{}, nil, err
+		}
+		switch {
+		case variantID != 0 && !containsID(ids, variantID):
+			return domain.Product{}, nil, &domain.Error{Code: domain.CodeNotFound, Message: "no such variant of this product", Field: []string{"variantId"}}
+		case variantID != 0:
+		case len(ids) == 0:
+			return domain.Product{}, nil, domain.Errorf(domain.CodeNotFound, "product not found")
+		case len(ids) == 1:
+			variantID = ids[0]
+		default:
+			return domain.Product{}, nil, domain.FieldError([]string{"variantId"}, "the product has %d variants: say which one to adjust", len(ids))
+		}
+		// The row is made at zero when the warehouse holds none yet, and locked.
+		var held int
+		err = tx.QueryRow(ctx, `INSERT INTO warehouse_stocks AS s (variant_id, warehouse_id, quantity) VALUES ($1, $2, 0)
+			ON CONFLICT (variant_id, warehouse_id) DO UPDATE SET quantity = s.quantity RETURNING quantity`, variantID, warehouseID).Scan(&held)
+		if err != nil {
+			return domain.Product{}, nil, err
+		}
+		err = tx.QueryRow(ctx, `UPDATE warehouse_stocks SET quantity = quantity + $3, updated_at = now()
+			WHERE variant_id = $1 AND warehouse_id = $2 AND quantity + $3 >= 0 RETURNING quantity`, variantID, warehouseID, delta).Scan(&held)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return domain.Product{}, nil, domain.FieldError([]string{"delta"}, "only %d units in warehouse %s: the stock cannot go below zero", held, code)
+		}
+		if err != nil {
+			return domain.Product{}, nil, err
+		}
+		var stock int
+		if err := tx.QueryRow(ctx, `SELECT stock FROM product_variants WHERE id = $1`, variantID).Scan(&stock); err != nil {
 			return domain.Product{}, nil, err
 		}
 		p, err := scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products p WHERE p.id = $1`, productID))
@@ -528,7 +555,8 @@ func (s *CatalogStore) AdjustVariantInventory(ctx context.Context, productID, va
 		key := strconv.FormatInt(p.ID, 10)
 		evs := []domain.Event{{
 			Type: domain.EventInventoryAdjusted, Key: key, At: p.UpdatedAt,
-			Data: domain.InventoryEventData{ProductID: p.ID, VariantID: variantID, Delta: delta, Stock: p.Stock, Reason: reason},
+			Data: domain.InventoryEventData{ProductID: p.ID, VariantID: variantID, Delta: delta, Stock: p.Stock, Reason: reason,
+				WarehouseID: warehouseID, WarehouseStock: held},
 		}}
 		if stock == 0 {
 			ev := productEvent(domain.EventProductOutOfStock, p)
