@@ -182,7 +182,9 @@ func waitStreamAtLeast(t *testing.T, ctx context.Context, st jetstream.Stream, n
 // waitOutboxEmpty waits until no event waits to be published.
 func waitOutboxEmpty(t *testing.T, ctx context.Context, s *postgres.OutboxStore) {
 	t.Helper()
-	waitFor(t, 10*time.Second, "the outbox has nothing left to publish", func() bool {
+	// A minute: after a NATS cluster loses the node that led the stream, publishing waits
+	// for a new leader, which a busy machine can take well over ten seconds to elect.
+	waitFor(t, time.Minute, "the outbox has nothing left to publish", func() bool {
 		n, _, err := s.OutboxLag(ctx)
 		if err != nil {
 			t.Fatalf("OutboxLag: %v", err)
