@@ -190,10 +190,22 @@ func (cfg IngesterConfig) validate() error {
 // unknown) is checked with ExistingEventIDs first, and the rows of events already stored
 // are left out, as are second copies of an event within a batch. So are the batches that
 // follow a set-up of the consumer, until one holds no stored event: a consumer deleted
-// and created again starts from the beginning of the stream. Other first deliveries are
-// not checked, since the check reads the whole table: two copies of one event that the
-// stream stored apart (published again after its DuplicateWindow) in different batches
-// would both be stored.
+// and created again starts from the beginning of the stream.
+//
+// A message counts as delivered again when the server says so (NumDelivered above 1), when
+// its delivery count cannot be read, and when the server delivers it as new (NumDelivered
+// 1) although it delivered this ingester a message of the same or a later stream sequence
+// as new before: a consumer hands out new messages in stream order, so that is a message
+// delivered before. NATS servers before 2.10.14 do that (nats-server #4460, fixed by
+// #5305): when a redelivery finds no pull request to take it (the waiting ones expired
+// or gone, which a loaded machine makes likely), the server steps its cursor of new
+// messages back by one, and the last message delivered as new comes again with
+// NumDelivered 1. Such a repeat that reaches another replica than the first delivery
+// cannot be told from a first delivery: with several replicas, run NATS 2.10.14 or later.
+//
+// Other first deliveries are not checked, since the check reads the whole table: two
+// copies of one event that the stream stored apart (published again after its
+// DuplicateWindow) in different batches would both be stored.
 //
 // When the store fails, the ingester keeps the batch, tries again after a back-off
 // (100 ms doubling up to 10 s), tells the server every AckWait/4 that the messages it
@@ -212,6 +224,9 @@ type Ingester struct {
 	// deadLetterReady is set once the dead-letter stream was ensured; Run's goroutine
 	// alone reads and writes it.
 	deadLetterReady bool
+	// newest is the highest stream sequence delivered to the ingester as new
+	// (NumDelivered 1), across its Runs; Run's goroutine alone reads and writes it.
+	newest uint64
 
 	rows         atomic.Int64
 	batches      atomic.Int64
@@ -316,7 +331,8 @@ type ingestBatch struct {
 	// ends[i] is the end in rows of the rows of msgs[i], which start at ends[i-1].
 	ends []int
 	rows []domain.AnalyticsEvent
-	// redelivered lists the indexes in msgs of messages delivered more than once.
+	// redelivered lists the indexes in msgs of messages that may have been delivered
+	// before (see ingestLoop.add).
 	redelivered []int
 	// uncertain is set once an attempt to store the batch failed: the store may hold
 	// part of it, so every event is checked before the next attempt.
@@ -624,9 +640,20 @@ func (l *ingestLoop) stop() {
 // fails, m is handed back for a later delivery).
 func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) {
 	in, b := l.in, l.next
-	var seq, delivered uint64 = 0, 1
+	var seq, delivered uint64 // zero when unknown
 	if meta, err := m.Metadata(); err == nil {
 		seq, delivered = meta.Sequence.Stream, meta.NumDelivered
+	}
+	// Whether m may have been delivered before, so that its event may be stored or in a
+	// batch before this one (see Ingester): a delivery count that says so or cannot be
+	// read, or a "new" message that the stream order says is not.
+	again := delivered != 1
+	if !again {
+		if seq <= in.newest {
+			again = true
+		} else {
+			in.newest = seq
+		}
 	}
 	rows, reason := in.convert(m)
 	if reason != "" {
@@ -637,7 +664,7 @@ func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) {
 		b.first = time.Now()
 		b.touched = b.first
 	}
-	if delivered > 1 {
+	if again {
 		b.redelivered = append(b.redelivered, len(b.msgs))
 	}
 	b.msgs = append(b.msgs, m)

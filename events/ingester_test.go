@@ -739,11 +739,17 @@ func TestIngesterCrashBetweenInsertAndAck(t *testing.T) {
 	eventually(t, 20*time.Second, "every event is stored", func() bool { return w.stored() == len(evs) })
 	f.waitDrained()
 	checkExactlyOnce(t, w, evs)
-	if second.Duplicates() != int64(firstBatch) {
-		t.Errorf("the second ingester left out %d events as stored, want the %d of the first batch", second.Duplicates(), firstBatch)
+	// The second ingester acknowledges every message it is delivered: each event it did
+	// not store (the first batch's) once, and some more on a loaded machine, where a
+	// message can legitimately be delivered twice (a keep-alive later than AckWait, or a
+	// NATS server before 2.10.14 delivering one again as new), the second copy found
+	// stored. Whatever the deliveries, each acknowledged message was stored or left out.
+	if d := second.Duplicates(); d < int64(firstBatch) {
+		t.Errorf("the second ingester left out %d events as stored, want at least the %d of the first batch", d, firstBatch)
 	}
-	if second.Acked() != 50 {
-		t.Errorf("the second ingester acknowledged %d messages, want 50", second.Acked())
+	if stored := second.Acked() - second.Duplicates(); stored != int64(len(evs)-firstBatch) {
+		t.Errorf("the second ingester acknowledged %d messages and left out %d: %d stored, want the %d the first did not store",
+			second.Acked(), second.Duplicates(), stored, len(evs)-firstBatch)
 	}
 }
 
@@ -866,5 +872,158 @@ func TestIngesterStoresAnEventPublishedTwiceOnce(t *testing.T) {
 	checkExactlyOnce(t, w, evs)
 	if in.Duplicates() != 1 || in.Acked() != 6 {
 		t.Errorf("Duplicates, Acked = %d, %d; want 1, 6", in.Duplicates(), in.Acked())
+	}
+}
+
+// NATS servers before 2.10.14 (the tests run 2.9.10) can deliver a message a second time
+// as if it were new, with NumDelivered 1 (nats-server #4460, fixed by #5305): when a
+// redelivery is taken from the redelivery queue and no pull request is left to take it
+// (every waiting one has expired, or its client has gone), the server steps its cursor
+// of new messages back by one, so that the last message delivered as new is delivered as
+// new again by the next request. On a loaded machine an expired pull request and a
+// redelivery meet by chance; here a request whose client has gone is planted, and the
+// redelivery is a message another reader hands back, so that it happens every time.
+func TestIngesterStoresOnceAMessageDeliveredAgainAsNew(t *testing.T) {
+	leakCheck(t)
+	f := newIngestFixture(t)
+	const batch = 4
+	// AckWait is long: nothing comes back by itself while the test arranges things.
+	f.cfg.BatchSize, f.cfg.FlushInterval, f.cfg.AckWait = batch, 50*time.Millisecond, time.Minute
+	w := newMemWriter()
+	w.gate = make(chan struct{})
+	in := NewIngester(f.bus.JS, w, f.cfg)
+	cons, err := in.setUp(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Another reader of the consumer takes the first event and holds it.
+	held := userEvent(0)
+	f.publish(held)
+	mb, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	var heldMsg jetstream.Msg
+	for m := range mb.Messages() {
+		heldMsg = m
+	}
+	if heldMsg == nil {
+		t.Fatalf("the held event was not delivered: %v", mb.Error())
+	}
+
+	// The ingester takes two batches: the first waits for the store (gate), the second
+	// is read ahead, and nothing more is asked for. The last event delivered as new is
+	// the last of the second batch, stream sequence 1+2*batch.
+	evs := mixedEvents(2 * batch)
+	f.publish(evs...)
+	f.run(in)
+	last := uint64(1 + 2*batch)
+	eventually(t, 10*time.Second, "the ingester holds two batches and waits for nothing more", func() bool {
+		_, _, calls, _ := w.snapshot()
+		i := f.info()
+		return len(calls) == 1 && i.NumAckPending == 1+2*batch && i.NumPending == 0 && i.NumWaiting == 0 &&
+			i.Delivered.Stream == last
+	})
+
+	// A pull request that no message fits (at most one byte), which the server drops
+	// when it tries to deliver it one: as it drops an expired request it had not yet
+	// noticed, or one whose client has gone.
+	inbox := nats.NewInbox()
+	sub, err := f.bus.NC.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	next := fmt.Sprintf("$JS.API.CONSUMER.MSG.NEXT.%s.%s", f.cfg.Stream, f.cfg.Durable)
+	if err := f.bus.NC.PublishRequest(next, inbox, []byte(`{"batch":1,"max_bytes":1,"expires":60000000000}`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the pull request waits", func() bool { return f.info().NumWaiting == 1 })
+
+	// The other reader hands its event back: the server takes it for redelivery, finds
+	// no request to deliver it to, and (before 2.10.14) steps back its cursor of new
+	// messages onto the last event of the ingester's second batch.
+	if err := heldMsg.Nak(); err != nil {
+		t.Fatalf("Nak: %v", err)
+	}
+	status, err := sub.NextMsg(10 * time.Second)
+	if err != nil || status.Header.Get("Status") != "409" {
+		t.Fatalf("the pull request was not ended for its size: %v %v", status, err)
+	}
+	repeated := f.info().Delivered.Stream == last-1
+	if !repeated {
+		t.Logf("this NATS server (%s) does not deliver a message again as new; the ingester is checked all the same",
+			f.bus.NC.ConnectedServerVersion())
+	}
+	// The redelivery taken and dropped comes back only after AckWait on the servers
+	// that drop it: hand it back again (a raw NAK: the client refuses a second one).
+	if err := f.bus.NC.Publish(heldMsg.Reply(), []byte("-NAK")); err != nil {
+		t.Fatal(err)
+	}
+
+	close(w.gate)
+	all := append([]testEvent{held}, evs...)
+	eventually(t, 20*time.Second, "every event is stored", func() bool { return w.stored() == len(all) })
+	f.waitDrained()
+	checkExactlyOnce(t, w, all)
+	if repeated {
+		_, _, _, checked := w.snapshot()
+		if !slices.Contains(checked, evs[len(evs)-1].ID) || in.Duplicates() != 1 {
+			t.Errorf("checked %v, Duplicates %d: want the event delivered again as new checked, and found stored",
+				checked, in.Duplicates())
+		}
+	}
+	if in.Acked() != int64(len(all))+in.Duplicates() {
+		t.Errorf("Acked = %d, want every delivery of the %d events: %d", in.Acked(), len(all), int64(len(all))+in.Duplicates())
+	}
+}
+
+// fakeMsg is a delivered message as the client hands it over, with the metadata of its
+// acknowledgement subject (nil: none can be read).
+type fakeMsg struct {
+	jetstream.Msg // the methods add does not call
+	m             *nats.Msg
+	meta          *jetstream.MsgMetadata
+}
+
+func (m fakeMsg) Metadata() (*jetstream.MsgMetadata, error) {
+	if m.meta == nil {
+		return nil, jetstream.ErrNotJSMessage
+	}
+	return m.meta, nil
+}
+func (m fakeMsg) Headers() nats.Header { return m.m.Header }
+func (m fakeMsg) Subject() string      { return m.m.Subject }
+func (m fakeMsg) Data() []byte         { return m.m.Data }
+
+// Which deliveries add marks for the check against the store, whatever the server:
+// those it says were delivered before, those it cannot say anything about, and those it
+// delivers as new behind a message it delivered as new before.
+func TestIngesterChecksEveryDeliveryThatMayBeARepeat(t *testing.T) {
+	subjects := Subjects{Prefix: "sgt"}
+	in := NewIngester(nil, newMemWriter(), IngesterConfig{Subjects: subjects, BatchSize: 10})
+	l := &ingestLoop{in: in, next: newIngestBatch(10)}
+	deliver := func(seq, delivered uint64) {
+		var meta *jetstream.MsgMetadata
+		if seq > 0 {
+			meta = &jetstream.MsgMetadata{NumDelivered: delivered}
+			meta.Sequence.Stream = seq
+		}
+		l.add(context.Background(), fakeMsg{m: userEvent(int(seq)).message(subjects), meta: meta})
+	}
+	deliver(5, 1)  // 0: new
+	deliver(6, 1)  // 1: new
+	deliver(3, 2)  // 2: delivered before, says the server
+	deliver(6, 1)  // 3: "new" again: the last new one, delivered again (NATS < 2.10.14)
+	deliver(4, 1)  // 4: "new" behind a newer one
+	deliver(0, 0)  // 5: no metadata
+	deliver(7, 1)  // 6: new
+	deliver(20, 1) // 7: new, past a gap (messages deleted or delivered to another replica)
+	if want := []int{2, 3, 4, 5}; !slices.Equal(l.next.redelivered, want) {
+		t.Fatalf("marked for the check: %v, want %v", l.next.redelivered, want)
+	}
+	if in.newest != 20 {
+		t.Errorf("newest = %d, want 20", in.newest)
 	}
 }
