@@ -417,6 +417,22 @@ func TestIdempotency(t *testing.T) {
 	}
 }
 
+// checkoutAll checks out every cart at once, each with the idempotency key prefix-i, and
+// returns the payloads in the carts' order.
+func (h *harness) checkoutAll(carts []string, prefix string) []orderPayload {
+	var wg sync.WaitGroup
+	results := make([]orderPayload, len(carts))
+	for i, id := range carts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = h.checkout(id, fmt.Sprintf("%s-%d", prefix, i), nil)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
 // TestNoOversell runs 200 concurrent checkouts for 10 products with 5 units each.
 func TestNoOversell(t *testing.T) {
 	t.Parallel()
@@ -435,16 +451,7 @@ func TestNoOversell(t *testing.T) {
 		}
 		carts[i] = c.Cart.ID
 	}
-	var wg sync.WaitGroup
-	results := make([]orderPayload, len(carts))
-	for i, id := range carts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = h.checkout(id, fmt.Sprintf("k-%d", i), nil)
-		}()
-	}
-	wg.Wait()
+	results := h.checkoutAll(carts, "k")
 	sold := 0
 	for i, r := range results {
 		switch {

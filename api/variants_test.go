@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -278,16 +277,7 @@ func TestNoOversellPerVariant(t *testing.T) {
 		}
 		carts[i] = c.Cart.ID
 	}
-	var wg sync.WaitGroup
-	results := make([]orderPayload, len(carts))
-	for i, id := range carts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = h.checkout(id, fmt.Sprintf("v-%d", i), nil)
-		}()
-	}
-	wg.Wait()
+	results := h.checkoutAll(carts, "v")
 	sold := map[string]int{}
 	for i, r := range results {
 		switch {

@@ -591,16 +591,7 @@ func TestNoOversellAcrossWarehouses(t *testing.T) {
 		}
 		carts[i] = c.Cart.ID
 	}
-	var wg sync.WaitGroup
-	results := make([]orderPayload, len(carts))
-	for i, id := range carts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = h.checkout(id, fmt.Sprintf("w-%d", i), nil)
-		}()
-	}
-	wg.Wait()
+	results := h.checkoutAll(carts, "w")
 	sold := map[string]int{}
 	for i, r := range results {
 		switch {

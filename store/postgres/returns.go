@@ -128,11 +128,7 @@ func (s *OrderStore) RequestReturn(ctx context.Context, req domain.ReturnRequest
 		for _, l := range req.Lines {
 			batch.Queue(`INSERT INTO return_lines (return_id, order_id, line_no, quantity) VALUES ($1, $2, $3, $4)`, ret.ID, o.ID, l.LineNumber, l.Quantity)
 		}
-		queueHistory(batch, ev)
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return translate(err, "recording the return")
-		}
-		if ret, order, err = reloadReturn(ctx, tx, ret.ID); err != nil {
+		if ret, order, err = recordReturnStep(ctx, tx, batch, ev, ret.ID, "recording the return"); err != nil {
 			return err
 		}
 		return WriteOutbox(ctx, tx, stamp([]domain.Event{orderEvent(order, ev), returnEvent(domain.EventReturnRequested, order, ret)}, now)...)
@@ -190,11 +186,7 @@ func (s *OrderStore) ApproveReturn(ctx context.Context, returnID int64, amount *
 		}
 		batch.Queue(`UPDATE orders SET refund_minor = refund_minor + $2 WHERE id = $1`, o.ID, refund)
 		batch.Queue(`UPDATE returns SET status = 'APPROVED', refund_minor = $2, decided_at = $3 WHERE id = $1`, r.ID, refund, now)
-		queueHistory(batch, ev)
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return translate(err, "approving the return")
-		}
-		if ret, order, err = reloadReturn(ctx, tx, r.ID); err != nil {
+		if ret, order, err = recordReturnStep(ctx, tx, batch, ev, r.ID, "approving the return"); err != nil {
 			return err
 		}
 		if err := settleWith(ctx, settle, domain.Settlement{Order: o, Refund: refund, Reason: r.Reason}); err != nil {
@@ -224,11 +216,7 @@ func (s *OrderStore) RejectReturn(ctx context.Context, returnID int64, reason st
 			At: now, Note: fmt.Sprintf("return %d rejected: %s", r.ID, reason), TotalAmount: o.Total.Amount, ReturnID: r.ID}
 		batch := &pgx.Batch{}
 		batch.Queue(`UPDATE returns SET status = 'REJECTED', rejection_reason = $2, decided_at = $3 WHERE id = $1`, r.ID, reason, now)
-		queueHistory(batch, ev)
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return translate(err, "rejecting the return")
-		}
-		if ret, order, err = reloadReturn(ctx, tx, r.ID); err != nil {
+		if ret, order, err = recordReturnStep(ctx, tx, batch, ev, r.ID, "rejecting the return"); err != nil {
 			return err
 		}
 		return WriteOutbox(ctx, tx, stamp([]domain.Event{orderEvent(order, ev), returnEvent(domain.EventReturnRejected, order, ret)}, now)...)
@@ -237,6 +225,16 @@ func (s *OrderStore) RejectReturn(ctx context.Context, returnID int64, reason st
 		return domain.Return{}, domain.Order{}, translateTx(err, "rejecting a return")
 	}
 	return ret, order, nil
+}
+
+// recordReturnStep sends batch (the step's writes) with the history entry ev, then reads
+// back the return and its order as the step left them.
+func recordReturnStep(ctx context.Context, tx pgx.Tx, batch *pgx.Batch, ev domain.StatusEvent, returnID int64, doing string) (domain.Return, domain.Order, error) {
+	queueHistory(batch, ev)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return domain.Return{}, domain.Order{}, translate(err, doing)
+	}
+	return reloadReturn(ctx, tx, returnID)
 }
 
 // lockReturn locks the return's order, then the return, and checks that the return is
