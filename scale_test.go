@@ -95,7 +95,14 @@ func TestThreeProcessesBehindAProxyLoseNothing(t *testing.T) {
 	defer cancel()
 
 	bin := filepath.Join(t.TempDir(), "shopgraph")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	// Under -race the processes are built with the race detector too: the packages are
+	// then the ones this test run compiled already (a plain build compiles every one of
+	// them again), and a data race in a process fails the test.
+	build := []string{"build", "-o", bin}
+	if raceEnabled {
+		build = append(build, "-race")
+	}
+	if out, err := exec.CommandContext(ctx, "go", append(build, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	db, dbURL := testkit.Postgres(t)
@@ -143,8 +150,11 @@ func TestThreeProcessesBehindAProxyLoseNothing(t *testing.T) {
 				_ = b.cmd.Process.Kill()
 				<-b.done
 			}
+			out, _ := os.ReadFile(logf.Name())
+			if bytes.Contains(out, []byte("WARNING: DATA RACE")) {
+				t.Errorf("the race detector found a data race in shopgraph %d", i)
+			}
 			if t.Failed() {
-				out, _ := os.ReadFile(logf.Name())
 				t.Logf("--- shopgraph %d log:\n%s", i, out)
 			}
 		})

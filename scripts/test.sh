@@ -8,7 +8,7 @@
 # run here: SHOPGRAPH_BROWSER_TESTS=require) are installed and started, and the ClickHouse
 # SQL is checked on a current engine (scripts/chdb-check.mjs), while Go downloads the
 # modules and compiles every package and test with the race detector (go vet -race,
-# whose build the tests reuse), and the two tools the tests build. The tests start once both the build and the servers are
+# whose build the tests reuse), and gqlgen, which a test runs. The tests start once both the build and the servers are
 # ready. Each step's output is printed when it ends, with how long it took; the script
 # fails when any step does.
 #
@@ -62,12 +62,12 @@ timed() {
 export -f timed
 step services bash -c "timed scripts/services.sh packages && timed scripts/services.sh && timed scripts/services.sh postgres-replica-start && timed scripts/services.sh chromium"
 step chdb node scripts/chdb-check.mjs
-# Beyond the race build, two builds the tests make themselves are done here, while the
-# servers are still installing, so that the tests find them cached: the plain binary that
-# the three-process test runs, and gqlgen with the race detector's flags, which
-# TestGeneratedCodeIsFresh runs.
+# Beyond the race build, gqlgen is built here with the race detector's flags, as
+# TestGeneratedCodeIsFresh runs it. (The three-process test builds shopgraph with the
+# race detector too, from the packages compiled here: a plain build would compile every
+# package again.)
 step build bash -c "timed $GO mod download && timed $GO vet -race ./... &&
-	timed $GO build -o /dev/null . && GOFLAGS=-race timed $GO build -o /dev/null github.com/99designs/gqlgen"
+	GOFLAGS=-race timed $GO build -o /dev/null github.com/99designs/gqlgen"
 
 finish build
 finish services
