@@ -272,17 +272,32 @@ func TestAmendOrder(t *testing.T) {
 	}
 }
 
+// shopWithOneProduct returns a harness with an admin and a customer signed in, and a
+// single-variant product with stock units.
+func shopWithOneProduct(t *testing.T, stock int) (h, admin, customer *harness, product string) {
+	t.Helper()
+	h = newHarness(t)
+	admin, _ = h.signedIn(domain.RoleAdmin)
+	customer, _ = h.signedIn(domain.RoleCustomer)
+	product = h.stocked(1, 10)[0]
+	setStock(t, h, stock, product)
+	return h, admin, customer, product
+}
+
+// norefundAddress is the test address under a payer name whose refunds the payment
+// simulator refuses.
+func norefundAddress() map[string]any {
+	addr := maps.Clone(address)
+	addr["name"] = "Norefund Tester"
+	return addr
+}
+
 // TestAmendRefundFailureChangesNothing: when the payment provider refuses the refund,
 // the order, its stock, its history and the outbox stay as they were.
 func TestAmendRefundFailureChangesNothing(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	admin, _ := h.signedIn(domain.RoleAdmin)
-	customer, _ := h.signedIn(domain.RoleCustomer)
-	p := h.stocked(1, 10)[0]
-	setStock(t, h, 10, p)
-	addr := maps.Clone(address)
-	addr["name"] = "Norefund Tester"
+	h, admin, customer, p := shopWithOneProduct(t, 10)
+	addr := norefundAddress()
 	c := customer.cartCreate(line(p, 3))
 	o := customer.checkout(c.Cart.ID, "norefund-1", map[string]any{"shippingAddress": addr})
 	if o.Order == nil || o.Order.Status != "PAID" {
@@ -373,11 +388,7 @@ func TestAmendBelowDiscountMinimum(t *testing.T) {
 // ends at zero, never below.
 func TestAmendmentsRaceForTheLastUnits(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	admin, _ := h.signedIn(domain.RoleAdmin)
-	customer, _ := h.signedIn(domain.RoleCustomer)
-	p := h.stocked(1, 10)[0]
-	setStock(t, h, 4, p)
+	h, admin, customer, p := shopWithOneProduct(t, 4)
 	var orders []string
 	for _, key := range []string{"race-1", "race-2"} {
 		c := customer.cartCreate(line(p, 1))
@@ -421,11 +432,7 @@ func TestAmendmentsRaceForTheLastUnits(t *testing.T) {
 // with what it held before the checkout, and every allocation is released.
 func TestAmendThenCancelReturnsEveryUnit(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	admin, _ := h.signedIn(domain.RoleAdmin)
-	customer, _ := h.signedIn(domain.RoleCustomer)
-	p := h.stocked(1, 10)[0]
-	setStock(t, h, 10, p)
+	h, admin, customer, p := shopWithOneProduct(t, 10)
 	c := customer.cartCreate(line(p, 4))
 	o := customer.checkout(c.Cart.ID, "amend-cancel", nil)
 	if o.Order == nil || o.Order.Status != "PAID" || h.stock(p) != 6 {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"maps"
 	"testing"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -228,13 +227,8 @@ func TestCustomerReturns(t *testing.T) {
 // the stock and the order as they were.
 func TestReturnRefundFailureChangesNothing(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	admin, _ := h.signedIn(domain.RoleAdmin)
-	customer, _ := h.signedIn(domain.RoleCustomer)
-	p := h.stocked(1, 10)[0]
-	setStock(t, h, 10, p)
-	addr := maps.Clone(address)
-	addr["name"] = "Norefund Tester"
+	h, admin, customer, p := shopWithOneProduct(t, 10)
+	addr := norefundAddress()
 	id := deliveredOrder(t, admin, customer, "ret-norefund", map[string]any{"shippingAddress": addr}, line(p, 2))
 	r := askReturn(t, customer, id, "broken", returnLine(1, 1))
 	if r.Return == nil {
