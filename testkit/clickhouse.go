@@ -25,7 +25,8 @@ func ClickHouse(t testing.TB) *clickhouse.DB {
 		t.Fatalf("testkit: opening clickhouse: %v", err)
 	}
 	t.Cleanup(func() { _ = admin.Close() })
-	name := UniqueName("sgt_")
+	sweepClickHouse(ctx, t, admin)
+	name := DatedName(clickhouseTestPrefix)
 	if err := admin.Conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("testkit: creating clickhouse database (is it running? make services): %v", err)
 	}

@@ -111,7 +111,8 @@ func Postgres(t testing.TB, opts ...DBOption) (*postgres.DB, string) {
 	}
 	defer admin.Close(ctx)
 	tpl := ensureTemplate(ctx, t, admin)
-	name := UniqueName("sg_test_")
+	sweepPostgres(ctx, t, admin)
+	name := DatedName(postgresTestPrefix)
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tpl+cloneStrategy(ctx, admin)); err != nil {
 		t.Fatalf("testkit: creating database: %v", err)
 	}
