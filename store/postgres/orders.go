@@ -155,101 +155,43 @@ func (s *OrderStore) OrderByIdempotencyKey(ctx context.Context, scope, key strin
 	return loadOrder(ctx, s.db.Pool, id)
 }
 
-// PlaceOrder reserves the stock from the warehouses (reserveUnits), creates the order and
-// records the lines' allocations in one transaction.
+// insertOrderSQL creates a PENDING order with zero totals, unless the customer (or guest
+// cart) already has one with the idempotency key, and returns it.
+const insertOrderSQL = `WITH n AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id)
+	INSERT INTO orders AS o (id, number, user_id, email, status, currency, subtotal_minor, total_minor,
+		payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key, created_at, updated_at, session_id)
+	SELECT n.id, 'SG-' || lpad(n.id::text, greatest(6, length(n.id::text)), '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9, $10 FROM n
+	ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
+	RETURNING ` + orderColumns
+
+// PlaceOrder reserves the stock from the warehouses (by the rule of reserveUnits), creates
+// the order and records the lines' allocations, discounts, first status and outbox events
+// in one transaction of three round trips whatever the number of lines:
+//
+//  1. BEGIN; the order's row (a concurrent checkout with the same key waits here for the
+//     first to commit, then finds its order instead of inserting a second one); the locks
+//     on the products, variants and warehouse rows, reading the lines' data and stock;
+//     the discounts and shipping methods the cost needs.
+//  2. The conditional stock updates, the discount uses, the lines, allocations, totals
+//     and the first status entry.
+//  3. The outbox events, and COMMIT.
+//
+// Business failures (stock, discounts, shipping) are found before the second round trip
+// when they can be, and roll everything back in any case.
 func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (domain.Order, bool, error) {
-	var order domain.Order
 	if len(r.Cart.Lines) == 0 {
-		return order, false, domain.Business("EMPTY_CART", []string{"input", "cartId"}, "the cart is empty")
+		return domain.Order{}, false, domain.Business("EMPTY_CART", []string{"input", "cartId"}, "the cart is empty")
 	}
-	existing := false
 	address, err := json.Marshal(r.ShippingAddress)
 	if err != nil {
-		return order, false, fmt.Errorf("encoding address: %w", err)
+		return domain.Order{}, false, fmt.Errorf("encoding address: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		var id int64
-		var userID *int64
-		if r.UserID != 0 {
-			userID = &r.UserID
-		}
-		// A concurrent checkout with the same key waits here for the first to commit,
-		// then finds its order instead of inserting a second one.
-		err := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id)
-			INSERT INTO orders (id, number, user_id, email, status, currency, subtotal_minor, total_minor,
-				payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key, created_at, updated_at, session_id)
-			SELECT n.id, 'SG-' || lpad(n.id::text, greatest(6, length(n.id::text)), '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9, $10 FROM n
-			ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
-			RETURNING id`,
-			userID, r.Email, domain.DefaultCurrency, string(r.PaymentMethod), address, r.Cart.ID,
-			r.IdempotencyScope(), r.IdempotencyKey, domain.Now(ctx), r.SessionID).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			existing = true
-			var prior int64
-			if err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2`,
-				r.IdempotencyScope(), r.IdempotencyKey).Scan(&prior); err != nil {
-				return translate(err, "order by idempotency key")
-			}
-			order, err = loadOrder(ctx, tx, prior)
-			if err != nil {
-				return err
-			}
-			if order.CartID != r.Cart.ID {
-				return domain.Business("IDEMPOTENCY_KEY_REUSED", []string{"input", "idempotencyKey"},
-					"this idempotency key was already used for another cart")
-			}
-			return nil
-		}
-		if err != nil {
-			return translate(err, "inserting order")
-		}
-		reqs := make([]stockRequest, len(r.Cart.Lines))
-		for i, l := range r.Cart.Lines {
-			reqs[i] = stockRequest{VariantID: l.VariantID, Quantity: l.Quantity}
-		}
-		served, err := reserveUnits(ctx, tx, id, r.ShippingAddress.Country, reqs)
-		if err != nil {
-			return err
-		}
-		lines := make([]domain.OrderLine, len(served))
-		var evs []domain.Event
-		for i, s := range served {
-			lines[i] = s.Line
-			evs = append(evs, s.Events...)
-		}
-		cost, ds, method, err := orderCost(ctx, tx, r, lines)
-		if err != nil {
-			return err
-		}
-		if err := redeemDiscounts(ctx, tx, id, customerKey(r), cost, ds); err != nil {
-			return err
-		}
-		batch := &pgx.Batch{}
-		for i, l := range lines {
-			batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, variant_id, name, variant_title, sku, quantity, unit_price_minor)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, i+1, l.ProductID, l.VariantID, l.Name, l.VariantTitle, l.SKU, l.Quantity, l.UnitPrice.Amount)
-			queueAllocations(batch, id, i+1, served[i].Taken)
-		}
-		var methodID *int64
-		var methodName string
-		var minDays, maxDays int
-		if method != nil {
-			methodID, methodName, minDays, maxDays = &method.ID, method.Name, method.MinDays, method.MaxDays
-		}
-		batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, shipping_minor = $4, total_minor = $5, last_sequence = 1,
-				shipping_method_id = $6, shipping_method_name = $7, shipping_min_days = $8, shipping_max_days = $9 WHERE id = $1`,
-			id, cost.Subtotal, cost.DiscountTotal, cost.Shipping, cost.Total, methodID, methodName, minDays, maxDays)
-		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at, total_minor) VALUES ($1, 1, 'PENDING', $2, $3)`, id, domain.Now(ctx), cost.Total)
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return translate(err, "writing order lines")
-		}
-		order, err = loadOrder(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		created := orderEvent(order, domain.StatusEvent{Sequence: 1, Status: domain.StatusPending, At: order.CreatedAt})
-		return WriteOutbox(ctx, tx, stamp(append([]domain.Event{created}, evs...), order.CreatedAt)...)
-	})
+	tx, err := beginBatchTx(ctx, s.db.Pool)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	defer tx.end(ctx)
+	order, existing, err := s.placeOrder(ctx, tx, r, address)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == "orders_user_id_fkey" {
 		// A valid token of an account that no longer exists.
@@ -259,6 +201,175 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		return domain.Order{}, false, translateTx(err, "placing order")
 	}
 	return order, existing, nil
+}
+
+func (s *OrderStore) placeOrder(ctx context.Context, tx *batchTx, r domain.CheckoutRequest, address []byte) (domain.Order, bool, error) {
+	var userID *int64
+	if r.UserID != 0 {
+		userID = &r.UserID
+	}
+	reqs := make([]stockRequest, len(r.Cart.Lines))
+	for i, l := range r.Cart.Lines {
+		reqs[i] = stockRequest{VariantID: l.VariantID, Quantity: l.Quantity}
+	}
+
+	// Round trip 1: the order, the locks, what the cost needs.
+	batch := tx.batch()
+	batch.Queue(insertOrderSQL, userID, r.Email, domain.DefaultCurrency, string(r.PaymentMethod), address, r.Cart.ID,
+		r.IdempotencyScope(), r.IdempotencyKey, domain.Now(ctx), r.SessionID)
+	queueStockLocks(batch, requestedVariants(reqs), r.ShippingAddress.Country)
+	queueCostReads(batch, r.DiscountCodes)
+	results, err := tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	var row orderRow
+	inserted := true
+	if err := results.QueryRow().Scan(row.dest()...); errors.Is(err, pgx.ErrNoRows) {
+		inserted = false
+	} else if err != nil {
+		results.Close()
+		return domain.Order{}, false, translate(err, "inserting order")
+	}
+	locked, err := readStockLocks(results)
+	if err != nil {
+		results.Close()
+		return domain.Order{}, false, err
+	}
+	ds, methods, err := readCostReads(results)
+	if err != nil {
+		results.Close()
+		return domain.Order{}, false, err
+	}
+	if err := results.Close(); err != nil {
+		return domain.Order{}, false, translate(err, "placing order")
+	}
+	if !inserted {
+		order, err := s.priorOrder(ctx, tx, r)
+		return order, true, err
+	}
+	order, err := toDomainOrder(row)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+
+	plan, err := planReservation(reqs, locked)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	lines := make([]domain.OrderLine, len(plan.reqs))
+	paths := map[int64][]int64{}
+	for i, req := range plan.reqs {
+		v := locked.variants[req.VariantID]
+		lines[i] = domain.OrderLine{LineNumber: i + 1, ProductID: v.ProductID, VariantID: req.VariantID, Name: v.Name,
+			VariantTitle: domain.VariantTitle(v.Options), SKU: v.SKU, Quantity: req.Quantity,
+			UnitPrice: domain.Money{Amount: v.Price, Currency: v.Currency},
+			Total:     domain.Money{Amount: v.Price * int64(req.Quantity), Currency: v.Currency}}
+		if v.CategoryPath != nil {
+			paths[v.ProductID] = v.CategoryPath
+		}
+	}
+	cost, method, err := orderCost(ctx, r, lines, paths, ds, methods)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+
+	// Round trip 2: every write but the outbox.
+	id := order.ID
+	batch = tx.batch()
+	queueReservation(batch, plan)
+	customer := customerKey(r)
+	redemptions := queueRedemptions(batch, id, customer, cost, ds)
+	for i, l := range lines {
+		batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, variant_id, name, variant_title, sku, quantity, unit_price_minor)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, l.LineNumber, l.ProductID, l.VariantID, l.Name, l.VariantTitle, l.SKU, l.Quantity, l.UnitPrice.Amount)
+		queueAllocations(batch, id, l.LineNumber, plan.takes[i])
+	}
+	var methodID *int64
+	var methodName string
+	var minDays, maxDays int
+	if method != nil {
+		methodID, methodName, minDays, maxDays = &method.ID, method.Name, method.MinDays, method.MaxDays
+	}
+	batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, shipping_minor = $4, total_minor = $5, last_sequence = 1,
+				shipping_method_id = $6, shipping_method_name = $7, shipping_min_days = $8, shipping_max_days = $9 WHERE id = $1`,
+		id, cost.Subtotal, cost.DiscountTotal, cost.Shipping, cost.Total, methodID, methodName, minDays, maxDays)
+	batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at, total_minor) VALUES ($1, 1, 'PENDING', $2, $3)`, id, domain.Now(ctx), cost.Total)
+	results, err = tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	served, err := readReservation(results, id, plan, locked)
+	if err == nil {
+		err = readRedemptions(results, redemptions, len(cost.Discounts))
+	}
+	if err != nil {
+		results.Close()
+		return domain.Order{}, false, err
+	}
+	if err := results.Close(); err != nil {
+		return domain.Order{}, false, translate(err, "writing order lines")
+	}
+
+	// The order as it now stands: what loadOrder would read.
+	currency := order.Subtotal.Currency
+	for i := range lines {
+		lines[i].UnitPrice.Currency, lines[i].Total.Currency = currency, currency
+	}
+	order.Lines = lines
+	order.Subtotal = domain.Money{Amount: cost.Subtotal, Currency: currency}
+	order.Total = domain.Money{Amount: cost.Total, Currency: currency}
+	order.DiscountAmount = domain.Money{Amount: cost.DiscountTotal, Currency: currency}
+	order.ShippingAmount = domain.Money{Amount: cost.Shipping, Currency: currency}
+	order.Discounts = append([]domain.AppliedDiscount{}, cost.Discounts...)
+	if method != nil {
+		order.ShippingMethod = &domain.OrderShippingMethod{ID: method.ID, Name: method.Name, MinDays: method.MinDays, MaxDays: method.MaxDays}
+	}
+	evs := []domain.Event{orderEvent(order, domain.StatusEvent{Sequence: 1, Status: domain.StatusPending, At: order.CreatedAt})}
+	for _, sv := range served {
+		evs = append(evs, sv.Events...)
+	}
+
+	// Round trip 3: the outbox and COMMIT.
+	batch = tx.batch()
+	if err := queueOutbox(batch, stamp(evs, order.CreatedAt)...); err != nil {
+		return domain.Order{}, false, err
+	}
+	queueCommit(batch)
+	results, err = tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	if _, err := results.Exec(); err != nil {
+		results.Close()
+		return domain.Order{}, false, translate(err, "outbox event")
+	}
+	if err := tx.readCommit(results); err != nil {
+		return domain.Order{}, false, err
+	}
+	return order, false, nil
+}
+
+// priorOrder returns the order the request's idempotency key placed earlier, inside tx,
+// or IDEMPOTENCY_KEY_REUSED when that order bought another cart. Nothing is written.
+func (s *OrderStore) priorOrder(ctx context.Context, tx *batchTx, r domain.CheckoutRequest) (domain.Order, error) {
+	var prior int64
+	if err := tx.conn.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2`,
+		r.IdempotencyScope(), r.IdempotencyKey).Scan(&prior); err != nil {
+		return domain.Order{}, translate(err, "order by idempotency key")
+	}
+	order, err := loadOrder(ctx, tx.conn, prior)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if order.CartID != r.Cart.ID {
+		return domain.Order{}, domain.Business("IDEMPOTENCY_KEY_REUSED", []string{"input", "idempotencyKey"},
+			"this idempotency key was already used for another cart")
+	}
+	if err := tx.commit(ctx); err != nil {
+		return domain.Order{}, err
+	}
+	return order, nil
 }
 
 // stamp gives the events without a time the time of the change they belong to.
