@@ -76,6 +76,31 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// orderLinesSQL reads the lines of the orders with the ids ($1).
+const orderLinesSQL = `SELECT l.order_id, l.line_no, l.product_id, l.variant_id, l.name, l.variant_title, l.sku, l.quantity,
+			l.returned_quantity, l.unit_price_minor, o.currency
+		FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.line_no`
+
+// scanOrderLines adds the lines orderLinesSQL read to their orders in out.
+func scanOrderLines(rows pgx.Rows, out map[int64]domain.Order) error {
+	var orderID int64
+	var l domain.OrderLine
+	var currency string
+	_, err := pgx.ForEachRow(rows, []any{&orderID, &l.LineNumber, &l.ProductID, &l.VariantID, &l.Name, &l.VariantTitle, &l.SKU, &l.Quantity, &l.ReturnedQuantity, &l.UnitPrice.Amount, &currency}, func() error {
+		o := out[orderID]
+		line := l
+		line.UnitPrice.Currency = currency
+		line.Total = domain.Money{Amount: line.UnitPrice.Amount * int64(line.Quantity), Currency: currency}
+		o.Lines = append(o.Lines, line)
+		out[orderID] = o
+		return nil
+	})
+	if err != nil {
+		return translate(err, "order lines")
+	}
+	return nil
+}
+
 // loadOrders reads orders and their lines: two statements whatever the number of ids.
 func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.Order, error) {
 	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = ANY($1)`, ids)
@@ -95,26 +120,12 @@ func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.O
 	if len(out) == 0 {
 		return out, nil
 	}
-	rows, err = q.Query(ctx, `SELECT l.order_id, l.line_no, l.product_id, l.variant_id, l.name, l.variant_title, l.sku, l.quantity,
-			l.returned_quantity, l.unit_price_minor, o.currency
-		FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.line_no`, ids)
+	rows, err = q.Query(ctx, orderLinesSQL, ids)
 	if err != nil {
 		return nil, translate(err, "order lines")
 	}
-	var orderID int64
-	var l domain.OrderLine
-	var currency string
-	_, err = pgx.ForEachRow(rows, []any{&orderID, &l.LineNumber, &l.ProductID, &l.VariantID, &l.Name, &l.VariantTitle, &l.SKU, &l.Quantity, &l.ReturnedQuantity, &l.UnitPrice.Amount, &currency}, func() error {
-		o := out[orderID]
-		line := l
-		line.UnitPrice.Currency = currency
-		line.Total = domain.Money{Amount: line.UnitPrice.Amount * int64(line.Quantity), Currency: currency}
-		o.Lines = append(o.Lines, line)
-		out[orderID] = o
-		return nil
-	})
-	if err != nil {
-		return nil, translate(err, "order lines")
+	if err := scanOrderLines(rows, out); err != nil {
+		return nil, err
 	}
 	discounts, err := loadOrderDiscounts(ctx, q, ids)
 	if err != nil {
@@ -426,6 +437,136 @@ func (s *OrderStore) FailPayment(ctx context.Context, orderID int64, reason stri
 }
 
 func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Transition, paymentRef string, extra func(domain.Order) []domain.Event) (domain.Order, domain.StatusEvent, error) {
+	if t.To.ReturnsStock() {
+		return s.transitionReleasing(ctx, orderID, t, paymentRef, extra)
+	}
+	tx, err := beginBatchTx(ctx, s.db.Pool)
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	defer tx.end(ctx)
+	order, ev, err := transitionInPlace(ctx, tx, orderID, t, paymentRef, extra)
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, translateTx(err, "changing order status")
+	}
+	return order, ev, nil
+}
+
+// dbTime is t as PostgreSQL keeps it and pgx reads it back: to the microsecond, in the
+// local time zone.
+func dbTime(t time.Time) time.Time { return t.Truncate(time.Microsecond).Local() }
+
+// transitionInPlace is a transition that moves no stock (to PAID, SHIPPED or DELIVERED)
+// in two round trips: BEGIN with the order's row locked and read with its lines and
+// discounts; then the change, its history entry, its outbox events and COMMIT. The order
+// it returns is the one read, changed as the UPDATE changes it.
+func transitionInPlace(ctx context.Context, tx *batchTx, orderID int64, t domain.Transition, paymentRef string, extra func(domain.Order) []domain.Event) (domain.Order, domain.StatusEvent, error) {
+	// The row lock serialises every change of one order: sequence numbers have no gaps,
+	// and the order's events reach the outbox in the order they happened. The lines and
+	// discounts are read after it is taken.
+	ids := []int64{orderID}
+	batch := tx.batch()
+	batch.Queue(`SELECT `+orderColumns+`, o.last_sequence FROM orders o WHERE o.id = $1 FOR UPDATE`, orderID)
+	batch.Queue(orderLinesSQL, ids)
+	batch.Queue(orderDiscountsSQL, ids)
+	results, err := tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	var row orderRow
+	var seq int
+	if err := results.QueryRow().Scan(append(row.dest(), &seq)...); err != nil {
+		results.Close()
+		return domain.Order{}, domain.StatusEvent{}, translate(err, "order")
+	}
+	order, err := toDomainOrder(row)
+	if err != nil {
+		results.Close()
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	byID := map[int64]domain.Order{orderID: order}
+	rows, err := results.Query()
+	if err == nil {
+		err = scanOrderLines(rows, byID)
+	}
+	if err != nil {
+		results.Close()
+		return domain.Order{}, domain.StatusEvent{}, translate(err, "order lines")
+	}
+	rows, err = results.Query()
+	var discounts map[int64][]domain.AppliedDiscount
+	if err == nil {
+		discounts, err = scanOrderDiscounts(rows)
+	}
+	if err != nil {
+		results.Close()
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	if err := results.Close(); err != nil {
+		return domain.Order{}, domain.StatusEvent{}, translate(err, "order")
+	}
+	order = byID[orderID]
+	if ds, ok := discounts[orderID]; ok {
+		order.Discounts = ds
+	}
+	from := order.Status
+	if t.Expect != "" && from != t.Expect {
+		return domain.Order{}, domain.StatusEvent{}, domain.Business("STALE", nil, "the order is %s, not %s", from, t.Expect)
+	}
+	if be := from.CheckTransition(t.To); be != nil {
+		return domain.Order{}, domain.StatusEvent{}, be
+	}
+	var carrier, tracking *string
+	if t.Shipment != nil {
+		carrier, tracking = &t.Shipment.Carrier, &t.Shipment.TrackingNumber
+	}
+	now := domain.Now(ctx)
+	total := order.Total.Amount
+	ev := domain.StatusEvent{OrderID: orderID, Sequence: seq + 1, Kind: domain.KindStatusChanged, Status: t.To, Previous: from, Note: t.Note,
+		Shipment: t.Shipment, TotalAmount: total, At: dbTime(now)}
+	batch = tx.batch()
+	batch.Queue(`UPDATE orders SET status = $2, last_sequence = $3, updated_at = $8,
+			carrier = coalesce($4, carrier), tracking_number = coalesce($5, tracking_number),
+			refund_minor = refund_minor + $6,
+			payment_ref = CASE WHEN $7 <> '' THEN $7 ELSE payment_ref END
+		WHERE id = $1`, orderID, string(t.To), ev.Sequence, carrier, tracking, int64(0), paymentRef, now)
+	batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor, at, total_minor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, orderID, ev.Sequence, string(t.To), string(from), t.Note, carrier, tracking, int64(0), now, total)
+	// The order as the UPDATE leaves it.
+	order.Status, order.UpdatedAt = t.To, ev.At
+	if t.Shipment != nil {
+		order.Shipment = &domain.Shipment{Carrier: t.Shipment.Carrier, TrackingNumber: t.Shipment.TrackingNumber}
+	}
+	if paymentRef != "" {
+		order.PaymentRef = paymentRef
+	}
+	evs := []domain.Event{orderEvent(order, ev)}
+	if extra != nil {
+		evs = append(evs, extra(order)...)
+	}
+	if err := queueOutbox(batch, stamp(evs, ev.At)...); err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	queueCommit(batch)
+	results, err = tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	for _, what := range []string{"updating order", "recording status", "outbox event"} {
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			return domain.Order{}, domain.StatusEvent{}, translate(err, what)
+		}
+	}
+	if err := tx.readCommit(results); err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	return order, ev, nil
+}
+
+// transitionReleasing is a transition that puts the order's units back in stock
+// (CANCELLED, RETURNED), in one transaction.
+func (s *OrderStore) transitionReleasing(ctx context.Context, orderID int64, t domain.Transition, paymentRef string, extra func(domain.Order) []domain.Event) (domain.Order, domain.StatusEvent, error) {
 	var order domain.Order
 	var ev domain.StatusEvent
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {

@@ -298,11 +298,19 @@ func releaseDiscounts(batch *pgx.Batch, orderID int64) {
 
 // loadOrderDiscounts reads the discounts of the orders.
 func loadOrderDiscounts(ctx context.Context, q querier, ids []int64) (map[int64][]domain.AppliedDiscount, error) {
-	rows, err := q.Query(ctx, `SELECT order_id, discount_id, code, title, amount_minor FROM order_discounts
-		WHERE order_id = ANY($1) ORDER BY order_id, position`, ids)
+	rows, err := q.Query(ctx, orderDiscountsSQL, ids)
 	if err != nil {
 		return nil, translate(err, "order discounts")
 	}
+	return scanOrderDiscounts(rows)
+}
+
+// orderDiscountsSQL reads the discounts of the orders with the ids ($1).
+const orderDiscountsSQL = `SELECT order_id, discount_id, code, title, amount_minor FROM order_discounts
+		WHERE order_id = ANY($1) ORDER BY order_id, position`
+
+// scanOrderDiscounts reads what orderDiscountsSQL returns, by order.
+func scanOrderDiscounts(rows pgx.Rows) (map[int64][]domain.AppliedDiscount, error) {
 	out := map[int64][]domain.AppliedDiscount{}
 	var orderID int64
 	var a domain.AppliedDiscount
