@@ -287,7 +287,9 @@ func (s *Server) checkout(ctx context.Context, v checkoutVars) ([]byte, error) {
 	if len(lines) == 0 {
 		return nil, &userError{"input.cartId", "the cart is empty", "EMPTY_CART"}
 	}
-	slices.SortFunc(lines, func(a, b cartLine) int { return cmp.Or(cmp.Compare(a.addedAt, b.addedAt), cmp.Compare(a.variantID, b.variantID)) })
+	slices.SortFunc(lines, func(a, b cartLine) int {
+		return cmp.Or(cmp.Compare(a.addedAt, b.addedAt), cmp.Compare(a.variantID, b.variantID))
+	})
 	codes := []string{}
 	if dc := h["dc"]; dc != "" {
 		codes = strings.Split(dc, ",")
