@@ -69,7 +69,9 @@ func checkout(ctx context.Context, e *env) (report.Run, error) {
 	if err := e.restock(ctx, admin, []int64{hot}, runs*e.checkoutN+2*countCheckouts+100); err != nil {
 		return report.Run{}, err
 	}
-	if err := e.setStock(ctx, admin, scarce, scarceStock); err != nil {
+	// The scarce product holds scarceStock units that can ship to the bench's address
+	// (other warehouses may hold more, which no bench checkout can take).
+	if err := e.setEligibleStock(ctx, admin, scarce, scarceStock); err != nil {
 		return report.Run{}, err
 	}
 	before, err := e.stocks(ctx, ids)
@@ -135,12 +137,13 @@ func checkout(ctx context.Context, e *env) (report.Run, error) {
 	if err != nil {
 		return report.Run{}, err
 	}
-	var sold, stockLeft, negative int
+	var sold, negative int
+	var stockLeft int
 	if err := e.db.QueryRow(ctx, `SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
 		WHERE o.idempotency_key LIKE $1 AND o.status <> 'CANCELLED' AND l.product_id = $2`, scarceKey+"-%", scarce).Scan(&sold); err != nil {
 		return report.Run{}, err
 	}
-	if err := e.db.QueryRow(ctx, `SELECT stock FROM products WHERE id = $1`, scarce).Scan(&stockLeft); err != nil {
+	if stockLeft, err = e.eligibleStock(ctx, scarce); err != nil {
 		return report.Run{}, err
 	}
 	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM products WHERE stock < 0`).Scan(&negative); err != nil {
@@ -235,6 +238,33 @@ func checkout(ctx context.Context, e *env) (report.Run, error) {
 		fmt.Sprintf("statements and round trips counted by the PostgreSQL wire-protocol proxy over %d checkouts one at a time through a second process of each server (shopgraph's include its outbox relay's publishing of the checkout's events)", countCheckouts),
 		fmt.Sprintf("oversell checked in SQL afterwards: sold units of the scarce product = %d (paid orders' lines), stock left %d, products below zero %d, products whose stock drop differs from their orders' units %d (baseline's orders included)", sold, stockLeft, negative, mismatch),
 	}, limitedNotes(all...)...)}, nil
+}
+
+// eligibleStock returns the units of the product in the warehouses that ship to the
+// bench's address.
+func (e *env) eligibleStock(ctx context.Context, product int64) (int, error) {
+	var n int
+	err := e.db.QueryRow(ctx, `SELECT coalesce(sum(s.quantity), 0)::int FROM warehouse_stocks s
+		JOIN product_variants v ON v.id = s.variant_id JOIN warehouses w ON w.id = s.warehouse_id
+		WHERE v.product_id = $1 AND w.retired_at IS NULL AND (cardinality(w.ships_to) = 0 OR $2 = ANY(w.ships_to))`,
+		product, gql.Address["country"]).Scan(&n)
+	return n, err
+}
+
+// setEligibleStock makes the product's units that can ship to the bench's address n, by
+// adjusting its default warehouse (which ships everywhere in the bench's data).
+func (e *env) setEligibleStock(ctx context.Context, admin *gql.Client, product int64, n int) error {
+	have, err := e.eligibleStock(ctx, product)
+	if err != nil || have == n {
+		return err
+	}
+	if err := admin.InventoryAdjust(ctx, gid("Product", product), n-have); err != nil {
+		return err
+	}
+	if have, err = e.eligibleStock(ctx, product); err == nil && have != n {
+		err = fmt.Errorf("product %d: %d units can ship to the bench's address after the adjustment, not %d", product, have, n)
+	}
+	return err
 }
 
 // singleVariant returns up to n live products with one live variant, by id: a cart line
