@@ -143,6 +143,9 @@ func (s *Server) Close() {
 	s.pool.Close()
 }
 
+// operations are the operations other files of the package answer, by name.
+var operations = map[string]func(*Server, context.Context, json.RawMessage) ([]byte, error){}
+
 type request struct {
 	OperationName string          `json:"operationName"`
 	Variables     json.RawMessage `json:"variables"`
@@ -181,7 +184,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			data, err = s.productList(r.Context(), v.First)
 		}
 	default:
-		err = fmt.Errorf("unknown operation %q", req.OperationName)
+		if op, ok := operations[req.OperationName]; ok {
+			data, err = op(s, r.Context(), req.Variables)
+		} else {
+			err = fmt.Errorf("unknown operation %q", req.OperationName)
+		}
 	}
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")

@@ -76,6 +76,31 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// orderLinesSQL reads the lines of the orders with the ids ($1).
+const orderLinesSQL = `SELECT l.order_id, l.line_no, l.product_id, l.variant_id, l.name, l.variant_title, l.sku, l.quantity,
+			l.returned_quantity, l.unit_price_minor, o.currency
+		FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.line_no`
+
+// scanOrderLines adds the lines orderLinesSQL read to their orders in out.
+func scanOrderLines(rows pgx.Rows, out map[int64]domain.Order) error {
+	var orderID int64
+	var l domain.OrderLine
+	var currency string
+	_, err := pgx.ForEachRow(rows, []any{&orderID, &l.LineNumber, &l.ProductID, &l.VariantID, &l.Name, &l.VariantTitle, &l.SKU, &l.Quantity, &l.ReturnedQuantity, &l.UnitPrice.Amount, &currency}, func() error {
+		o := out[orderID]
+		line := l
+		line.UnitPrice.Currency = currency
+		line.Total = domain.Money{Amount: line.UnitPrice.Amount * int64(line.Quantity), Currency: currency}
+		o.Lines = append(o.Lines, line)
+		out[orderID] = o
+		return nil
+	})
+	if err != nil {
+		return translate(err, "order lines")
+	}
+	return nil
+}
+
 // loadOrders reads orders and their lines: two statements whatever the number of ids.
 func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.Order, error) {
 	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders o WHERE o.id = ANY($1)`, ids)
@@ -95,26 +120,12 @@ func loadOrders(ctx context.Context, q querier, ids []int64) (map[int64]domain.O
 	if len(out) == 0 {
 		return out, nil
 	}
-	rows, err = q.Query(ctx, `SELECT l.order_id, l.line_no, l.product_id, l.variant_id, l.name, l.variant_title, l.sku, l.quantity,
-			l.returned_quantity, l.unit_price_minor, o.currency
-		FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.order_id = ANY($1) ORDER BY l.order_id, l.line_no`, ids)
+	rows, err = q.Query(ctx, orderLinesSQL, ids)
 	if err != nil {
 		return nil, translate(err, "order lines")
 	}
-	var orderID int64
-	var l domain.OrderLine
-	var currency string
-	_, err = pgx.ForEachRow(rows, []any{&orderID, &l.LineNumber, &l.ProductID, &l.VariantID, &l.Name, &l.VariantTitle, &l.SKU, &l.Quantity, &l.ReturnedQuantity, &l.UnitPrice.Amount, &currency}, func() error {
-		o := out[orderID]
-		line := l
-		line.UnitPrice.Currency = currency
-		line.Total = domain.Money{Amount: line.UnitPrice.Amount * int64(line.Quantity), Currency: currency}
-		o.Lines = append(o.Lines, line)
-		out[orderID] = o
-		return nil
-	})
-	if err != nil {
-		return nil, translate(err, "order lines")
+	if err := scanOrderLines(rows, out); err != nil {
+		return nil, err
 	}
 	discounts, err := loadOrderDiscounts(ctx, q, ids)
 	if err != nil {
@@ -155,101 +166,43 @@ func (s *OrderStore) OrderByIdempotencyKey(ctx context.Context, scope, key strin
 	return loadOrder(ctx, s.db.Pool, id)
 }
 
-// PlaceOrder reserves the stock from the warehouses (reserveUnits), creates the order and
-// records the lines' allocations in one transaction.
+// insertOrderSQL creates a PENDING order with zero totals, unless the customer (or guest
+// cart) already has one with the idempotency key, and returns it.
+const insertOrderSQL = `WITH n AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id)
+	INSERT INTO orders AS o (id, number, user_id, email, status, currency, subtotal_minor, total_minor,
+		payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key, created_at, updated_at, session_id)
+	SELECT n.id, 'SG-' || lpad(n.id::text, greatest(6, length(n.id::text)), '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9, $10 FROM n
+	ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
+	RETURNING ` + orderColumns
+
+// PlaceOrder reserves the stock from the warehouses (by the rule of reserveUnits), creates
+// the order and records the lines' allocations, discounts, first status and outbox events
+// in one transaction of three round trips whatever the number of lines:
+//
+//  1. BEGIN; the order's row (a concurrent checkout with the same key waits here for the
+//     first to commit, then finds its order instead of inserting a second one); the locks
+//     on the products, variants and warehouse rows, reading the lines' data and stock;
+//     the discounts and shipping methods the cost needs.
+//  2. The conditional stock updates, the discount uses, the lines, allocations, totals
+//     and the first status entry.
+//  3. The outbox events, and COMMIT.
+//
+// Business failures (stock, discounts, shipping) are found before the second round trip
+// when they can be, and roll everything back in any case.
 func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (domain.Order, bool, error) {
-	var order domain.Order
 	if len(r.Cart.Lines) == 0 {
-		return order, false, domain.Business("EMPTY_CART", []string{"input", "cartId"}, "the cart is empty")
+		return domain.Order{}, false, domain.Business("EMPTY_CART", []string{"input", "cartId"}, "the cart is empty")
 	}
-	existing := false
 	address, err := json.Marshal(r.ShippingAddress)
 	if err != nil {
-		return order, false, fmt.Errorf("encoding address: %w", err)
+		return domain.Order{}, false, fmt.Errorf("encoding address: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
-		var id int64
-		var userID *int64
-		if r.UserID != 0 {
-			userID = &r.UserID
-		}
-		// A concurrent checkout with the same key waits here for the first to commit,
-		// then finds its order instead of inserting a second one.
-		err := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id)
-			INSERT INTO orders (id, number, user_id, email, status, currency, subtotal_minor, total_minor,
-				payment_method, shipping_address, cart_id, idempotency_scope, idempotency_key, created_at, updated_at, session_id)
-			SELECT n.id, 'SG-' || lpad(n.id::text, greatest(6, length(n.id::text)), '0'), $1, $2, 'PENDING', $3, 0, 0, $4, $5, $6, $7, $8, $9, $9, $10 FROM n
-			ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
-			RETURNING id`,
-			userID, r.Email, domain.DefaultCurrency, string(r.PaymentMethod), address, r.Cart.ID,
-			r.IdempotencyScope(), r.IdempotencyKey, domain.Now(ctx), r.SessionID).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			existing = true
-			var prior int64
-			if err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2`,
-				r.IdempotencyScope(), r.IdempotencyKey).Scan(&prior); err != nil {
-				return translate(err, "order by idempotency key")
-			}
-			order, err = loadOrder(ctx, tx, prior)
-			if err != nil {
-				return err
-			}
-			if order.CartID != r.Cart.ID {
-				return domain.Business("IDEMPOTENCY_KEY_REUSED", []string{"input", "idempotencyKey"},
-					"this idempotency key was already used for another cart")
-			}
-			return nil
-		}
-		if err != nil {
-			return translate(err, "inserting order")
-		}
-		reqs := make([]stockRequest, len(r.Cart.Lines))
-		for i, l := range r.Cart.Lines {
-			reqs[i] = stockRequest{VariantID: l.VariantID, Quantity: l.Quantity}
-		}
-		served, err := reserveUnits(ctx, tx, id, r.ShippingAddress.Country, reqs)
-		if err != nil {
-			return err
-		}
-		lines := make([]domain.OrderLine, len(served))
-		var evs []domain.Event
-		for i, s := range served {
-			lines[i] = s.Line
-			evs = append(evs, s.Events...)
-		}
-		cost, ds, method, err := orderCost(ctx, tx, r, lines)
-		if err != nil {
-			return err
-		}
-		if err := redeemDiscounts(ctx, tx, id, customerKey(r), cost, ds); err != nil {
-			return err
-		}
-		batch := &pgx.Batch{}
-		for i, l := range lines {
-			batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, variant_id, name, variant_title, sku, quantity, unit_price_minor)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, i+1, l.ProductID, l.VariantID, l.Name, l.VariantTitle, l.SKU, l.Quantity, l.UnitPrice.Amount)
-			queueAllocations(batch, id, i+1, served[i].Taken)
-		}
-		var methodID *int64
-		var methodName string
-		var minDays, maxDays int
-		if method != nil {
-			methodID, methodName, minDays, maxDays = &method.ID, method.Name, method.MinDays, method.MaxDays
-		}
-		batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, shipping_minor = $4, total_minor = $5, last_sequence = 1,
-				shipping_method_id = $6, shipping_method_name = $7, shipping_min_days = $8, shipping_max_days = $9 WHERE id = $1`,
-			id, cost.Subtotal, cost.DiscountTotal, cost.Shipping, cost.Total, methodID, methodName, minDays, maxDays)
-		batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at, total_minor) VALUES ($1, 1, 'PENDING', $2, $3)`, id, domain.Now(ctx), cost.Total)
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return translate(err, "writing order lines")
-		}
-		order, err = loadOrder(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		created := orderEvent(order, domain.StatusEvent{Sequence: 1, Status: domain.StatusPending, At: order.CreatedAt})
-		return WriteOutbox(ctx, tx, stamp(append([]domain.Event{created}, evs...), order.CreatedAt)...)
-	})
+	tx, err := beginBatchTx(ctx, s.db.Pool)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	defer tx.end(ctx)
+	order, existing, err := s.placeOrder(ctx, tx, r, address)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == "orders_user_id_fkey" {
 		// A valid token of an account that no longer exists.
@@ -259,6 +212,175 @@ func (s *OrderStore) PlaceOrder(ctx context.Context, r domain.CheckoutRequest) (
 		return domain.Order{}, false, translateTx(err, "placing order")
 	}
 	return order, existing, nil
+}
+
+func (s *OrderStore) placeOrder(ctx context.Context, tx *batchTx, r domain.CheckoutRequest, address []byte) (domain.Order, bool, error) {
+	var userID *int64
+	if r.UserID != 0 {
+		userID = &r.UserID
+	}
+	reqs := make([]stockRequest, len(r.Cart.Lines))
+	for i, l := range r.Cart.Lines {
+		reqs[i] = stockRequest{VariantID: l.VariantID, Quantity: l.Quantity}
+	}
+
+	// Round trip 1: the order, the locks, what the cost needs.
+	batch := tx.batch()
+	batch.Queue(insertOrderSQL, userID, r.Email, domain.DefaultCurrency, string(r.PaymentMethod), address, r.Cart.ID,
+		r.IdempotencyScope(), r.IdempotencyKey, domain.Now(ctx), r.SessionID)
+	queueStockLocks(batch, requestedVariants(reqs), r.ShippingAddress.Country)
+	queueCostReads(batch, r.DiscountCodes)
+	results, err := tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	var row orderRow
+	inserted := true
+	if err := results.QueryRow().Scan(row.dest()...); errors.Is(err, pgx.ErrNoRows) {
+		inserted = false
+	} else if err != nil {
+		results.Close()
+		return domain.Order{}, false, translate(err, "inserting order")
+	}
+	locked, err := readStockLocks(results)
+	if err != nil {
+		results.Close()
+		return domain.Order{}, false, err
+	}
+	ds, methods, err := readCostReads(results)
+	if err != nil {
+		results.Close()
+		return domain.Order{}, false, err
+	}
+	if err := results.Close(); err != nil {
+		return domain.Order{}, false, translate(err, "placing order")
+	}
+	if !inserted {
+		order, err := s.priorOrder(ctx, tx, r)
+		return order, true, err
+	}
+	order, err := toDomainOrder(row)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+
+	plan, err := planReservation(reqs, locked)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	lines := make([]domain.OrderLine, len(plan.reqs))
+	paths := map[int64][]int64{}
+	for i, req := range plan.reqs {
+		v := locked.variants[req.VariantID]
+		lines[i] = domain.OrderLine{LineNumber: i + 1, ProductID: v.ProductID, VariantID: req.VariantID, Name: v.Name,
+			VariantTitle: domain.VariantTitle(v.Options), SKU: v.SKU, Quantity: req.Quantity,
+			UnitPrice: domain.Money{Amount: v.Price, Currency: v.Currency},
+			Total:     domain.Money{Amount: v.Price * int64(req.Quantity), Currency: v.Currency}}
+		if v.CategoryPath != nil {
+			paths[v.ProductID] = v.CategoryPath
+		}
+	}
+	cost, method, err := orderCost(ctx, r, lines, paths, ds, methods)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+
+	// Round trip 2: every write but the outbox.
+	id := order.ID
+	batch = tx.batch()
+	queueReservation(batch, plan)
+	customer := customerKey(r)
+	redemptions := queueRedemptions(batch, id, customer, cost, ds)
+	for i, l := range lines {
+		batch.Queue(`INSERT INTO order_lines (order_id, line_no, product_id, variant_id, name, variant_title, sku, quantity, unit_price_minor)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, l.LineNumber, l.ProductID, l.VariantID, l.Name, l.VariantTitle, l.SKU, l.Quantity, l.UnitPrice.Amount)
+		queueAllocations(batch, id, l.LineNumber, plan.takes[i])
+	}
+	var methodID *int64
+	var methodName string
+	var minDays, maxDays int
+	if method != nil {
+		methodID, methodName, minDays, maxDays = &method.ID, method.Name, method.MinDays, method.MaxDays
+	}
+	batch.Queue(`UPDATE orders SET subtotal_minor = $2, discount_minor = $3, shipping_minor = $4, total_minor = $5, last_sequence = 1,
+				shipping_method_id = $6, shipping_method_name = $7, shipping_min_days = $8, shipping_max_days = $9 WHERE id = $1`,
+		id, cost.Subtotal, cost.DiscountTotal, cost.Shipping, cost.Total, methodID, methodName, minDays, maxDays)
+	batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, at, total_minor) VALUES ($1, 1, 'PENDING', $2, $3)`, id, domain.Now(ctx), cost.Total)
+	results, err = tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	served, err := readReservation(results, id, plan, locked)
+	if err == nil {
+		err = readRedemptions(results, redemptions, len(cost.Discounts))
+	}
+	if err != nil {
+		results.Close()
+		return domain.Order{}, false, err
+	}
+	if err := results.Close(); err != nil {
+		return domain.Order{}, false, translate(err, "writing order lines")
+	}
+
+	// The order as it now stands: what loadOrder would read.
+	currency := order.Subtotal.Currency
+	for i := range lines {
+		lines[i].UnitPrice.Currency, lines[i].Total.Currency = currency, currency
+	}
+	order.Lines = lines
+	order.Subtotal = domain.Money{Amount: cost.Subtotal, Currency: currency}
+	order.Total = domain.Money{Amount: cost.Total, Currency: currency}
+	order.DiscountAmount = domain.Money{Amount: cost.DiscountTotal, Currency: currency}
+	order.ShippingAmount = domain.Money{Amount: cost.Shipping, Currency: currency}
+	order.Discounts = append([]domain.AppliedDiscount{}, cost.Discounts...)
+	if method != nil {
+		order.ShippingMethod = &domain.OrderShippingMethod{ID: method.ID, Name: method.Name, MinDays: method.MinDays, MaxDays: method.MaxDays}
+	}
+	evs := []domain.Event{orderEvent(order, domain.StatusEvent{Sequence: 1, Status: domain.StatusPending, At: order.CreatedAt})}
+	for _, sv := range served {
+		evs = append(evs, sv.Events...)
+	}
+
+	// Round trip 3: the outbox and COMMIT.
+	batch = tx.batch()
+	if err := queueOutbox(batch, stamp(evs, order.CreatedAt)...); err != nil {
+		return domain.Order{}, false, err
+	}
+	queueCommit(batch)
+	results, err = tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, false, err
+	}
+	if _, err := results.Exec(); err != nil {
+		results.Close()
+		return domain.Order{}, false, translate(err, "outbox event")
+	}
+	if err := tx.readCommit(results); err != nil {
+		return domain.Order{}, false, err
+	}
+	return order, false, nil
+}
+
+// priorOrder returns the order the request's idempotency key placed earlier, inside tx,
+// or IDEMPOTENCY_KEY_REUSED when that order bought another cart. Nothing is written.
+func (s *OrderStore) priorOrder(ctx context.Context, tx *batchTx, r domain.CheckoutRequest) (domain.Order, error) {
+	var prior int64
+	if err := tx.conn.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_scope = $1 AND idempotency_key = $2`,
+		r.IdempotencyScope(), r.IdempotencyKey).Scan(&prior); err != nil {
+		return domain.Order{}, translate(err, "order by idempotency key")
+	}
+	order, err := loadOrder(ctx, tx.conn, prior)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if order.CartID != r.Cart.ID {
+		return domain.Order{}, domain.Business("IDEMPOTENCY_KEY_REUSED", []string{"input", "idempotencyKey"},
+			"this idempotency key was already used for another cart")
+	}
+	if err := tx.commit(ctx); err != nil {
+		return domain.Order{}, err
+	}
+	return order, nil
 }
 
 // stamp gives the events without a time the time of the change they belong to.
@@ -315,6 +437,136 @@ func (s *OrderStore) FailPayment(ctx context.Context, orderID int64, reason stri
 }
 
 func (s *OrderStore) transition(ctx context.Context, orderID int64, t domain.Transition, paymentRef string, extra func(domain.Order) []domain.Event) (domain.Order, domain.StatusEvent, error) {
+	if t.To.ReturnsStock() {
+		return s.transitionReleasing(ctx, orderID, t, paymentRef, extra)
+	}
+	tx, err := beginBatchTx(ctx, s.db.Pool)
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	defer tx.end(ctx)
+	order, ev, err := transitionInPlace(ctx, tx, orderID, t, paymentRef, extra)
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, translateTx(err, "changing order status")
+	}
+	return order, ev, nil
+}
+
+// dbTime is t as PostgreSQL keeps it and pgx reads it back: to the microsecond, in the
+// local time zone.
+func dbTime(t time.Time) time.Time { return t.Truncate(time.Microsecond).Local() }
+
+// transitionInPlace is a transition that moves no stock (to PAID, SHIPPED or DELIVERED)
+// in two round trips: BEGIN with the order's row locked and read with its lines and
+// discounts; then the change, its history entry, its outbox events and COMMIT. The order
+// it returns is the one read, changed as the UPDATE changes it.
+func transitionInPlace(ctx context.Context, tx *batchTx, orderID int64, t domain.Transition, paymentRef string, extra func(domain.Order) []domain.Event) (domain.Order, domain.StatusEvent, error) {
+	// The row lock serialises every change of one order: sequence numbers have no gaps,
+	// and the order's events reach the outbox in the order they happened. The lines and
+	// discounts are read after it is taken.
+	ids := []int64{orderID}
+	batch := tx.batch()
+	batch.Queue(`SELECT `+orderColumns+`, o.last_sequence FROM orders o WHERE o.id = $1 FOR UPDATE`, orderID)
+	batch.Queue(orderLinesSQL, ids)
+	batch.Queue(orderDiscountsSQL, ids)
+	results, err := tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	var row orderRow
+	var seq int
+	if err := results.QueryRow().Scan(append(row.dest(), &seq)...); err != nil {
+		results.Close()
+		return domain.Order{}, domain.StatusEvent{}, translate(err, "order")
+	}
+	order, err := toDomainOrder(row)
+	if err != nil {
+		results.Close()
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	byID := map[int64]domain.Order{orderID: order}
+	rows, err := results.Query()
+	if err == nil {
+		err = scanOrderLines(rows, byID)
+	}
+	if err != nil {
+		results.Close()
+		return domain.Order{}, domain.StatusEvent{}, translate(err, "order lines")
+	}
+	rows, err = results.Query()
+	var discounts map[int64][]domain.AppliedDiscount
+	if err == nil {
+		discounts, err = scanOrderDiscounts(rows)
+	}
+	if err != nil {
+		results.Close()
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	if err := results.Close(); err != nil {
+		return domain.Order{}, domain.StatusEvent{}, translate(err, "order")
+	}
+	order = byID[orderID]
+	if ds, ok := discounts[orderID]; ok {
+		order.Discounts = ds
+	}
+	from := order.Status
+	if t.Expect != "" && from != t.Expect {
+		return domain.Order{}, domain.StatusEvent{}, domain.Business("STALE", nil, "the order is %s, not %s", from, t.Expect)
+	}
+	if be := from.CheckTransition(t.To); be != nil {
+		return domain.Order{}, domain.StatusEvent{}, be
+	}
+	var carrier, tracking *string
+	if t.Shipment != nil {
+		carrier, tracking = &t.Shipment.Carrier, &t.Shipment.TrackingNumber
+	}
+	now := domain.Now(ctx)
+	total := order.Total.Amount
+	ev := domain.StatusEvent{OrderID: orderID, Sequence: seq + 1, Kind: domain.KindStatusChanged, Status: t.To, Previous: from, Note: t.Note,
+		Shipment: t.Shipment, TotalAmount: total, At: dbTime(now)}
+	batch = tx.batch()
+	batch.Queue(`UPDATE orders SET status = $2, last_sequence = $3, updated_at = $8,
+			carrier = coalesce($4, carrier), tracking_number = coalesce($5, tracking_number),
+			refund_minor = refund_minor + $6,
+			payment_ref = CASE WHEN $7 <> '' THEN $7 ELSE payment_ref END
+		WHERE id = $1`, orderID, string(t.To), ev.Sequence, carrier, tracking, int64(0), paymentRef, now)
+	batch.Queue(`INSERT INTO order_status_events (order_id, sequence, status, previous_status, note, carrier, tracking_number, refund_minor, at, total_minor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, orderID, ev.Sequence, string(t.To), string(from), t.Note, carrier, tracking, int64(0), now, total)
+	// The order as the UPDATE leaves it.
+	order.Status, order.UpdatedAt = t.To, ev.At
+	if t.Shipment != nil {
+		order.Shipment = &domain.Shipment{Carrier: t.Shipment.Carrier, TrackingNumber: t.Shipment.TrackingNumber}
+	}
+	if paymentRef != "" {
+		order.PaymentRef = paymentRef
+	}
+	evs := []domain.Event{orderEvent(order, ev)}
+	if extra != nil {
+		evs = append(evs, extra(order)...)
+	}
+	if err := queueOutbox(batch, stamp(evs, ev.At)...); err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	queueCommit(batch)
+	results, err = tx.send(ctx, batch)
+	if err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	for _, what := range []string{"updating order", "recording status", "outbox event"} {
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			return domain.Order{}, domain.StatusEvent{}, translate(err, what)
+		}
+	}
+	if err := tx.readCommit(results); err != nil {
+		return domain.Order{}, domain.StatusEvent{}, err
+	}
+	return order, ev, nil
+}
+
+// transitionReleasing is a transition that puts the order's units back in stock
+// (CANCELLED, RETURNED), in one transaction.
+func (s *OrderStore) transitionReleasing(ctx context.Context, orderID int64, t domain.Transition, paymentRef string, extra func(domain.Order) []domain.Event) (domain.Order, domain.StatusEvent, error) {
 	var order domain.Order
 	var ev domain.StatusEvent
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {

@@ -87,6 +87,32 @@ func WriteOutbox(ctx context.Context, tx pgx.Tx, evs ...domain.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	args, err := outboxArgs(evs)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, insertOutbox, args...); err != nil {
+		return translate(err, "outbox event")
+	}
+	return nil
+}
+
+// queueOutbox queues WriteOutbox's statement in batch, for a transaction that sends it
+// with other statements; evs must not be empty. The caller reads its result (Exec).
+func queueOutbox(batch *pgx.Batch, evs ...domain.Event) error {
+	if len(evs) == 0 {
+		return errors.New("writing the outbox: no events")
+	}
+	args, err := outboxArgs(evs)
+	if err != nil {
+		return err
+	}
+	batch.Queue(insertOutbox, args...)
+	return nil
+}
+
+// outboxArgs returns insertOutbox's arguments for the events (see WriteOutbox).
+func outboxArgs(evs []domain.Event) ([]any, error) {
 	ids := make([]string, len(evs))
 	types := make([]string, len(evs))
 	keys := make([]string, len(evs))
@@ -95,26 +121,23 @@ func WriteOutbox(ctx context.Context, tx pgx.Tx, evs ...domain.Event) error {
 	now := time.Now()
 	for i, e := range evs {
 		if err := checkEventType(e.Type); err != nil {
-			return fmt.Errorf("writing outbox event %d: %w", i, err)
+			return nil, fmt.Errorf("writing outbox event %d: %w", i, err)
 		}
 		if e.ID == "" {
 			e.ID = uuid.NewString()
 		} else if _, err := uuid.Parse(e.ID); err != nil {
-			return fmt.Errorf("writing outbox event %d: id %q is not a uuid: %w", i, e.ID, err)
+			return nil, fmt.Errorf("writing outbox event %d: id %q is not a uuid: %w", i, e.ID, err)
 		}
 		if e.At.IsZero() {
 			e.At = now
 		}
 		b, err := json.Marshal(e.Data)
 		if err != nil {
-			return fmt.Errorf("encoding payload of %s event %s: %w", e.Type, e.ID, err)
+			return nil, fmt.Errorf("encoding payload of %s event %s: %w", e.Type, e.ID, err)
 		}
 		ids[i], types[i], keys[i], ats[i], payloads[i] = e.ID, e.Type, e.Key, e.At, string(b)
 	}
-	if _, err := tx.Exec(ctx, insertOutbox, ids, types, keys, ats, payloads); err != nil {
-		return translate(err, "outbox event")
-	}
-	return nil
+	return []any{ids, types, keys, ats, payloads}, nil
 }
 
 // checkEventType reports whether t can be the last tokens of a NATS subject covered by a

@@ -140,25 +140,52 @@ func customerKey(r domain.CheckoutRequest) string {
 	return "email:" + strings.ToLower(r.Email)
 }
 
-// orderCost computes the cost of the reserved lines with the discounts live now and the
-// chosen (or default) shipping method, inside the checkout's transaction.
-func orderCost(ctx context.Context, tx pgx.Tx, r domain.CheckoutRequest, lines []domain.OrderLine) (domain.Cost, []domain.Discount, *domain.ShippingMethod, error) {
-	pids := make([]int64, len(lines))
-	for i, l := range lines {
-		pids[i] = l.ProductID
+// queueCostReads queues what a checkout's cost needs besides its lines: the automatic
+// promotions and the discounts with the codes (cartDiscounts' statement), then the live
+// shipping methods (liveShippingMethods'). Read them with readCostReads.
+func queueCostReads(batch *pgx.Batch, codes []string) {
+	if codes == nil {
+		codes = []string{}
 	}
-	paths, err := categoryPaths(ctx, tx, pids)
+	batch.Queue(`SELECT `+discountColumns+` FROM discounts d WHERE d.code IS NULL OR d.code = ANY($1) ORDER BY d.id`, codes)
+	batch.Queue(`SELECT ` + shippingMethodColumns + ` FROM shipping_methods m WHERE m.deleted_at IS NULL ORDER BY m.id`)
+}
+
+// readCostReads reads the results of queueCostReads's statements.
+func readCostReads(results pgx.BatchResults) ([]domain.Discount, []domain.ShippingMethod, error) {
+	rows, err := results.Query()
 	if err != nil {
-		return domain.Cost{}, nil, nil, err
+		return nil, nil, translate(err, "reading discounts")
 	}
-	ds, err := cartDiscounts(ctx, tx, r.DiscountCodes)
+	var ds []domain.Discount
+	var r discountRow
+	if _, err := pgx.ForEachRow(rows, r.dest(), func() error {
+		ds = append(ds, toDomainDiscount(r))
+		return nil
+	}); err != nil {
+		return nil, nil, translate(err, "reading discounts")
+	}
+	rows, err = results.Query()
 	if err != nil {
-		return domain.Cost{}, nil, nil, err
+		return nil, nil, translate(err, "reading shipping methods")
 	}
-	methods, err := liveShippingMethods(ctx, tx)
-	if err != nil {
-		return domain.Cost{}, nil, nil, err
+	methods := []domain.ShippingMethod{}
+	var m shippingMethodRow
+	if _, err := pgx.ForEachRow(rows, m.dest(), func() error {
+		sm, err := toDomainShippingMethod(m)
+		methods = append(methods, sm)
+		return err
+	}); err != nil {
+		return nil, nil, translate(err, "reading shipping methods")
 	}
+	return ds, methods, nil
+}
+
+// orderCost computes the cost of the reserved lines (paths: each product's category
+// path) with the discounts live now and the chosen (or default) shipping method, as read
+// inside the checkout's transaction.
+func orderCost(ctx context.Context, r domain.CheckoutRequest, lines []domain.OrderLine, paths map[int64][]int64,
+	ds []domain.Discount, methods []domain.ShippingMethod) (domain.Cost, *domain.ShippingMethod, error) {
 	in := domain.CostInput{Discounts: ds, Codes: r.DiscountCodes, Now: domain.Now(ctx)}
 	for _, l := range lines {
 		in.Lines = append(in.Lines, domain.CostLine{VariantID: l.VariantID, ProductID: l.ProductID,
@@ -168,10 +195,10 @@ func orderCost(ctx context.Context, tx pgx.Tx, r domain.CheckoutRequest, lines [
 	method, ok := domain.ChooseShippingMethod(methods, r.ShippingMethodID, r.ShippingAddress.Country, cost.Subtotal-cost.DiscountTotal)
 	if !ok {
 		if r.ShippingMethodID != 0 {
-			return domain.Cost{}, nil, nil, domain.Business("SHIPPING_METHOD_UNAVAILABLE", []string{"input", "shippingMethodId"},
+			return domain.Cost{}, nil, domain.Business("SHIPPING_METHOD_UNAVAILABLE", []string{"input", "shippingMethodId"},
 				"this shipping method does not ship to %s", r.ShippingAddress.Country)
 		}
-		return domain.Cost{}, nil, nil, domain.Business("SHIPPING_METHOD_UNAVAILABLE", []string{"input", "shippingAddress", "country"},
+		return domain.Cost{}, nil, domain.Business("SHIPPING_METHOD_UNAVAILABLE", []string{"input", "shippingAddress", "country"},
 			"no shipping method ships to %s", r.ShippingAddress.Country)
 	}
 	if method != nil {
@@ -183,68 +210,82 @@ func orderCost(ctx context.Context, tx pgx.Tx, r domain.CheckoutRequest, lines [
 	for _, st := range cost.Codes {
 		for _, d := range ds {
 			if !st.Applicable && d.Code == st.Code && d.UsageLimit > 0 && d.UsedCount >= d.UsageLimit {
-				return domain.Cost{}, nil, nil, domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"},
+				return domain.Cost{}, nil, domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"},
 					"the discount code %s has reached its usage limit", d.Code)
 			}
 		}
 	}
-	return cost, ds, method, nil
+	return cost, method, nil
 }
 
-// redeemDiscounts takes one use of every applied discount, in id order so concurrent
-// checkouts lock the counters in the same order, with a conditional update of the total
-// counter and, under a per-customer limit, a conditional upsert of the customer's row; it
-// records the order's discounts. A limit reached is DISCOUNT_LIMIT_REACHED.
-func redeemDiscounts(ctx context.Context, tx pgx.Tx, orderID int64, customer string, cost domain.Cost, ds []domain.Discount) error {
+// redemption is one use of an applied discount: a conditional update of its total
+// counter and, under a per-customer limit, a conditional upsert of the customer's row.
+type redemption struct {
+	applied     domain.AppliedDiscount
+	perCustomer bool
+}
+
+// queueRedemptions queues one use of every applied discount, in id order so concurrent
+// checkouts lock the counters in the same order, and the rows recording the order's
+// discounts. readRedemptions reads their results: a limit reached is
+// DISCOUNT_LIMIT_REACHED, and the caller must then roll back.
+func queueRedemptions(batch *pgx.Batch, orderID int64, customer string, cost domain.Cost, ds []domain.Discount) []redemption {
 	byID := make(map[int64]domain.Discount, len(ds))
 	for _, d := range ds {
 		byID[d.ID] = d
 	}
 	applied := slices.Clone(cost.Discounts)
 	slices.SortFunc(applied, func(a, b domain.AppliedDiscount) int { return cmp.Compare(a.DiscountID, b.DiscountID) })
-	limitReached := func(a domain.AppliedDiscount) error {
-		what := "the promotion " + a.Title
-		if a.Code != "" {
-			what = "the discount code " + a.Code
-		}
-		return domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"}, "%s has reached its usage limit", what)
-	}
+	out := make([]redemption, 0, len(applied))
 	for _, a := range applied {
 		d := byID[a.DiscountID]
-		tag, err := tx.Exec(ctx, `UPDATE discounts SET used_count = used_count + 1
+		batch.Queue(`UPDATE discounts SET used_count = used_count + 1
 			WHERE id = $1 AND (usage_limit = 0 OR used_count < usage_limit)`, d.ID)
-		if err != nil {
-			return translate(err, "counting discount use")
-		}
-		if tag.RowsAffected() == 0 {
-			return limitReached(a)
-		}
 		if d.PerCustomerLimit > 0 {
-			tag, err := tx.Exec(ctx, `INSERT INTO discount_customer_uses AS u (discount_id, customer, uses) VALUES ($1, $2, 1)
+			batch.Queue(`INSERT INTO discount_customer_uses AS u (discount_id, customer, uses) VALUES ($1, $2, 1)
 				ON CONFLICT (discount_id, customer) DO UPDATE SET uses = u.uses + 1 WHERE u.uses < $3`, d.ID, customer, d.PerCustomerLimit)
-			if err != nil {
-				return translate(err, "counting the customer's discount use")
-			}
-			if tag.RowsAffected() == 0 {
-				what := "the promotion " + a.Title
-				if a.Code != "" {
-					what = "the discount code " + a.Code
-				}
-				return domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"}, "you have already used %s as often as it allows", what)
-			}
 		}
+		out = append(out, redemption{applied: a, perCustomer: d.PerCustomerLimit > 0})
 	}
-	batch := &pgx.Batch{}
 	for i, a := range cost.Discounts {
 		batch.Queue(`INSERT INTO order_discounts (order_id, position, discount_id, code, title, amount_minor, customer)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, orderID, i+1, a.DiscountID, a.Code, a.Title, a.Amount, customer)
 	}
-	if batch.Len() > 0 {
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	return out
+}
+
+// readRedemptions reads the results of queueRedemptions's statements (ds: what it was
+// given). The first limit reached is the error, after every result has been read.
+func readRedemptions(results pgx.BatchResults, rs []redemption, recorded int) error {
+	var limit error
+	for _, r := range rs {
+		what := "the promotion " + r.applied.Title
+		if r.applied.Code != "" {
+			what = "the discount code " + r.applied.Code
+		}
+		tag, err := results.Exec()
+		if err != nil {
+			return translate(err, "counting discount use")
+		}
+		if tag.RowsAffected() == 0 && limit == nil {
+			limit = domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"}, "%s has reached its usage limit", what)
+		}
+		if r.perCustomer {
+			tag, err := results.Exec()
+			if err != nil {
+				return translate(err, "counting the customer's discount use")
+			}
+			if tag.RowsAffected() == 0 && limit == nil {
+				limit = domain.Business("DISCOUNT_LIMIT_REACHED", []string{"input", "discountCodes"}, "you have already used %s as often as it allows", what)
+			}
+		}
+	}
+	for range recorded {
+		if _, err := results.Exec(); err != nil {
 			return translate(err, "recording order discounts")
 		}
 	}
-	return nil
+	return limit
 }
 
 // releaseDiscounts gives back the discount uses of a cancelled order.
@@ -257,11 +298,19 @@ func releaseDiscounts(batch *pgx.Batch, orderID int64) {
 
 // loadOrderDiscounts reads the discounts of the orders.
 func loadOrderDiscounts(ctx context.Context, q querier, ids []int64) (map[int64][]domain.AppliedDiscount, error) {
-	rows, err := q.Query(ctx, `SELECT order_id, discount_id, code, title, amount_minor FROM order_discounts
-		WHERE order_id = ANY($1) ORDER BY order_id, position`, ids)
+	rows, err := q.Query(ctx, orderDiscountsSQL, ids)
 	if err != nil {
 		return nil, translate(err, "order discounts")
 	}
+	return scanOrderDiscounts(rows)
+}
+
+// orderDiscountsSQL reads the discounts of the orders with the ids ($1).
+const orderDiscountsSQL = `SELECT order_id, discount_id, code, title, amount_minor FROM order_discounts
+		WHERE order_id = ANY($1) ORDER BY order_id, position`
+
+// scanOrderDiscounts reads what orderDiscountsSQL returns, by order.
+func scanOrderDiscounts(rows pgx.Rows) (map[int64][]domain.AppliedDiscount, error) {
 	out := map[int64][]domain.AppliedDiscount{}
 	var orderID int64
 	var a domain.AppliedDiscount

@@ -44,49 +44,160 @@ type reservedLine struct {
 
 // reserveUnits takes the units of every request from the warehouses that ship to country
 // (an upper-case ISO code), by the allocation rule of domain.AllocateLine, inside tx.
-// It costs three round trips whatever the number of requests: the variants' products;
-// the locks (products, variants, warehouse rows) with the stock they hold; the
-// conditional updates, which never take a warehouse below zero. The requests are served
-// in product, then variant order, which is the order of the result. A request that
-// cannot be served fails the whole reservation, before anything is written, with the
-// business error PRODUCT_UNAVAILABLE (unknown or deleted variant or product) or
-// OUT_OF_STOCK (naming what the eligible warehouses hold), blaming the field
-// cart.lines.<variant id>. reserveUnits writes no allocation rows: the caller records
-// them once the order lines exist (recordAllocations).
+// It costs two round trips whatever the number of requests: the locks (products,
+// variants, warehouse rows) with the variants' data and the stock they hold
+// (queueStockLocks); the conditional updates, which never take a warehouse below zero
+// (queueReservation). The requests are served in product, then variant order, which is
+// the order of the result. A request that cannot be served fails the whole reservation,
+// before anything is written, with the business error PRODUCT_UNAVAILABLE (unknown or
+// deleted variant or product) or OUT_OF_STOCK (naming what the eligible warehouses
+// hold), blaming the field cart.lines.<variant id>. reserveUnits writes no allocation
+// rows: the caller records them once the order lines exist (queueAllocations).
+// PlaceOrder runs the same steps with its own statements in the same round trips.
 func reserveUnits(ctx context.Context, tx pgx.Tx, orderID int64, country string, reqs []stockRequest) ([]reservedLine, error) {
-	country = strings.ToUpper(strings.TrimSpace(country))
+	batch := &pgx.Batch{}
+	queueStockLocks(batch, requestedVariants(reqs), country)
+	results := tx.SendBatch(ctx, batch)
+	locked, err := readStockLocks(results)
+	if err != nil {
+		results.Close()
+		return nil, err
+	}
+	if err := results.Close(); err != nil {
+		return nil, translate(err, "locking stock")
+	}
+	plan, err := planReservation(reqs, locked)
+	if err != nil {
+		return nil, err
+	}
+	batch = &pgx.Batch{}
+	queueReservation(batch, plan)
+	results = tx.SendBatch(ctx, batch)
+	out, err := readReservation(results, orderID, plan, locked)
+	if err != nil {
+		results.Close()
+		return nil, err
+	}
+	if err := results.Close(); err != nil {
+		return nil, translate(err, "reserving stock")
+	}
+	return out, nil
+}
+
+// requestedVariants returns the variant ids of the requests.
+func requestedVariants(reqs []stockRequest) []int64 {
 	ids := make([]int64, len(reqs))
 	for i, r := range reqs {
 		ids[i] = r.VariantID
 	}
-	productOf, err := variantProducts(ctx, tx, ids)
-	if err != nil {
-		return nil, err
+	return ids
+}
+
+// lockedVariant is a variant as its lock read it: what an order line copies, whether it is
+// on sale, its total stock and its product's category path.
+type lockedVariant struct {
+	ProductID    int64
+	Live         bool
+	Name, SKU    string
+	Options      []domain.SelectedOption
+	Price        int64
+	Currency     string
+	Stock        int
+	CategoryPath []int64
+}
+
+// stockLocks is what queueStockLocks's statements read: each existing variant (deleted or
+// not) and its stock per eligible warehouse, in allocation order.
+type stockLocks struct {
+	variants map[int64]lockedVariant
+	levels   map[int64][]domain.StockLevel
+}
+
+// queueStockLocks queues three statements that lock, in the lock order, the products of
+// the variants, the variants (reading what an order line needs) and their rows in the
+// warehouses that ship to country (empty: the rows of every active warehouse). Read
+// their results with readStockLocks.
+func queueStockLocks(batch *pgx.Batch, variantIDs []int64, country string) {
+	country = strings.ToUpper(strings.TrimSpace(country))
+	batch.Queue(`SELECT p.id FROM products p WHERE p.id IN (SELECT v.product_id FROM product_variants v WHERE v.id = ANY($1))
+		ORDER BY p.id FOR NO KEY UPDATE`, variantIDs)
+	batch.Queue(`SELECT v.id, v.product_id, v.deleted_at IS NULL AND p.deleted_at IS NULL, p.name, v.options, v.sku, v.price_minor,
+			p.currency, v.stock, c.path
+		FROM product_variants v JOIN products p ON p.id = v.product_id LEFT JOIN categories c ON c.id = p.category_id
+		WHERE v.id = ANY($1) ORDER BY v.id FOR NO KEY UPDATE OF v`, variantIDs)
+	batch.Queue(`SELECT s.variant_id, s.warehouse_id, s.quantity FROM warehouse_stocks s JOIN warehouses w ON w.id = s.warehouse_id
+		WHERE s.variant_id = ANY($1) AND w.retired_at IS NULL AND ($2 = '' OR cardinality(w.ships_to) = 0 OR $2 = ANY(w.ships_to))
+		ORDER BY s.variant_id, w.priority, w.id FOR NO KEY UPDATE OF s`, variantIDs, country)
+}
+
+// readStockLocks reads the results of queueStockLocks's statements.
+func readStockLocks(results pgx.BatchResults) (stockLocks, error) {
+	if _, err := results.Exec(); err != nil {
+		return stockLocks{}, translate(err, "locking products")
 	}
+	rows, err := results.Query()
+	if err != nil {
+		return stockLocks{}, translate(err, "locking variants")
+	}
+	out := stockLocks{variants: map[int64]lockedVariant{}, levels: map[int64][]domain.StockLevel{}}
+	var id int64
+	var v lockedVariant
+	if _, err := pgx.ForEachRow(rows, []any{&id, &v.ProductID, &v.Live, &v.Name, &v.Options, &v.SKU, &v.Price, &v.Currency, &v.Stock, &v.CategoryPath}, func() error {
+		lv := v
+		lv.Options, lv.CategoryPath = slices.Clone(v.Options), slices.Clone(v.CategoryPath)
+		out.variants[id] = lv
+		return nil
+	}); err != nil {
+		return stockLocks{}, translate(err, "locking variants")
+	}
+	rows, err = results.Query()
+	if err != nil {
+		return stockLocks{}, translate(err, "locking stock")
+	}
+	var l domain.StockLevel
+	if _, err := pgx.ForEachRow(rows, []any{&l.VariantID, &l.WarehouseID, &l.Quantity}, func() error {
+		out.levels[l.VariantID] = append(out.levels[l.VariantID], l)
+		return nil
+	}); err != nil {
+		return stockLocks{}, translate(err, "locking stock")
+	}
+	return out, nil
+}
+
+// reservationPlan is the requests in the order they are served (product, then variant)
+// and the units each takes from each warehouse.
+type reservationPlan struct {
+	reqs  []stockRequest
+	takes [][]domain.StockLevel
+}
+
+// planReservation applies the allocation rule to the locked stock, or fails with the
+// business error of the first request that cannot be served (see reserveUnits).
+func planReservation(reqs []stockRequest, locked stockLocks) (reservationPlan, error) {
 	field := func(variantID int64) []string { return []string{"cart", "lines", strconv.FormatInt(variantID, 10)} }
 	for _, r := range reqs {
-		if _, ok := productOf[r.VariantID]; !ok {
-			return nil, domain.Business("PRODUCT_UNAVAILABLE", field(r.VariantID), "a product in the cart is no longer sold")
+		if _, ok := locked.variants[r.VariantID]; !ok {
+			return reservationPlan{}, domain.Business("PRODUCT_UNAVAILABLE", field(r.VariantID), "a product in the cart is no longer sold")
 		}
 	}
 	sorted := slices.Clone(reqs)
 	slices.SortFunc(sorted, func(a, b stockRequest) int {
-		return cmp.Or(cmp.Compare(productOf[a.VariantID], productOf[b.VariantID]), cmp.Compare(a.VariantID, b.VariantID))
+		return cmp.Or(cmp.Compare(locked.variants[a.VariantID].ProductID, locked.variants[b.VariantID].ProductID), cmp.Compare(a.VariantID, b.VariantID))
 	})
-	live, levels, err := lockStock(ctx, tx, productOf, ids, country)
-	if err != nil {
-		return nil, err
+	levels := make(map[int64][]domain.StockLevel, len(locked.levels))
+	for id, ls := range locked.levels {
+		levels[id] = slices.Clone(ls)
 	}
-	plans := make([][]domain.StockLevel, len(sorted))
+	plan := reservationPlan{reqs: sorted, takes: make([][]domain.StockLevel, len(sorted))}
 	for i, r := range sorted {
-		if !live[r.VariantID] {
-			return nil, domain.Business("PRODUCT_UNAVAILABLE", field(r.VariantID), "a product in the cart is no longer sold")
+		if !locked.variants[r.VariantID].Live {
+			return reservationPlan{}, domain.Business("PRODUCT_UNAVAILABLE", field(r.VariantID), "a product in the cart is no longer sold")
 		}
 		taken, available, ok := domain.AllocateLine(levels[r.VariantID], r.Quantity)
 		if !ok {
-			return nil, domain.Business("OUT_OF_STOCK", field(r.VariantID), "only %d units of a product in the cart are in stock", available)
+			return reservationPlan{}, domain.Business("OUT_OF_STOCK", field(r.VariantID), "only %d units of a product in the cart are in stock", available)
 		}
-		plans[i] = taken
+		plan.takes[i] = taken
 		// The same variant asked for twice takes from what the first request left.
 		for _, t := range taken {
 			for k := range levels[r.VariantID] {
@@ -96,74 +207,57 @@ func reserveUnits(ctx context.Context, tx pgx.Tx, orderID int64, country string,
 			}
 		}
 	}
-	batch := &pgx.Batch{}
-	for i, r := range sorted {
-		for _, t := range plans[i] {
+	return plan, nil
+}
+
+// queueReservation queues the plan's conditional updates of the warehouse rows and each
+// variant's units sold; read their results with readReservation.
+func queueReservation(batch *pgx.Batch, plan reservationPlan) {
+	for i, r := range plan.reqs {
+		for _, t := range plan.takes[i] {
 			batch.Queue(`UPDATE warehouse_stocks SET quantity = quantity - $3, updated_at = now()
 				WHERE variant_id = $1 AND warehouse_id = $2 AND quantity >= $3 RETURNING quantity`, r.VariantID, t.WarehouseID, t.Quantity)
 		}
-		batch.Queue(`UPDATE product_variants v SET units_sold = v.units_sold + $2, updated_at = now()
-			FROM products p WHERE v.id = $1 AND p.id = v.product_id
-			RETURNING v.product_id, p.name, v.options, v.sku, v.price_minor, p.currency, v.stock`, r.VariantID, r.Quantity)
+		batch.Queue(`UPDATE product_variants SET units_sold = units_sold + $2, updated_at = now() WHERE id = $1 RETURNING stock`, r.VariantID, r.Quantity)
 	}
-	results := tx.SendBatch(ctx, batch)
-	out := make([]reservedLine, len(sorted))
-	for i, r := range sorted {
-		left := make([]int, len(plans[i]))
-		for k, t := range plans[i] {
+}
+
+// readReservation reads the results of queueReservation's statements and returns the
+// lines served, in the plan's order, with their inventory events.
+func readReservation(results pgx.BatchResults, orderID int64, plan reservationPlan, locked stockLocks) ([]reservedLine, error) {
+	out := make([]reservedLine, len(plan.reqs))
+	for i, r := range plan.reqs {
+		left := make([]int, len(plan.takes[i]))
+		for k, t := range plan.takes[i] {
 			if err := results.QueryRow().Scan(&left[k]); err != nil {
-				results.Close()
 				if errors.Is(err, pgx.ErrNoRows) {
 					return nil, fmt.Errorf("stock of variant %d in warehouse %d changed under its lock", r.VariantID, t.WarehouseID)
 				}
 				return nil, translate(err, "reserving stock")
 			}
 		}
-		var name, currency, sku string
-		var opts []domain.SelectedOption
-		var price, productID int64
 		var stock int
-		if err := results.QueryRow().Scan(&productID, &name, &opts, &sku, &price, &currency, &stock); err != nil {
-			results.Close()
+		if err := results.QueryRow().Scan(&stock); err != nil {
 			return nil, translate(err, "reserving stock")
 		}
-		line := domain.OrderLine{ProductID: productID, VariantID: r.VariantID, Name: name,
-			VariantTitle: domain.VariantTitle(opts), SKU: sku, Quantity: r.Quantity,
-			UnitPrice: domain.Money{Amount: price, Currency: currency}}
-		key := strconv.FormatInt(productID, 10)
+		v := locked.variants[r.VariantID]
+		line := domain.OrderLine{ProductID: v.ProductID, VariantID: r.VariantID, Name: v.Name,
+			VariantTitle: domain.VariantTitle(v.Options), SKU: v.SKU, Quantity: r.Quantity,
+			UnitPrice: domain.Money{Amount: v.Price, Currency: v.Currency}}
+		key := strconv.FormatInt(v.ProductID, 10)
 		var evs []domain.Event
-		for k, t := range plans[i] {
+		for k, t := range plan.takes[i] {
 			evs = append(evs, domain.Event{Type: domain.EventInventoryReserved, Key: key,
-				Data: domain.InventoryEventData{ProductID: productID, VariantID: r.VariantID, Delta: -t.Quantity, Stock: stock,
+				Data: domain.InventoryEventData{ProductID: v.ProductID, VariantID: r.VariantID, Delta: -t.Quantity, Stock: stock,
 					OrderID: orderID, WarehouseID: t.WarehouseID, WarehouseStock: left[k]}})
 		}
 		if stock == 0 {
 			evs = append(evs, domain.Event{Type: domain.EventProductOutOfStock, Key: key,
-				Data: domain.ProductEventData{ProductID: productID, VariantID: r.VariantID, Name: name, PriceMinor: price, Currency: currency}})
+				Data: domain.ProductEventData{ProductID: v.ProductID, VariantID: r.VariantID, Name: v.Name, PriceMinor: v.Price, Currency: v.Currency}})
 		}
-		out[i] = reservedLine{Line: line, Taken: plans[i], Events: evs}
-	}
-	if err := results.Close(); err != nil {
-		return nil, translate(err, "reserving stock")
+		out[i] = reservedLine{Line: line, Taken: plan.takes[i], Events: evs}
 	}
 	return out, nil
-}
-
-// variantProducts returns the product of each variant that exists, deleted or not.
-func variantProducts(ctx context.Context, tx pgx.Tx, variantIDs []int64) (map[int64]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT id, product_id FROM product_variants WHERE id = ANY($1)`, variantIDs)
-	if err != nil {
-		return nil, translate(err, "reading variants")
-	}
-	productOf := make(map[int64]int64, len(variantIDs))
-	var vid, pid int64
-	if _, err := pgx.ForEachRow(rows, []any{&vid, &pid}, func() error {
-		productOf[vid] = pid
-		return nil
-	}); err != nil {
-		return nil, translate(err, "reading variants")
-	}
-	return productOf, nil
 }
 
 // lockStock locks, in one round trip and in the lock order, the products of the variants,
