@@ -24,12 +24,14 @@ import (
 	"github.com/shopgraph/shopgraph/resolvers"
 )
 
-// The buffers of a WebSocket connection. Subscription traffic is small messages (a
-// subscribe, pings, status events of a few hundred bytes); a larger message is read or
-// written through them in several pieces.
+// The buffers of a WebSocket connection, held for its whole life. Subscription traffic is
+// small messages (a subscribe, pings, status events of a few hundred bytes); a larger
+// message is read or written through them in several pieces. A client's messages are
+// rare, and a frame's payload larger than the read buffer is read past it, straight into
+// the message.
 const (
-	wsReadBuffer  = 1 << 10
-	wsWriteBuffer = 1 << 10
+	wsReadBuffer  = 256
+	wsWriteBuffer = 512
 )
 
 // The WebSocket close codes the transport sends.
@@ -82,12 +84,12 @@ func (wsTransport) Supports(r *http.Request) bool { return r.Header.Get("Upgrade
 // Do takes the connection over from net/http and serves it from a goroutine of its own.
 func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	if r.ProtoMajor != 1 || !r.ProtoAtLeast(1, 1) || !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
-		t.accept(w, r, exec, func() {}) // refused as the WebSocket library refuses it
+		t.accept(w, r, exec) // refused as the WebSocket library refuses it
 		return
 	}
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		t.accept(w, r, exec, func() {})
+		t.accept(w, r, exec)
 		return
 	}
 	// What the server read ahead of the handshake comes first.
@@ -97,29 +99,19 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		rd = io.MultiReader(bytes.NewReader(bytes.Clone(b)), conn)
 	}
 	hw := &hijackedWriter{conn: conn, rd: rd, header: w.Header().Clone()}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	stop := func() bool { return false }
-	if t.drain != nil {
-		stop = context.AfterFunc(t.drain, cancel)
-	}
-	r = r.WithContext(ctx)
+	r = r.WithContext(context.WithoutCancel(r.Context()))
 	go func() {
 		defer hw.finish()
-		t.accept(hw, r, exec, func() {
-			stop()
-			cancel()
-		})
+		t.accept(hw, r, exec)
 	}()
 }
 
-// accept completes the handshake and initialises the connection, then starts its reader;
-// done is called once the connection has ended (or was never taken).
-func (t wsTransport) accept(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, done func()) {
+// accept completes the handshake and initialises the connection, then starts its reader.
+func (t wsTransport) accept(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsLegacy.name, wsGraphQLTransport.name}})
 	if err != nil {
 		log.Printf("unable to upgrade %T to websocket %s: ", w, err.Error())
 		transport.SendErrorf(w, http.StatusBadRequest, "unable to upgrade")
-		done()
 		return
 	}
 	proto := &wsLegacy // a client naming no subprotocol gets the legacy one, as with gqlgen
@@ -129,7 +121,9 @@ func (t wsTransport) accept(w http.ResponseWriter, r *http.Request, exec graphql
 	if t.readLimit > 0 {
 		ws.SetReadLimit(t.readLimit)
 	}
-	c := &wsConn{t: &t, ws: ws, proto: proto, ctx: r.Context(), exec: exec, headers: r.Header, done: done}
+	// The request's headers are not kept for the operations (graphql.RawParams.Headers):
+	// nothing in shopgraph reads them there, and a connection would hold them for its life.
+	c := &wsConn{t: &t, ws: ws, proto: proto, ctx: r.Context(), exec: exec}
 	if !c.initialise() {
 		c.close(0, "") // already closed: only the clean-up
 		return
@@ -142,10 +136,8 @@ type wsConn struct {
 	t       *wsTransport
 	ws      *websocket.Conn
 	proto   *wsProtocol
-	ctx     context.Context // the connection's, from init on
+	ctx     context.Context // the connection's, from init on; never cancelled: close ends the operations
 	exec    graphql.GraphExecutor
-	headers http.Header
-	done    func()
 
 	mu        sync.Mutex
 	active    map[string]*wsSub
@@ -351,8 +343,10 @@ func (c *wsConn) initialise() bool {
 	if _, ok := c.proto.out[wsKeepAliveMsg]; ok && c.t.keepAlive > 0 {
 		c.keepAlive = time.AfterFunc(c.t.keepAlive, c.sendKeepAlive)
 	}
-	// Shutting down (or the connection's context ending otherwise) closes it cleanly.
-	c.unDrain = context.AfterFunc(c.ctx, func() { c.close(wsCloseNormal, "terminated") })
+	// Shutting down closes it cleanly.
+	if c.t.drain != nil {
+		c.unDrain = context.AfterFunc(c.t.drain, func() { c.close(wsCloseNormal, "terminated") })
+	}
 	return true
 }
 
@@ -410,8 +404,10 @@ func (c *wsConn) close(code int, reason string) {
 		return
 	}
 	c.closed = true
+	subs := make([]*wsSub, 0, len(c.active))
 	for _, s := range c.active {
 		s.cancel() // what ctx.AfterFunc runs, runs on goroutines of its own
+		subs = append(subs, s)
 	}
 	if c.keepAlive != nil {
 		c.keepAlive.Stop()
@@ -421,10 +417,12 @@ func (c *wsConn) close(code int, reason string) {
 	if code != 0 {
 		go func() { _ = c.ws.Close(websocket.StatusCode(code), reason) }()
 	}
+	for _, s := range subs {
+		c.wake(s) // the writer ends them
+	}
 	if unDrain != nil {
 		unDrain()
 	}
-	c.done()
 }
 
 // wsSub is one operation of a connection: a subscription, or a query or mutation.
@@ -439,6 +437,7 @@ type wsSub struct {
 	rc        *graphql.OperationContext
 	responses graphql.ResponseHandler
 	pump      func() bool
+	stop      func()
 	errs      []*gqlerror.Error
 
 	// Guarded by c.mu.
@@ -448,8 +447,8 @@ type wsSub struct {
 }
 
 // Drive runs the subscription's stream on the connection's writer (resolvers.StreamDriver).
-func (s *wsSub) Drive(pump func() bool) (wake func()) {
-	s.pump = pump
+func (s *wsSub) Drive(pump func() bool, stop func()) (wake func()) {
+	s.pump, s.stop = pump, stop
 	return func() { s.c.wake(s) }
 }
 
@@ -483,7 +482,6 @@ func (s *wsSub) run(start time.Time, payload json.RawMessage) {
 		return
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	params.Headers = c.headers
 	rc, err := c.exec.CreateOperationContext(ctx, params)
 	if err != nil {
 		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), err)
@@ -549,6 +547,9 @@ func (s *wsSub) end(withErrors bool) {
 	}
 	s.over = true
 	c.mu.Unlock()
+	if s.stop != nil {
+		s.stop()
+	}
 	if withErrors && len(s.errs) != 0 {
 		c.sendError(s.id, s.errs...)
 	} else {

@@ -60,9 +60,10 @@ type OrderFollower interface {
 // each call that returns true has made one value ready on the channel the resolver
 // returned, or closed it, so that reading it does not wait. The transport calls pump once
 // after the resolver returns, and never after the channel was closed or the subscription's
-// context ended.
+// context ended; it calls stop once, when the subscription ends for any reason, before
+// it tells the client.
 type StreamDriver interface {
-	Drive(pump func() bool) (wake func())
+	Drive(pump func() bool, stop func()) (wake func())
 	// AddError records an error to end the subscription with, in place of complete.
 	AddError(err *gqlerror.Error)
 }
@@ -141,7 +142,6 @@ func driveStatusEvents(ctx context.Context, d StreamDriver, f OrderFollower, rel
 	out := make(chan *model.OrderStatusEvent, 1)
 	var once sync.Once
 	end := func() { once.Do(release) }
-	stop := context.AfterFunc(ctx, end) // the subscription ended before following did
 	wake := d.Drive(func() bool {
 		if ev, ok := f.Next(); ok {
 			out <- toStatusEvent(ev)
@@ -152,14 +152,13 @@ func driveStatusEvents(ctx context.Context, d StreamDriver, f OrderFollower, rel
 		default:
 			return false // nothing yet: wake will come
 		}
-		stop()
 		end()
 		if err := trackingStopped(ctx, f); err != nil {
 			d.AddError(err)
 		}
 		close(out)
 		return true
-	})
+	}, end)
 	f.Notify(wake)
 	return out
 }
