@@ -93,12 +93,12 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	// What the server read ahead of the handshake comes first.
-	var rd io.Reader = conn
+	wc := &waitConn{Conn: conn}
 	if n := brw.Reader.Buffered(); n > 0 {
 		b, _ := brw.Reader.Peek(n)
-		rd = io.MultiReader(bytes.NewReader(bytes.Clone(b)), conn)
+		wc.ahead = bytes.Clone(b)
 	}
-	hw := &hijackedWriter{conn: conn, rd: rd, header: w.Header().Clone()}
+	hw := &hijackedWriter{conn: wc, header: w.Header().Clone()}
 	r = r.WithContext(context.WithoutCancel(r.Context()))
 	go func() {
 		defer hw.finish()
@@ -124,6 +124,9 @@ func (t wsTransport) accept(w http.ResponseWriter, r *http.Request, exec graphql
 	// The request's headers are not kept for the operations (graphql.RawParams.Headers):
 	// nothing in shopgraph reads them there, and a connection would hold them for its life.
 	c := &wsConn{t: &t, ws: ws, proto: proto, ctx: r.Context(), exec: exec}
+	if hw, ok := w.(*hijackedWriter); ok && hw.br != nil {
+		c.wc, c.br = hw.conn, hw.br
+	}
 	if !c.initialise() {
 		c.close(0, "") // already closed: only the clean-up
 		return
@@ -133,11 +136,13 @@ func (t wsTransport) accept(w http.ResponseWriter, r *http.Request, exec graphql
 
 // wsConn is one WebSocket connection.
 type wsConn struct {
-	t       *wsTransport
-	ws      *websocket.Conn
-	proto   *wsProtocol
-	ctx     context.Context // the connection's, from init on; never cancelled: close ends the operations
-	exec    graphql.GraphExecutor
+	t     *wsTransport
+	ws    *websocket.Conn
+	proto *wsProtocol
+	ctx   context.Context // the connection's, from init on; never cancelled: close ends the operations
+	exec  graphql.GraphExecutor
+	wc    *waitConn     // nil: the reader waits in the WebSocket library
+	br    *bufio.Reader // the WebSocket library's read buffer
 
 	mu        sync.Mutex
 	active    map[string]*wsSub
@@ -360,38 +365,93 @@ func (c *wsConn) sendKeepAlive() {
 	}
 }
 
-// read is the connection's reader: it handles the client's messages until the connection
-// ends, then closes it.
+// read is the connection's reader, its one lasting goroutine. It waits for the client's
+// next message on a shallow stack (in waitConn.wait, a read of the network connection)
+// and handles it on a goroutine that ends with it, so that the WebSocket library's and
+// the handlers' deeper stacks are not kept while the connection is idle: a parked reader
+// holds the runtime's smallest stack.
 func (c *wsConn) read() {
 	defer c.close(wsCloseNormal, "terminated")
+	handled := make(chan bool, 1)
 	for {
-		start := graphql.Now()
-		kind, m, err := c.next()
-		if err != nil {
-			return
-		}
-		switch kind {
-		case wsStart:
-			c.subscribe(start, m.ID, m.Payload)
-		case wsStop:
-			c.mu.Lock()
-			s := c.active[m.ID]
-			c.mu.Unlock()
-			if s != nil {
-				s.cancel()
-				c.wake(s) // the writer sees it ended, and completes it
+		if c.wc != nil && c.br.Buffered() == 0 {
+			if err := c.wc.wait(); err != nil {
+				return
 			}
-		case wsTerminate:
-			return
-		case wsPing:
-			c.send(wsPong, "", m.Payload)
-		case wsPong:
-		default:
-			c.sendConnectionError("unexpected message %s", kind)
-			c.close(wsCloseProtocol, "unexpected message")
+		}
+		go func() { handled <- c.handle() }()
+		if !<-handled {
 			return
 		}
 	}
+}
+
+// handle reads and handles the client's next message; false ends the connection.
+func (c *wsConn) handle() bool {
+	start := graphql.Now()
+	kind, m, err := c.next()
+	if err != nil {
+		return false
+	}
+	switch kind {
+	case wsStart:
+		c.subscribe(start, m.ID, m.Payload)
+	case wsStop:
+		c.mu.Lock()
+		s := c.active[m.ID]
+		c.mu.Unlock()
+		if s != nil {
+			s.cancel()
+			c.wake(s) // the writer sees it ended, and completes it
+		}
+	case wsTerminate:
+		return false
+	case wsPing:
+		c.send(wsPong, "", m.Payload)
+	case wsPong:
+	default:
+		c.sendConnectionError("unexpected message %s", kind)
+		c.close(wsCloseProtocol, "unexpected message")
+		return false
+	}
+	return true
+}
+
+// waitConn is a hijacked connection whose reader can wait for data without taking it:
+// wait reads ahead, and Read returns what it read first. A Read that comes while wait is
+// blocked (the WebSocket library reading the client's answer to a close) waits for it.
+type waitConn struct {
+	net.Conn
+	mu    sync.Mutex
+	ahead []byte // read but not yet returned
+	one   [1]byte
+}
+
+func (c *waitConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	if len(c.ahead) > 0 {
+		n := copy(p, c.ahead)
+		c.ahead = c.ahead[n:]
+		c.mu.Unlock()
+		return n, nil
+	}
+	c.mu.Unlock()
+	return c.Conn.Read(p)
+}
+
+// wait blocks until the connection has data to read, or fails.
+func (c *waitConn) wait() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ahead) > 0 {
+		return nil
+	}
+	n, err := c.Conn.Read(c.one[:])
+	if n > 0 {
+		c.ahead = c.one[:n]
+		return nil
+	}
+	return err
 }
 
 // close sends a close frame with code and reason and ends every subscription, once; the
@@ -638,8 +698,8 @@ func headerHasToken(h http.Header, name, token string) bool {
 // WebSocket library writes its handshake headers and takes the connection with Hijack, on
 // small buffers; a refusal before that is answered by finish.
 type hijackedWriter struct {
-	conn     net.Conn
-	rd       io.Reader
+	conn     *waitConn
+	br       *bufio.Reader // once hijacked
 	header   http.Header
 	code     int
 	body     bytes.Buffer
@@ -680,7 +740,8 @@ func (w *hijackedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err := bw.Flush(); err != nil {
 		return nil, nil, err
 	}
-	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.rd, wsReadBuffer), bw), nil
+	w.br = bufio.NewReaderSize(w.conn, wsReadBuffer)
+	return w.conn, bufio.NewReadWriter(w.br, bw), nil
 }
 
 // finish answers and closes a connection the WebSocket library refused without taking it.
