@@ -374,7 +374,17 @@ func (c *wsConn) read() {
 	defer c.close(wsCloseNormal, "terminated")
 	handled := make(chan bool, 1)
 	for {
-		if c.wc != nil && c.br.Buffered() == 0 {
+		// Once closing, the WebSocket library reads the client's answer on a goroutine of
+		// its own: the read buffer is looked at only before that, under the lock that
+		// close takes first.
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return
+		}
+		idle := c.wc != nil && c.br.Buffered() == 0
+		c.mu.Unlock()
+		if idle {
 			if err := c.wc.wait(); err != nil {
 				return
 			}
