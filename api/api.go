@@ -96,23 +96,20 @@ const maxBodyBytes = 1 << 20
 func NewHandler(o Options) http.Handler {
 	o.Log = RequestLogger(o.Log)
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: o.Resolver, Directives: resolvers.Directives()}))
-	limit := int64(wsMessageLimit)
-	srv.AddTransport(detachedWebsocket{drain: o.Drain, Websocket: transport.Websocket{
-		KeepAlivePingInterval: wsKeepAlive,
-		InitTimeout:           cmp.Or(o.WebsocketInitTimeout, wsInitTimeout),
-		PayloadReadLimit:      &limit,
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	srv.AddTransport(wsTransport{
+		keepAlive:   wsKeepAlive,
+		initTimeout: cmp.Or(o.WebsocketInitTimeout, wsInitTimeout),
+		readLimit:   wsMessageLimit,
+		drain:       o.Drain,
+		refuseCode:  4403,
+		init: func(ctx context.Context, p transport.InitPayload) (context.Context, error) {
 			ctx = resolvers.WithSubscriptionBudget(ctx)
 			if o.WebsocketAuth == nil {
-				return ctx, nil, nil
+				return ctx, nil
 			}
-			ctx, err := o.WebsocketAuth(ctx, p.Authorization())
-			if err != nil {
-				return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
-			}
-			return ctx, nil, nil
+			return o.WebsocketAuth(ctx, p.Authorization())
 		},
-	}})
+	})
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shopgraph/shopgraph/app"
 	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/resolvers"
 	"github.com/shopgraph/shopgraph/testkit"
 )
 
@@ -246,25 +247,17 @@ func TestSubscriptionSlowClientGetsAnError(t *testing.T) {
 	t.Cleanup(unstall)
 	follow := h.app.Resolver.Follow
 	var once sync.Once
-	h.app.Resolver.Follow = func(ctx context.Context, id int64, after *int) (iter.Seq[domain.StatusEvent], func() error, error) {
-		evs, why, err := follow(ctx, id, after)
+	h.app.Resolver.Follow = func(ctx context.Context, id int64, after *int) (resolvers.OrderFollower, error) {
+		f, err := follow(ctx, id, after)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		stall := false
 		once.Do(func() { stall = true }) // only the first subscription is slow
-		return func(yield func(domain.StatusEvent) bool) {
-			for ev := range evs {
-				if !yield(ev) {
-					return
-				}
-				if stall {
-					stall = false
-					close(stalled)
-					<-release
-				}
-			}
-		}, why, nil
+		if !stall {
+			return f, nil
+		}
+		return &stallingFollower{OrderFollower: f, stalled: stalled, release: release}, nil
 	}
 
 	c := h.dialWS("graphql-transport-ws", map[string]any{"Authorization": "Bearer " + customer.token})
@@ -311,6 +304,46 @@ func TestSubscriptionSlowClientGetsAnError(t *testing.T) {
 	}
 	if m := c.next(); m.Type != "complete" || m.ID != "2" {
 		t.Fatalf("resume did not complete: %+v", m)
+	}
+}
+
+// stallingFollower stops taking events after the first until release is closed, closing
+// stalled when it stops: whether it is read on the subscription's goroutine (All) or
+// polled by the connection's writer (Next).
+type stallingFollower struct {
+	resolvers.OrderFollower
+	stalled, release chan struct{}
+	taken            int
+}
+
+func (f *stallingFollower) stall() {
+	close(f.stalled)
+	<-f.release
+}
+
+func (f *stallingFollower) Next() (domain.StatusEvent, bool) {
+	if f.taken == 1 {
+		f.taken = 2
+		f.stall()
+	}
+	ev, ok := f.OrderFollower.Next()
+	if ok && f.taken == 0 {
+		f.taken = 1
+	}
+	return ev, ok
+}
+
+func (f *stallingFollower) All() iter.Seq[domain.StatusEvent] {
+	return func(yield func(domain.StatusEvent) bool) {
+		for ev := range f.OrderFollower.All() {
+			if !yield(ev) {
+				return
+			}
+			if f.taken == 0 {
+				f.taken = 2
+				f.stall()
+			}
+		}
 	}
 }
 

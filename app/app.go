@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -217,12 +216,12 @@ func New(cfg Config, deps Deps) (*App, error) {
 	var hub *events.Hub
 	if deps.Bus != nil {
 		hub = events.NewHub(deps.Bus.NC, cfg.Subjects, events.HubConfig{Buffer: cfg.WatcherBuffer, Log: deps.Log})
-		r.Follow = func(ctx context.Context, orderID int64, after *int) (iter.Seq[domain.StatusEvent], func() error, error) {
+		r.Follow = func(ctx context.Context, orderID int64, after *int) (resolvers.OrderFollower, error) {
 			f, err := events.Follow(ctx, hub, orders, orderID, after)
 			if err != nil {
-				return nil, nil, followError(err)
+				return nil, followError(err)
 			}
-			return f.All(), func() error { return followError(f.Err()) }, nil
+			return followed{f}, nil
 		}
 		r.Tracker = events.NewTrackPublisher(deps.Bus.JS, cfg.Subjects)
 	}
@@ -450,6 +449,11 @@ func costLimiter(l *redis.Limiter, lim redis.Limit, off bool) api.CostLimiter {
 // DefaultTrackPerSession lets a storefront session send bursts of 200 clickstream events
 // and 20 a second after that.
 var DefaultTrackPerSession = redis.Limit{Rate: 20, Burst: 200}
+
+// followed is a follower whose Err is client-safe.
+type followed struct{ *events.Follower }
+
+func (f followed) Err() error { return followError(f.Follower.Err()) }
 
 // followError gives the reasons order tracking can stop client-safe codes and messages.
 func followError(err error) error {

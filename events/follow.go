@@ -34,20 +34,24 @@ func trackingEnds(s domain.OrderStatus) bool {
 // Follower delivers one order's status events: first from the history, then live, each
 // sequence number once and in order. See Follow.
 //
-// The events are read either with All, on the reader's goroutine (a live subscription then
-// costs no goroutine of its own), or from the channel Events returns, which a goroutine of
-// the follower's fills. A follower is read one way, once.
+// The events are read one of three ways: with All, on the reader's goroutine (a live
+// subscription then costs no goroutine of its own); from the channel Events returns, which
+// a goroutine of the follower's fills; or with Next and Notify, which never wait for the
+// hub, for a reader that serves many followers from one goroutine and polls a follower
+// only when it was told there is something to take. A follower is read one way, once.
 type Follower struct {
 	ctx      context.Context
 	w        *Watcher
 	history  History
 	orderID  int64
-	replay   []domain.StatusEvent
-	last     int  // the sequence emitted last, or the one the caller had seen
-	complete bool // tracking has ended
+	pending  []domain.StatusEvent // events at hand, to emit in order (the replay, a catch-up)
+	live     *domain.StatusEvent  // a live event to emit once pending is drained, if no gap is left
+	last     int                  // the sequence emitted last, or the one the caller had seen
+	complete bool                 // tracking has ended
 	unwatch  func() bool
 
 	started atomic.Bool
+	polled  bool                    // read with Next; only Next's caller touches it
 	events  chan domain.StatusEvent // Events' channel, made on its first call
 	once    sync.Once
 	done    chan struct{}
@@ -168,7 +172,7 @@ func Follow(ctx context.Context, hub *Hub, history History, orderID int64, after
 	} else {
 		f.last = *after
 	}
-	f.replay = past
+	f.pending = past
 	// Following ends when ctx does, even if nobody reads: no goroutine waits for it.
 	f.unwatch = context.AfterFunc(ctx, func() {
 		if f.started.CompareAndSwap(false, true) { // never read: end here
@@ -177,55 +181,185 @@ func Follow(ctx context.Context, hub *Hub, history History, orderID int64, after
 			close(f.done)
 			return
 		}
-		w.Close() // the reader's loop sees it, and ends
+		w.Close() // the reader's loop (or the next call of Next) sees it, and ends
 	})
 	return f, nil
+}
+
+// Notify registers wake, called (on any goroutine, and quickly: it must not block or call
+// into the follower) each time Next may have something new to return. Call Notify, then
+// Next until it returns false, then Next again each time wake is called: no event waits
+// unannounced. Notify makes the follower one read with Next: All and Events then yield
+// nothing.
+func (f *Follower) Notify(wake func()) {
+	if !f.polled && !f.started.CompareAndSwap(false, true) {
+		return
+	}
+	f.polled = true
+	f.w.Notify(wake)
+}
+
+// Next returns the next event, in sequence order without gaps or repeats, if one is at hand
+// without waiting for the hub: from the history (the replay, or a catch-up it reads then)
+// or from the live events already delivered. ok is false when there is none now; once
+// following has ended, Done is closed by the call that returned false, and Err says why.
+// A reader that does not call Next again before the hub's buffer of live events fills is
+// dropped, ending the follower with ErrSlowWatcher. Next must not be called concurrently
+// with itself; use it with Notify, not with All or Events.
+func (f *Follower) Next() (ev domain.StatusEvent, ok bool) {
+	if !f.polled {
+		if !f.started.CompareAndSwap(false, true) {
+			return domain.StatusEvent{}, false
+		}
+		f.polled = true
+	}
+	if f.done == nil || isClosed(f.done) {
+		return domain.StatusEvent{}, false
+	}
+	for {
+		ev, ok, err := f.atHand()
+		if err == nil && !ok && !f.complete {
+			var got bool
+			got, err = f.poll(false)
+			if got && err == nil {
+				continue
+			}
+			if err == nil {
+				return domain.StatusEvent{}, false // nothing yet
+			}
+		}
+		if ok {
+			return ev, true
+		}
+		f.finish(err)
+		return domain.StatusEvent{}, false
+	}
+}
+
+// isClosed reports whether c is closed.
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // follow emits the replay, then the live events, through yield until tracking completes,
 // yield returns false, or something else ends it; then it closes the watcher and records
 // why following ended.
 func (f *Follower) follow(yield func(domain.StatusEvent) bool) {
-	defer func() {
-		f.unwatch()
-		f.w.Close()
-	}()
-	replay := f.replay
-	f.replay = nil
-	err := f.emitAll(yield, replay)
-	for err == nil && !f.complete {
-		select {
-		case <-f.ctx.Done():
-			err = f.ctx.Err()
-		case ev := <-f.w.C():
-			err = f.live(yield, *ev)
-		case <-f.w.Resync():
-			err = f.catchUp(yield)
-		case <-f.w.Done():
-			err = f.w.Err()
+	var err error
+	for err == nil {
+		ev, ok, e := f.atHand()
+		if err = e; err != nil {
+			break
 		}
+		if ok {
+			if !yield(ev) {
+				err = errReaderStopped
+			}
+			continue
+		}
+		if f.complete {
+			break
+		}
+		_, err = f.poll(true)
 	}
+	f.finish(err)
+}
+
+// finish closes the watcher and records why following ended.
+func (f *Follower) finish(err error) {
+	f.unwatch()
+	f.w.Close()
 	if err != nil && f.ctx.Err() != nil {
 		err = f.ctx.Err() // the watcher or the reader stopped because ctx ended
 	}
 	f.err = err
+	if f.polled {
+		close(f.done) // All and Events close it themselves
+	}
 }
 
-// live emits a live event, after the events it skipped over, from the history.
-func (f *Follower) live(yield func(domain.StatusEvent) bool, ev domain.StatusEvent) error {
-	if ev.Sequence > f.last+1 {
-		if err := f.catchUp(yield); err != nil || f.complete {
-			return err
+// atHand returns the next event to emit of those at hand (the replay, a catch-up from the
+// history, a live event that came after them), skipping those already emitted; ok is
+// false when none is left. It marks tracking complete at an event that ends it.
+func (f *Follower) atHand() (ev domain.StatusEvent, ok bool, err error) {
+	for !f.complete {
+		if len(f.pending) > 0 {
+			ev = f.pending[0]
+			f.pending = f.pending[1:]
+		} else if f.live != nil {
+			ev = *f.live
+			f.live = nil
+			if ev.Sequence > f.last+1 {
+				return ev, false, fmt.Errorf("order %d: event %d was published but the history holds nothing after %d", f.orderID, ev.Sequence, f.last)
+			}
+		} else {
+			f.pending = nil
+			return ev, false, nil
 		}
-		if ev.Sequence > f.last+1 {
-			return fmt.Errorf("order %d: event %d was published but the history holds nothing after %d", f.orderID, ev.Sequence, f.last)
+		emit := ev.Sequence > f.last
+		if emit {
+			f.last = ev.Sequence
+		}
+		if trackingEnds(ev.Status) {
+			f.complete = true
+		}
+		if emit {
+			return ev, true, nil
 		}
 	}
-	return f.emit(yield, ev)
+	return ev, false, nil
 }
 
-// catchUp emits what the history holds after the last sequence emitted.
-func (f *Follower) catchUp(yield func(domain.StatusEvent) bool) error {
+// poll takes one thing from the watcher (a live event, a resynchronisation, its end) or
+// the end of ctx, waiting for it when wait is set, and turns it into events at hand; got
+// is false when there was nothing to take without waiting.
+func (f *Follower) poll(wait bool) (got bool, err error) {
+	if !wait {
+		select {
+		case <-f.ctx.Done():
+			return true, f.ctx.Err()
+		case ev := <-f.w.C():
+			return true, f.takeLive(*ev)
+		case <-f.w.Resync():
+			return true, f.catchUp()
+		case <-f.w.Done():
+			return true, f.w.Err()
+		default:
+			return false, nil
+		}
+	}
+	select {
+	case <-f.ctx.Done():
+		return true, f.ctx.Err()
+	case ev := <-f.w.C():
+		return true, f.takeLive(*ev)
+	case <-f.w.Resync():
+		return true, f.catchUp()
+	case <-f.w.Done():
+		return true, f.w.Err()
+	}
+}
+
+// takeLive puts a live event at hand, after the events it skipped over, from the history.
+func (f *Follower) takeLive(ev domain.StatusEvent) error {
+	if ev.Sequence > f.last+1 {
+		if err := f.catchUp(); err != nil {
+			return err
+		}
+		f.live = &ev
+		return nil
+	}
+	f.pending = append(f.pending, ev)
+	return nil
+}
+
+// catchUp puts at hand what the history holds after the last sequence emitted.
+func (f *Follower) catchUp() error {
 	evs, err := f.history.StatusEventsAfter(f.ctx, f.orderID, f.last)
 	if err != nil {
 		if f.ctx.Err() != nil {
@@ -233,33 +367,6 @@ func (f *Follower) catchUp(yield func(domain.StatusEvent) bool) error {
 		}
 		return fmt.Errorf("reading the status history of order %d after %d: %w", f.orderID, f.last, err)
 	}
-	return f.emitAll(yield, evs)
-}
-
-// emitAll emits the events in order until tracking completes.
-func (f *Follower) emitAll(yield func(domain.StatusEvent) bool, evs []domain.StatusEvent) error {
-	for _, ev := range evs {
-		if f.complete {
-			return nil
-		}
-		if err := f.emit(yield, ev); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// emit yields ev unless its sequence was emitted (or seen by the caller) already. An event
-// ending tracking completes it, whether emitted or already seen.
-func (f *Follower) emit(yield func(domain.StatusEvent) bool, ev domain.StatusEvent) error {
-	if ev.Sequence > f.last {
-		if !yield(ev) {
-			return errReaderStopped
-		}
-		f.last = ev.Sequence
-	}
-	if trackingEnds(ev.Status) {
-		f.complete = true
-	}
+	f.pending = append(f.pending, evs...)
 	return nil
 }

@@ -597,3 +597,147 @@ func TestFollowDeliversAmendments(t *testing.T) {
 	checkEvents(t, "replay", nextN(t, f, 3), []domain.StatusEvent{amended, shipped, delivered})
 	expectEnd(t, f, nil)
 }
+
+// poller reads a follower with Notify and Next, as a connection's writer does: it takes
+// what Next has each time the follower wakes it, and never waits on the follower.
+type poller struct {
+	f    *events.Follower
+	wake chan struct{}
+}
+
+func newPoller(f *events.Follower) *poller {
+	p := &poller{f: f, wake: make(chan struct{}, 1)}
+	f.Notify(func() {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	})
+	return p
+}
+
+// take returns the n next events, failing the test when they do not come in time.
+func (p *poller) take(t *testing.T, n int) []domain.StatusEvent {
+	t.Helper()
+	var got []domain.StatusEvent
+	deadline := time.After(eventWait)
+	for len(got) < n {
+		if ev, ok := p.f.Next(); ok {
+			got = append(got, ev)
+			continue
+		}
+		select {
+		case <-p.f.Done():
+			t.Fatalf("following ended after %s: %v", fmtEvents(got), p.f.Err())
+		case <-p.wake:
+		case <-deadline:
+			t.Fatalf("got %s, then nothing in time", fmtEvents(got))
+		}
+	}
+	return got
+}
+
+// end waits until following has ended and returns why.
+func (p *poller) end(t *testing.T) error {
+	t.Helper()
+	deadline := time.After(eventWait)
+	for {
+		if ev, ok := p.f.Next(); ok {
+			t.Fatalf("got %s, want the end of following", fmtEvents([]domain.StatusEvent{ev}))
+		}
+		select {
+		case <-p.f.Done():
+			return p.f.Err()
+		case <-p.wake:
+		case <-deadline:
+			t.Fatal("following did not end in time")
+		}
+	}
+}
+
+// TestFollowPolled: a follower read with Notify and Next delivers what one read with
+// Events does (the replay, live events with gaps filled and repeats skipped), tells its
+// reader each time there is something to take, is dropped when its reader does not poll,
+// and ends with its context.
+func TestFollowPolled(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	hub, publish := bareHub(t, events.HubConfig{})
+
+	t.Run("replay, gaps and repeats", func(t *testing.T) {
+		const id = 71
+		life := lifeOf(id)
+		h := &memHistory{}
+		h.add(life[:2]...)
+		f := startFollow(t, ctx, hub, h, id, intp(0))
+		p := newPoller(f)
+		got := p.take(t, 2)
+		publish(life[1]) // a repeat
+		h.add(life[2])   // committed, its message lost
+		h.add(life[3])
+		publish(life[3]) // #4 after #2: #3 comes from the history first
+		got = append(got, p.take(t, 2)...)
+		checkEvents(t, "events", got, life[:4])
+		if err := p.end(t); err != nil {
+			t.Errorf("Err() = %v after DELIVERED, want nil", err)
+		}
+	})
+	t.Run("a reader that does not poll is dropped", func(t *testing.T) {
+		const id = 72
+		hub, publish := bareHub(t, events.HubConfig{Buffer: 1})
+		life := lifeOf(id)
+		h := &memHistory{}
+		h.add(life[0])
+		f := startFollow(t, ctx, hub, h, id, nil)
+		p := newPoller(f)
+		got := p.take(t, 1)
+		h.add(life[1:3]...)
+		publish(life[1]) // fills the buffer of one
+		publish(life[2]) // finds no room
+		waitFor(t, eventWait, "the watcher is dropped", func() bool { return hub.Dropped() == 1 })
+		for {
+			ev, ok := f.Next()
+			if !ok {
+				break
+			}
+			got = append(got, ev)
+		}
+		checkEvents(t, "events before the drop", got, life[:len(got)])
+		if err := p.end(t); !errors.Is(err, events.ErrSlowWatcher) {
+			t.Errorf("Err() = %v, want ErrSlowWatcher", err)
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		const id = 73
+		h := &memHistory{}
+		h.add(lifeOf(id)[:2]...)
+		fctx, cancel := context.WithCancel(ctx)
+		f := startFollow(t, fctx, hub, h, id, nil)
+		p := newPoller(f)
+		p.take(t, 1)
+		cancel()
+		if err := p.end(t); !errors.Is(err, context.Canceled) {
+			t.Errorf("Err() = %v, want context.Canceled", err)
+		}
+	})
+	t.Run("one way only", func(t *testing.T) {
+		const id = 74
+		h := &memHistory{}
+		h.add(lifeOf(id)[:2]...)
+		fctx, cancel := context.WithCancel(ctx)
+		f := startFollow(t, fctx, hub, h, id, nil)
+		p := newPoller(f)
+		if _, ok := <-f.Events(); ok {
+			t.Error("Events yielded an event from a follower read with Next")
+		}
+		for range f.All() {
+			t.Error("All yielded an event from a follower read with Next")
+		}
+		p.take(t, 1)
+		cancel()
+		if err := p.end(t); !errors.Is(err, context.Canceled) {
+			t.Errorf("Err() = %v, want context.Canceled", err)
+		}
+	})
+	waitFor(t, eventWait, "no watcher is left", func() bool { return hub.Watchers() == 0 })
+}

@@ -272,6 +272,7 @@ func (h *Hub) deliver(m *nats.Msg) {
 		w := ws[i]
 		select {
 		case w.c <- shared:
+			w.wake()
 		default:
 			s.remove(h, w)
 			w.end(ErrSlowWatcher)
@@ -371,6 +372,29 @@ type Watcher struct {
 	err     error // set before done is closed
 
 	idx int // position in the shard's slice of the order, -1 once out; guarded by the shard's lock
+
+	notify atomic.Pointer[func()] // see Notify
+}
+
+// Notify registers wake, to be called each time the watcher's channels may have something
+// new: an event in C, a signal in Resync, or Done closed. It lets a reader that does not
+// wait on the channels (one serving many subscriptions from one goroutine) poll them only
+// when there is something to take. wake is called on the hub's goroutine with the hub's
+// locks held: it must return quickly and must not call back into the hub or the watcher.
+// Anything that arrived before Notify was called is not announced: poll once after.
+func (w *Watcher) Notify(wake func()) {
+	if wake == nil {
+		w.notify.Store(nil)
+		return
+	}
+	w.notify.Store(&wake)
+}
+
+// wake calls the function Notify registered, if any.
+func (w *Watcher) wake() {
+	if f := w.notify.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // C returns the channel of the order's events, in the order NATS delivered them. Events
@@ -417,12 +441,14 @@ func (w *Watcher) Close() {
 func (w *Watcher) end(err error) {
 	w.err = err
 	close(w.done)
+	w.wake()
 }
 
 // signalResync sends a resync signal unless one is already waiting.
 func (w *Watcher) signalResync() {
 	select {
 	case w.resync <- struct{}{}:
+		w.wake()
 	default:
 	}
 }

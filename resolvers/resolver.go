@@ -5,7 +5,6 @@ package resolvers
 
 import (
 	"context"
-	"iter"
 	"time"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -59,12 +58,9 @@ type Resolver struct {
 	CheckoutLimit domain.RateLimiter
 	// TrackLimit limits clickstream events per session.
 	TrackLimit domain.RateLimiter
-	// Follow streams an order's status events from after (nil: the current status), in
-	// sequence order with no gap and no repeat, until tracking ends or ctx does: an
-	// iterator, ranged over once, on the subscription's goroutine. The returned function
-	// reports why the stream ended once the iteration is over (nil when tracking
-	// completed).
-	Follow func(ctx context.Context, orderID int64, after *int) (iter.Seq[domain.StatusEvent], func() error, error)
+	// Follow follows an order's status events from after (nil: the current status), in
+	// sequence order with no gap and no repeat, until tracking ends or ctx does.
+	Follow func(ctx context.Context, orderID int64, after *int) (OrderFollower, error)
 	// LoaderWait is the dataloaders' batching window; zero means DefaultLoaderWait.
 	LoaderWait time.Duration
 	// LoaderBatches, when set, is told the size of every batch the loaders send.

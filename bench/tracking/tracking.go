@@ -429,22 +429,33 @@ type order struct {
 // returns the orders, the customer index of each, and the customers' tokens.
 func placeOrders(ctx context.Context, client, admin *gql.Client, n int, logf func(string, ...any)) ([]order, []int, []string, error) {
 	// Products with stock to spare: the best sellers the listing shows, restocked when low.
+	// Only products with a single variant: a cart line and a restock then need no variant.
 	var out struct {
-		Products struct{ Nodes []gql.Product }
+		Products struct {
+			Nodes []struct {
+				gql.Product
+				Variants []struct{ ID string }
+			}
+		}
 	}
-	err := client.Do(ctx, `{ products(first: 20, filter: {inStock: true}) { nodes { id slug name availableQuantity } } }`, nil, &out)
+	err := client.Do(ctx, `{ products(first: 50, filter: {inStock: true}) { nodes { id slug name availableQuantity variants { id } } } }`, nil, &out)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	products := out.Products.Nodes
-	if len(products) == 0 {
-		return nil, nil, nil, errors.New("tracking: no product in stock")
+	var products []gql.Product
+	for _, p := range out.Products.Nodes {
+		if len(p.Variants) <= 1 && len(products) < 20 {
+			products = append(products, p.Product)
+		}
 	}
+	if len(products) == 0 {
+		return nil, nil, nil, errors.New("tracking: no single-variant product in stock")
+	}
+	// Restocked whatever the listing says: it counts every warehouse, while a checkout
+	// may draw on the default one alone, which is the one a restock fills.
 	for _, p := range products {
-		if need := n/len(products) + 10; p.AvailableQuantity < need {
-			if err := admin.InventoryAdjust(ctx, p.ID, 1000); err != nil {
-				return nil, nil, nil, fmt.Errorf("restocking %s: %w", p.Slug, err)
-			}
+		if err := admin.InventoryAdjust(ctx, p.ID, n/len(products)+10); err != nil {
+			return nil, nil, nil, fmt.Errorf("restocking %s: %w", p.Slug, err)
 		}
 	}
 	customers := (n + 3) / 4
