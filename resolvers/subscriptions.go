@@ -130,10 +130,25 @@ func (r *Resolver) orderStatusChanged(ctx context.Context, orderGID string, afte
 			}
 		}
 		if err := trackingStopped(ctx, f); err != nil {
-			transport.AddSubscriptionError(ctx, err)
+			addSubscriptionError(ctx, err)
 		}
 	}()
 	return out, nil
+}
+
+// addSubscriptionError hands err to the transport to end the subscription with, and
+// reports whether it could. Only gqlgen's WebSocket transport keeps a place for such
+// errors in the context; its SSE transport has none, and gqlgen's function would then
+// dereference nil on this goroutine and take the process down. An SSE stream that stops
+// ends without the error (its client resumes with afterSequence).
+func addSubscriptionError(ctx context.Context, err *gqlerror.Error) (added bool) {
+	defer func() {
+		if recover() != nil {
+			added = false
+		}
+	}()
+	transport.AddSubscriptionError(ctx, err)
+	return true
 }
 
 // driveStatusEvents relays the follower's events through d: no goroutine waits for them;
