@@ -273,14 +273,38 @@ func (s *AnalyticsStore) TopProducts(ctx context.Context, r domain.DateRange, li
 // (steps within one second count when they came in order), each step within a day of the
 // product view that started the session's chain: a session that viewed on
 // the range's last evening and paid the next morning counts as purchased.
+//
+// It reads the per-session rollup (funnel_sessions, one row per session and day), which
+// settles the level of every session whose steps' first times come in order; the few
+// sessions it cannot settle (steps out of order, views on both sides of a range boundary)
+// are counted from their raw events by the ordered-steps query, over their time span
+// only, or over the whole range when there are more than funnelUndeterminedMax of them.
+// Either way the answer is the ordered-steps query's (conversion_funnel.sql).
 func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, error) {
+	steps, _, err := s.conversionFunnel(ctx, r)
+	return steps, err
+}
+
+// funnelPath says how conversionFunnel found its answer.
+type funnelPath string
+
+const (
+	funnelRollup     funnelPath = "rollup"      // the rollup settled every session
+	funnelRollupSome funnelPath = "rollup+some" // and the raw events of a few
+	funnelRaw        funnelPath = "raw"         // the raw events of the whole range
+)
+
+func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, funnelPath, error) {
 	if err := r.Validate(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	path := funnelRollup
+	ctx, cancel := withBudget(ctx, defaultReadBudget)
+	defer cancel()
 	from, to := alignRange(r)
-	args := append(rangeArgs(from, to), ch.Named("until", to.Add(funnelWindow)))
+	until := to.Add(funnelWindow)
 	byLevel := make([]int64, len(domain.FunnelSteps)+1)
-	err := s.db.read(ctx, conversionFunnelSQL, args, func(rows driver.Rows) error {
+	count := func(rows driver.Rows) error {
 		var (
 			level    uint8
 			sessions int64
@@ -292,9 +316,73 @@ func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRang
 			byLevel[level] += sessions
 		}
 		return nil
+	}
+	var (
+		undetermined    int64
+		undeterminedIDs []string
+		firstAt, lastAt uint64
+	)
+	args := append(rangeArgs(from, to), ch.Named("until", until),
+		ch.Named("from_ms", from.UnixMilli()), ch.Named("to_ms", to.UnixMilli()))
+	err := s.db.read(ctx, funnelSessionsSQL, args, func(rows driver.Rows) error {
+		var (
+			level    uint8
+			sessions int64
+			first    uint64
+			last     uint64
+			ids      []string
+		)
+		if err := rows.Scan(&level, &sessions, &first, &last, &ids); err != nil {
+			return err
+		}
+		if level == funnelUndetermined {
+			undetermined, undeterminedIDs, firstAt, lastAt = sessions, ids, first, last
+		} else if int(level) < len(byLevel) {
+			byLevel[level] += sessions
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	switch {
+	case undetermined == 0:
+	case undetermined <= int64(s.undeterminedMax()) && int64(len(undeterminedIDs)) == undetermined:
+		path = funnelRollupSome
+		// Their events lie within [firstAt, lastAt] (epoch milliseconds); the query reads
+		// whole seconds.
+		lo := time.UnixMilli(int64(firstAt)).UTC().Truncate(time.Second)
+		if lo.Before(from) {
+			lo = from
+		}
+		hi := time.UnixMilli(int64(lastAt)).UTC().Truncate(time.Second).Add(time.Second)
+		if hi.After(until) {
+			hi = until
+		}
+		// In chunks that keep each statement well under ClickHouse's max_query_size
+		// (256 KiB): a session id may be 128 characters. Every session is in one chunk,
+		// so the counts add up.
+		for len(undeterminedIDs) > 0 && lo.Before(hi) {
+			var chunk []any
+			size := 0
+			for len(undeterminedIDs) > 0 && size < funnelChunkBytes {
+				chunk = append(chunk, undeterminedIDs[0])
+				size += len(undeterminedIDs[0]) + 4
+				undeterminedIDs = undeterminedIDs[1:]
+			}
+			someArgs := append(rangeArgs(from, to), ch.Named("until", until), ch.Named("lo", lo), ch.Named("hi", hi),
+				ch.Named("sessions", ch.GroupSet{Value: chunk}))
+			if err := s.db.read(ctx, funnelSomeSQL, someArgs, count); err != nil {
+				return nil, "", err
+			}
+		}
+	default:
+		// Too many to name: the ordered-steps query over the whole range, alone.
+		path = funnelRaw
+		clear(byLevel)
+		if err := s.db.read(ctx, conversionFunnelSQL, append(rangeArgs(from, to), ch.Named("until", until)), count); err != nil {
+			return nil, "", err
+		}
 	}
 	// A session at level k reached steps 1 to k.
 	out := make([]domain.FunnelStep, len(domain.FunnelSteps))
@@ -303,8 +391,17 @@ func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRang
 		reached += byLevel[i+1]
 		out[i] = domain.FunnelStep{Name: domain.FunnelSteps[i], Sessions: reached}
 	}
-	return out, nil
+	return out, path, nil
 }
+
+// funnelUndetermined is the level conversion_funnel_sessions.sql gives the sessions whose
+// level the rollup does not settle, and funnelUndeterminedMax how many of them it names
+// (its groupArrayIf(2000)): beyond that the funnel falls back to the raw events.
+const (
+	funnelUndetermined    = 255
+	funnelUndeterminedMax = 2000
+	funnelChunkBytes      = 64 << 10
+)
 
 // EventCounts counts the events of the range (widened to quarter hours) by service and
 // type, ordered by service then type. The per-line rows of orders are not events and are
@@ -326,4 +423,11 @@ func (s *AnalyticsStore) EventCounts(ctx context.Context, r domain.DateRange) ([
 		return nil, err
 	}
 	return out, nil
+}
+
+func (s *AnalyticsStore) undeterminedMax() int {
+	if s.funnelUndeterminedMax > 0 {
+		return s.funnelUndeterminedMax
+	}
+	return funnelUndeterminedMax
 }
