@@ -274,11 +274,12 @@ func (s *AnalyticsStore) TopProducts(ctx context.Context, r domain.DateRange, li
 // product view that started the session's chain: a session that viewed on
 // the range's last evening and paid the next morning counts as purchased.
 //
-// It reads the per-session rollup (funnel_sessions, one row per session and day), which
-// settles the level of every session whose steps' first times come in order; the few
-// sessions it cannot settle (steps out of order, views on both sides of a range boundary)
-// are counted from their raw events by the ordered-steps query, over their time span
-// only, or over the whole range when there are more than funnelUndeterminedMax of them.
+// It reads the per-session rollup (funnel_sessions: per session, day and insert, the first
+// and last view and the first time of each later step), which settles the level of every
+// session whose steps' first times come in order; the few sessions it cannot settle
+// (steps out of order, views on both sides of a range edge) are counted from their raw
+// events by the ordered-steps query, over their time span only, or over the whole range
+// when there are more than funnelUndeterminedMax of them (or two sessions share a key).
 // Either way the answer is the ordered-steps query's (conversion_funnel.sql).
 func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, error) {
 	steps, _, err := s.conversionFunnel(ctx, r)
@@ -298,7 +299,6 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 	if err := r.Validate(); err != nil {
 		return nil, "", err
 	}
-	path := funnelRollup
 	ctx, cancel := withBudget(ctx, defaultReadBudget)
 	defer cancel()
 	from, to := alignRange(r)
@@ -318,26 +318,28 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 		return nil
 	}
 	var (
-		undetermined    int64
-		undeterminedIDs []string
-		firstAt, lastAt uint64
+		undetermined, shared int64
+		keys                 []uint64
+		firstAt, lastAt      uint64
 	)
-	args := append(rangeArgs(from, to), ch.Named("until", until),
-		ch.Named("from_ms", from.UnixMilli()), ch.Named("to_ms", to.UnixMilli()))
+	args := []any{ch.Named("from", from), ch.Named("until", until),
+		ch.Named("from_ms", from.UnixMilli()), ch.Named("to_ms", to.UnixMilli())}
 	err := s.db.read(ctx, funnelSessionsSQL, args, func(rows driver.Rows) error {
 		var (
-			level    uint8
-			sessions int64
-			first    uint64
-			last     uint64
-			ids      []string
+			level       uint8
+			sessions    int64
+			first, last uint64
+			ids         []uint64
 		)
 		if err := rows.Scan(&level, &sessions, &first, &last, &ids); err != nil {
 			return err
 		}
-		if level == funnelUndetermined {
-			undetermined, undeterminedIDs, firstAt, lastAt = sessions, ids, first, last
-		} else if int(level) < len(byLevel) {
+		switch {
+		case level == funnelUndetermined:
+			undetermined, keys, firstAt, lastAt = sessions, ids, first, last
+		case level == funnelSharedKey:
+			shared = sessions
+		case int(level) < len(byLevel):
 			byLevel[level] += sessions
 		}
 		return nil
@@ -345,9 +347,10 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 	if err != nil {
 		return nil, "", err
 	}
+	path := funnelRollup
 	switch {
-	case undetermined == 0:
-	case undetermined <= int64(s.undeterminedMax()) && int64(len(undeterminedIDs)) == undetermined:
+	case shared == 0 && undetermined == 0:
+	case shared == 0 && undetermined <= int64(s.undeterminedMax()) && int64(len(keys)) == undetermined:
 		path = funnelRollupSome
 		// Their events lie within [firstAt, lastAt] (epoch milliseconds); the query reads
 		// whole seconds.
@@ -359,25 +362,20 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 		if hi.After(until) {
 			hi = until
 		}
-		// In chunks that keep each statement well under ClickHouse's max_query_size
-		// (256 KiB): a session id may be 128 characters. Every session is in one chunk,
-		// so the counts add up.
-		for len(undeterminedIDs) > 0 && lo.Before(hi) {
-			var chunk []any
-			size := 0
-			for len(undeterminedIDs) > 0 && size < funnelChunkBytes {
-				chunk = append(chunk, undeterminedIDs[0])
-				size += len(undeterminedIDs[0]) + 4
-				undeterminedIDs = undeterminedIDs[1:]
+		if lo.Before(hi) {
+			set := make([]any, len(keys))
+			for i, k := range keys {
+				set[i] = k
 			}
 			someArgs := append(rangeArgs(from, to), ch.Named("until", until), ch.Named("lo", lo), ch.Named("hi", hi),
-				ch.Named("sessions", ch.GroupSet{Value: chunk}))
+				ch.Named("sessions", ch.GroupSet{Value: set}))
 			if err := s.db.read(ctx, funnelSomeSQL, someArgs, count); err != nil {
 				return nil, "", err
 			}
 		}
 	default:
-		// Too many to name: the ordered-steps query over the whole range, alone.
+		// Too many to name, or two sessions under one key: the ordered-steps query over
+		// the whole range, alone.
 		path = funnelRaw
 		clear(byLevel)
 		if err := s.db.read(ctx, conversionFunnelSQL, append(rangeArgs(from, to), ch.Named("until", until)), count); err != nil {
@@ -395,12 +393,14 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 }
 
 // funnelUndetermined is the level conversion_funnel_sessions.sql gives the sessions whose
-// level the rollup does not settle, and funnelUndeterminedMax how many of them it names
-// (its groupArrayIf(2000)): beyond that the funnel falls back to the raw events.
+// level the rollup does not settle, funnelSharedKey the one of keys two sessions share,
+// and funnelUndeterminedMax how many undetermined sessions it names (its
+// groupArrayIf(2000)): beyond that the funnel falls back to the raw events. 2000 keys
+// are about 40 KB of query text, well under max_query_size (256 KiB).
 const (
 	funnelUndetermined    = 255
+	funnelSharedKey       = 254
 	funnelUndeterminedMax = 2000
-	funnelChunkBytes      = 64 << 10
 )
 
 // EventCounts counts the events of the range (widened to quarter hours) by service and

@@ -38,7 +38,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		"events_15m_mv":        "MaterializedView",
 		"product_sales_15m":    "SummingMergeTree",
 		"product_sales_15m_mv": "MaterializedView",
-		"funnel_sessions":      "AggregatingMergeTree",
+		"funnel_sessions":      "MergeTree",
 		"funnel_sessions_mv":   "MaterializedView",
 		"goose_db_version":     "MergeTree",
 	}

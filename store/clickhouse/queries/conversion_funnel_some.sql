@@ -1,7 +1,9 @@
--- conversion_funnel.sql for the sessions @sessions only (clickhouse.GroupSet), whose
--- funnel levels the rollup could not settle (conversion_funnel_sessions.sql): their
--- events lie within [@lo, @hi), which narrows the scan of the raw events to the span of
--- those sessions. The rest is conversion_funnel.sql word for word.
+-- conversion_funnel.sql for the sessions whose funnel_sessions key (cityHash64 of the id)
+-- is in @sessions (clickhouse.GroupSet), whose levels the rollup could not settle
+-- (conversion_funnel_sessions.sql): their events lie within [@lo, @hi), which narrows the
+-- scan of the raw events to their span. No other session with events in that span has
+-- one of these keys: the rollup query would have found two sessions under one key. The
+-- rest is conversion_funnel.sql word for word.
 SELECT level, toInt64(count()) AS sessions
 FROM (
     SELECT
@@ -25,7 +27,7 @@ FROM (
           AND session_id <> ''
           AND ts >= @from AND ts < @until
           AND ts >= @lo AND ts < @hi
-          AND session_id IN @sessions
+          AND cityHash64(session_id) IN @sessions
     )
     GROUP BY session_id
 )
