@@ -2,7 +2,7 @@
 -- reached each level, by the very rule of conversion_funnel.sql (a chain starts at a
 -- product view in [@from, @to) and takes, step by step, the first time at or after the
 -- step before, each within a day of the view). Per session: its first and last view and
--- the first time of each later step (0: never), over the UTC days of [@from, @until].
+-- the first time of each later step (0 here: never), over the UTC days of [@from, @until].
 -- That covers every event the ordered-steps query reads, and maybe more of the
 -- session's; the cases below hold for any such superset.
 --
@@ -48,19 +48,32 @@ FROM (
             ordered AND v2 < @to_ms AND c1 >= v2, from_last,
             255) AS level
     FROM (
+        -- The rollup's "never" (the largest UInt64) back to 0; the session's first funnel
+        -- event is the earliest of its steps' first times.
         SELECT
             session_hash,
-            min(session_check) <> max(session_check) AS shared,
-            minIf(viewed_first, viewed_first > 0) AS v1,
-            max(viewed_last) AS v2,
-            minIf(carted_first, carted_first > 0) AS c1,
-            minIf(checkout_first, checkout_first > 0) AS k1,
-            minIf(paid_first, paid_first > 0) AS p1,
-            min(first_at) AS first,
-            max(last_at) AS last
-        FROM funnel_sessions
-        WHERE day >= toDate(@from) AND day <= toDate(@until)
-        GROUP BY session_hash
+            shared,
+            least(least(v, c), least(k, p)) AS first,
+            last,
+            if(v = 18446744073709551615, 0, v) AS v1,
+            v2,
+            if(c = 18446744073709551615, 0, c) AS c1,
+            if(k = 18446744073709551615, 0, k) AS k1,
+            if(p = 18446744073709551615, 0, p) AS p1
+        FROM (
+            SELECT
+                session_hash,
+                min(session_check) <> max(session_check) AS shared,
+                min(viewed_first) AS v,
+                max(viewed_last) AS v2,
+                min(carted_first) AS c,
+                min(checkout_first) AS k,
+                min(paid_first) AS p,
+                max(last_at) AS last
+            FROM funnel_sessions
+            WHERE day >= toDate(@from) AND day <= toDate(@until)
+            GROUP BY session_hash
+        )
     )
 )
 WHERE level > 0
