@@ -139,7 +139,7 @@ func NewHandler(o Options) http.Handler {
 	srv.SetRecoverFunc(resolvers.RecoverFunc(o.Log))
 	var catalog *catalogWriter
 	if !o.GeneralExecutorOnly {
-		catalog = &catalogWriter{root: o.Resolver}
+		catalog = newCatalogWriter(o.Resolver)
 	}
 	if obs := newObserver(o.Metrics, o.TracerProvider, catalog); obs != nil {
 		srv.Use(obs)

@@ -37,8 +37,15 @@ import (
 // TestCompiledCatalogMatchesExecutor checks, over the clients' operations and the
 // bench's, that the answers are byte for byte those of gqlgen's executor.
 type catalogWriter struct {
-	root    graph.ResolverRoot
+	// The resolvers of the fields it answers that have one, made once: the root makes a
+	// new one on every call.
+	product graph.ProductResolver
+	image   graph.ImageResolver
 	metrics *Metrics
+}
+
+func newCatalogWriter(root graph.ResolverRoot) *catalogWriter {
+	return &catalogWriter{product: root.Product(), image: root.Image()}
 }
 
 // catalogFields lists, per object type, the fields the writer can answer, and the type of
@@ -114,11 +121,10 @@ func (c *catalogWriter) write(ctx context.Context, fc *graphql.FieldContext, fil
 	if !graphql.HasOperationContext(ctx) {
 		return nil
 	}
-	oc := graphql.GetOperationContext(ctx)
-	if !known(oc, fc.Field.Selections, "Product") {
+	w := &writer{c: c, ctx: ctx, oc: graphql.GetOperationContext(ctx)}
+	if !w.known(fc.Field.Selections, "Product") {
 		return nil
 	}
-	w := &writer{c: c, ctx: ctx, oc: oc}
 	w.buf.Grow(512)
 	defer func() {
 		if r := recover(); r != nil {
@@ -133,18 +139,44 @@ func (c *catalogWriter) write(ctx context.Context, fc *graphql.FieldContext, fil
 
 // known reports whether every field selected on an object of type typ, and below, is
 // one the writer can answer, with no @defer.
-func known(oc *graphql.OperationContext, sel ast.SelectionSet, typ string) bool {
+func (w *writer) known(sel ast.SelectionSet, typ string) bool {
 	fields := catalogFields[typ]
-	for _, f := range graphql.CollectFields(oc, sel, implementors[typ]) {
+	for _, f := range w.collect(sel, typ) {
 		child, ok := fields[f.Name]
 		if !ok || f.IsDeferred() || len(f.Deferrables) > 0 {
 			return false
 		}
-		if child != "" && !known(oc, f.Selections, child) {
+		if child != "" && !w.known(f.Selections, child) {
 			return false
 		}
 	}
 	return true
+}
+
+// selectionKey names a selection set on a type within one operation.
+type selectionKey struct {
+	first *ast.Selection
+	n     int
+	typ   string
+}
+
+// collect returns the fields selected on an object of type typ, as the generated code
+// collects them (fragments, @skip and @include applied), once per selection set and
+// answer rather than once per object: gqlgen's own cache builds a key string each time.
+func (w *writer) collect(sel ast.SelectionSet, typ string) []graphql.CollectedField {
+	if len(sel) == 0 {
+		return graphql.CollectFields(w.oc, sel, implementors[typ])
+	}
+	k := selectionKey{&sel[0], len(sel), typ}
+	if fs, ok := w.collected[k]; ok {
+		return fs
+	}
+	fs := graphql.CollectFields(w.oc, sel, implementors[typ])
+	if w.collected == nil {
+		w.collected = map[selectionKey][]graphql.CollectedField{}
+	}
+	w.collected[k] = fs
+	return fs
 }
 
 // rawJSON is an answer already written.
@@ -154,17 +186,20 @@ func (r rawJSON) MarshalGQL(w io.Writer) { _, _ = w.Write(r) }
 
 // writer writes one field's answer.
 type writer struct {
-	c   *catalogWriter
-	ctx context.Context
-	oc  *graphql.OperationContext
-	buf bytes.Buffer
+	c         *catalogWriter
+	ctx       context.Context
+	oc        *graphql.OperationContext
+	buf       bytes.Buffer
+	collected map[selectionKey][]graphql.CollectedField
+	// widths are url's width arguments, by field.
+	widths map[*ast.Field]*int
 }
 
 // fields writes the object of type typ: each collected field's alias and what value
 // writes for it.
 func (w *writer) fields(sel ast.SelectionSet, typ string, value func(f graphql.CollectedField) error) error {
 	w.buf.WriteByte('{')
-	for i, f := range graphql.CollectFields(w.oc, sel, implementors[typ]) {
+	for i, f := range w.collect(sel, typ) {
 		if i > 0 {
 			w.buf.WriteByte(',')
 		}
@@ -223,7 +258,7 @@ func (w *writer) product(p *model.Product, sel ast.SelectionSet) error {
 			})
 		case "category":
 			start := time.Now()
-			c, err := w.c.root.Product().Category(w.ctx, p)
+			c, err := w.c.product.Category(w.ctx, p)
 			w.resolved("Product", "category", start)
 			if err != nil || c == nil {
 				return errFallback
@@ -231,7 +266,7 @@ func (w *writer) product(p *model.Product, sel ast.SelectionSet) error {
 			return w.category(c, f.Selections)
 		case "variants":
 			start := time.Now()
-			vs, err := w.c.root.Product().Variants(w.ctx, p)
+			vs, err := w.c.product.Variants(w.ctx, p)
 			w.resolved("Product", "variants", start)
 			if err != nil || vs == nil {
 				return errFallback
@@ -251,7 +286,7 @@ func (w *writer) product(p *model.Product, sel ast.SelectionSet) error {
 			w.buf.WriteByte(']')
 		case "images":
 			start := time.Now()
-			is, err := w.c.root.Product().Images(w.ctx, p)
+			is, err := w.c.product.Images(w.ctx, p)
 			w.resolved("Product", "images", start)
 			if err != nil || is == nil {
 				return errFallback
@@ -271,7 +306,7 @@ func (w *writer) product(p *model.Product, sel ast.SelectionSet) error {
 			w.buf.WriteByte(']')
 		case "featuredImage":
 			start := time.Now()
-			im, err := w.c.root.Product().FeaturedImage(w.ctx, p)
+			im, err := w.c.product.FeaturedImage(w.ctx, p)
 			w.resolved("Product", "featuredImage", start)
 			if err != nil {
 				return errFallback
@@ -382,17 +417,12 @@ func (w *writer) image(im *model.Image, sel ast.SelectionSet) error {
 		case "id":
 			w.str(im.ID)
 		case "url":
-			// The argument as the generated code reads it: Int, nullable.
-			var width *int
-			if raw, ok := f.ArgumentMap(w.oc.Variables)["width"]; ok && raw != nil {
-				n, err := graphql.UnmarshalInt(raw)
-				if err != nil {
-					return errFallback
-				}
-				width = &n
+			width, err := w.width(f.Field)
+			if err != nil {
+				return errFallback
 			}
 			start := time.Now()
-			u, err := w.c.root.Image().URL(w.ctx, im, width)
+			u, err := w.c.image.URL(w.ctx, im, width)
 			w.resolved("Image", "url", start)
 			if err != nil {
 				return errFallback
@@ -411,6 +441,27 @@ func (w *writer) image(im *model.Image, sel ast.SelectionSet) error {
 		}
 		return nil
 	})
+}
+
+// width reads url's argument as the generated code does (Int, nullable), once per field
+// of the operation.
+func (w *writer) width(f *ast.Field) (*int, error) {
+	if width, ok := w.widths[f]; ok {
+		return width, nil
+	}
+	var width *int
+	if raw, ok := f.ArgumentMap(w.oc.Variables)["width"]; ok && raw != nil {
+		n, err := graphql.UnmarshalInt(raw)
+		if err != nil {
+			return nil, err
+		}
+		width = &n
+	}
+	if w.widths == nil {
+		w.widths = map[*ast.Field]*int{}
+	}
+	w.widths[f] = width
+	return width, nil
 }
 
 func (w *writer) null() { w.buf.WriteString("null") }
