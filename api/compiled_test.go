@@ -207,6 +207,7 @@ func TestCompiledCatalogMatchesExecutor(t *testing.T) {
 		{"node", `query($id: ID!) { node(id: $id) { ... on Product { id name variants { id } } } }`, map[string]any{"id": gid}},
 		{"defer", `query($s: String!) { product(slug: $s) { id ... @defer { name } } }`, map[string]any{"s": slug}},
 		{"two roots", `query($s: String!) { product(slug: $s) { id name } products(first: 3) { nodes { id } } }`, map[string]any{"s": slug}},
+		{"low stock, for an administrator", `{ lowStockProducts(threshold: 100000, first: 10) { nodes { id inStock variants { id availableQuantity } featuredImage { url(width: 200) } } } }`, nil},
 		{"over the cost limit", `{ products(first: 100) { nodes { ` + every + ` } } }`, nil},
 		{"unknown field", `{ products(first: 5) { nodes { id nope } } }`, nil},
 	}

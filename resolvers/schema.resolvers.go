@@ -1248,6 +1248,7 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	if err != nil {
 		return nil, err
 	}
+	primeDetails(ctx, conn)
 	return toProductConnection(conn, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	}), nil
