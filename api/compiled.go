@@ -55,7 +55,11 @@ var catalogFields = map[string]map[string]string{
 		"__typename": "", "id": "", "slug": "", "name": "", "description": "", "price": "Money",
 		"availableQuantity": "", "inStock": "", "createdAt": "", "category": "Category",
 		"rating": "ProductRating", "variants": "ProductVariant", "images": "Image", "featuredImage": "Image",
+		"priceRange": "PriceRange", "options": "ProductOption", "brand": "Brand",
 	},
+	"PriceRange":     {"__typename": "", "minVariantPrice": "Money", "maxVariantPrice": "Money"},
+	"ProductOption":  {"__typename": "", "name": "", "values": ""},
+	"Brand":          {"__typename": "", "id": "", "slug": "", "name": ""},
 	"Money":          {"__typename": "", "amount": "", "currencyCode": ""},
 	"Category":       {"__typename": "", "id": "", "slug": "", "name": "", "description": "", "parent": "Category"},
 	"ProductRating":  {"__typename": "", "average": "", "count": ""},
@@ -74,6 +78,9 @@ var implementors = map[string][]string{
 	"ProductVariant": {"ProductVariant", "Node"},
 	"SelectedOption": {"SelectedOption"},
 	"Image":          {"Image"},
+	"PriceRange":     {"PriceRange"},
+	"ProductOption":  {"ProductOption"},
+	"Brand":          {"Brand", "Node"},
 }
 
 // errFallback abandons the written answer: gqlgen answers the field instead.
@@ -316,6 +323,79 @@ func (w *writer) product(p *model.Product, sel ast.SelectionSet) error {
 				return nil
 			}
 			return w.image(im, f.Selections)
+		case "priceRange":
+			start := time.Now()
+			r, err := w.c.product.PriceRange(w.ctx, p)
+			w.resolved("Product", "priceRange", start)
+			if err != nil || r == nil {
+				return errFallback
+			}
+			return w.fields(f.Selections, "PriceRange", func(g graphql.CollectedField) error {
+				switch g.Name {
+				case "minVariantPrice":
+					return w.money(r.MinVariantPrice, g.Selections, false)
+				case "maxVariantPrice":
+					return w.money(r.MaxVariantPrice, g.Selections, false)
+				}
+				return nil
+			})
+		case "options":
+			start := time.Now()
+			os, err := w.c.product.Options(w.ctx, p)
+			w.resolved("Product", "options", start)
+			if err != nil || os == nil {
+				return errFallback
+			}
+			w.buf.WriteByte('[')
+			for i, o := range os {
+				if o == nil || o.Values == nil {
+					return errFallback
+				}
+				if i > 0 {
+					w.buf.WriteByte(',')
+				}
+				if err := w.fields(f.Selections, "ProductOption", func(g graphql.CollectedField) error {
+					switch g.Name {
+					case "name":
+						w.str(o.Name)
+					case "values":
+						w.buf.WriteByte('[')
+						for j, v := range o.Values {
+							if j > 0 {
+								w.buf.WriteByte(',')
+							}
+							w.str(v)
+						}
+						w.buf.WriteByte(']')
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			w.buf.WriteByte(']')
+		case "brand":
+			start := time.Now()
+			b, err := w.c.product.Brand(w.ctx, p)
+			w.resolved("Product", "brand", start)
+			if err != nil {
+				return errFallback
+			}
+			if b == nil {
+				w.null()
+				return nil
+			}
+			return w.fields(f.Selections, "Brand", func(g graphql.CollectedField) error {
+				switch g.Name {
+				case "id":
+					w.str(b.ID)
+				case "slug":
+					w.str(b.Slug)
+				case "name":
+					w.str(b.Name)
+				}
+				return nil
+			})
 		default:
 			return errFallback
 		}

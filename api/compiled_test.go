@@ -200,7 +200,9 @@ func TestCompiledCatalogMatchesExecutor(t *testing.T) {
 		{"width null", `query($w: Int) { products(first: 5) { nodes { featuredImage { url(width: $w) } } } }`, map[string]any{"w": nil}},
 		{"width out of range", `{ products(first: 5) { nodes { id featuredImage { url(width: 5) } } } }`, nil},
 		{"width out of range on a page", `query($s: String!) { product(slug: $s) { id images { url(width: 100000) } } }`, map[string]any{"s": slug}},
-		{"a field left to gqlgen", `{ products(first: 5) { nodes { id priceRange { minVariantPrice { amount } } brand { name } options { name values } } } }`, nil},
+		{"price ranges, brands, options", `{ products(first: 20) { nodes { id priceRange { __typename minVariantPrice { amount currencyCode } maxVariantPrice { amount } }
+			brand { __typename id slug name } options { __typename name values } } } }`, nil},
+		{"a field left to gqlgen", `{ products(first: 5) { nodes { id attributes { name } reviews(first: 2) { totalCount } } } }`, nil},
 		{"a variant field left to gqlgen", `query($s: String!) { product(slug: $s) { id variants { id image { url } } } }`, map[string]any{"s": slug}},
 		{"admin-only stocks", `query($s: String!) { product(slug: $s) { id variants { id stocks { quantity } } } }`, map[string]any{"s": slug}},
 		{"by id", `query($id: ID!) { product(id: $id) { ` + every + ` } }`, map[string]any{"id": gid}},
