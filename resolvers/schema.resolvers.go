@@ -964,7 +964,11 @@ func (r *productResolver) Attributes(ctx context.Context, obj *model.Product) ([
 	if err != nil {
 		return nil, err
 	}
-	return toAttributes(d.Attributes), nil
+	vs, err := d.AttributeValues()
+	if err != nil {
+		return nil, err
+	}
+	return toAttributes(vs), nil
 }
 
 // Reviews is the resolver for the reviews field.
