@@ -964,7 +964,11 @@ func (r *productResolver) Attributes(ctx context.Context, obj *model.Product) ([
 	if err != nil {
 		return nil, err
 	}
-	return toAttributes(d.Attributes), nil
+	vs, err := d.AttributeValues()
+	if err != nil {
+		return nil, err
+	}
+	return toAttributes(vs), nil
 }
 
 // Reviews is the resolver for the reviews field.
@@ -1248,6 +1252,7 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	if err != nil {
 		return nil, err
 	}
+	primeDetails(ctx, conn)
 	return toProductConnection(conn, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	}), nil
