@@ -276,7 +276,8 @@ func (o observer) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 
 // InterceptField times, and traces, the fields that have a resolver. The others are
 // read from their parent object and would cost more to measure than to run. A product
-// field that the catalog writer knows gets its written answer (see catalogWriter).
+// field that the catalog writer knows gets its written answer (see catalogWriter), and
+// so does the dashboard's revenue series (see interceptSeries).
 func (o observer) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Field == nil {
@@ -314,6 +315,9 @@ func (o observer) InterceptField(ctx context.Context, next graphql.Resolver) (an
 	}
 	if err == nil && o.catalog != nil {
 		if m := o.catalog.intercept(ctx, fc, res); m != nil {
+			return m, nil
+		}
+		if m := o.catalog.interceptSeries(ctx, fc, res); m != nil {
 			return m, nil
 		}
 	}
