@@ -76,6 +76,9 @@ type Options struct {
 	// lives there. after, when not nil, is called once the operation's first response
 	// is ready (a mutation's writes are committed by then).
 	AroundOperation func(ctx context.Context, op ast.Operation) (_ context.Context, after func(context.Context))
+	// GeneralExecutorOnly leaves every field to gqlgen's executor: the catalog writer,
+	// which writes the answers of the product fields it knows itself, is off.
+	GeneralExecutorOnly bool
 }
 
 // Subscription limits.
@@ -131,7 +134,11 @@ func NewHandler(o Options) http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(resolvers.RecoverFunc(o.Log))
-	if obs := newObserver(o.Metrics, o.TracerProvider); obs != nil {
+	var catalog *catalogWriter
+	if !o.GeneralExecutorOnly {
+		catalog = newCatalogWriter(o.Resolver)
+	}
+	if obs := newObserver(o.Metrics, o.TracerProvider, catalog); obs != nil {
 		srv.Use(obs)
 	}
 	if o.Introspection {

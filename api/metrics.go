@@ -162,6 +162,9 @@ type observer struct {
 	metrics *Metrics
 	// tracer starts a span for each operation and each field with a resolver.
 	tracer trace.Tracer
+	// catalog, when set, writes the answers of product fields it knows straight to the
+	// response; it is off while fields are traced.
+	catalog *catalogWriter
 }
 
 var (
@@ -171,14 +174,18 @@ var (
 	_ graphql.FieldInterceptor     = observer{}
 )
 
-// newObserver returns the extension, or nil when there is nothing to observe.
-func newObserver(m *Metrics, tp trace.TracerProvider) graphql.HandlerExtension {
-	if m == nil && tp == nil {
+// newObserver returns the extension, or nil when there is nothing to observe and no
+// catalog writer.
+func newObserver(m *Metrics, tp trace.TracerProvider, catalog *catalogWriter) graphql.HandlerExtension {
+	if m == nil && tp == nil && catalog == nil {
 		return nil
 	}
 	o := observer{metrics: m}
 	if tp != nil {
 		o.tracer = tp.Tracer("github.com/shopgraph/shopgraph/api")
+	} else if catalog != nil {
+		o.catalog = catalog
+		catalog.metrics = m
 	}
 	return o
 }
@@ -268,11 +275,25 @@ func (o observer) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 }
 
 // InterceptField times, and traces, the fields that have a resolver. The others are
-// read from their parent object and would cost more to measure than to run.
+// read from their parent object and would cost more to measure than to run. A product
+// field that the catalog writer knows gets its written answer (see catalogWriter), and
+// so does the dashboard's revenue series (see interceptSeries).
 func (o observer) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || !fc.IsResolver || fc.Field.Field == nil {
+	if fc == nil || fc.Field.Field == nil {
 		return next(ctx)
+	}
+	if !fc.IsResolver {
+		if o.catalog == nil || fc.Object != "ProductEdge" {
+			return next(ctx)
+		}
+		res, err := next(ctx)
+		if err == nil {
+			if m := o.catalog.intercept(ctx, fc, res); m != nil {
+				return m, nil
+			}
+		}
+		return res, err
 	}
 	var span trace.Span
 	if o.tracer != nil {
@@ -291,6 +312,14 @@ func (o observer) InterceptField(ctx context.Context, next graphql.Resolver) (an
 			span.SetStatus(codes.Error, "resolver failed")
 		}
 		span.End()
+	}
+	if err == nil && o.catalog != nil {
+		if m := o.catalog.intercept(ctx, fc, res); m != nil {
+			return m, nil
+		}
+		if m := o.catalog.interceptSeries(ctx, fc, res); m != nil {
+			return m, nil
+		}
 	}
 	return res, err
 }

@@ -55,6 +55,10 @@ type Config struct {
 	CostPerCaller redis.Limit
 	// CostLimitOff switches the cost rate limit off (the per-operation limits stay).
 	CostLimitOff bool
+	// GeneralExecutorOnly runs every field through gqlgen's executor, without the
+	// catalog writer that answers the storefront's product selections itself (to compare
+	// the two).
+	GeneralExecutorOnly bool
 	// RefreshReuseGrace is how long a rotated refresh token may be exchanged again (two
 	// tabs refreshing at once); zero means redis.DefaultReuseGrace, negative none.
 	RefreshReuseGrace time.Duration
@@ -281,6 +285,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 
 		WebsocketInitTimeout: cfg.WebsocketInitTimeout,
 		AroundOperation:      readRoutingFor(deps),
+		GeneralExecutorOnly:  cfg.GeneralExecutorOnly,
 	})
 	a := &App{Handler: withClientAddr(h), Resolver: r, Accounts: accounts, Hub: hub, cfg: cfg, deps: deps}
 	if deps.Bus != nil {

@@ -266,9 +266,20 @@ func (c VariantChanges) Validate(path ...string) []*Error {
 // ProductDetail is what a product page shows beyond the product itself: its live
 // variants in display order, its images in display order, and its attribute values.
 type ProductDetail struct {
-	Variants   []Variant
-	Images     []Image
-	Attributes []AttributeValue
+	Variants []Variant
+	Images   []Image
+	// Attributes returns the attribute values in display order, decoding them on each
+	// call: a store may hand them over undecoded, since most reads of details (product
+	// lists) never show them. Nil means none; AttributeValues reads it.
+	Attributes func() ([]AttributeValue, error)
+}
+
+// AttributeValues returns the product's attribute values: none when Attributes is nil.
+func (d ProductDetail) AttributeValues() ([]AttributeValue, error) {
+	if d.Attributes == nil {
+		return []AttributeValue{}, nil
+	}
+	return d.Attributes()
 }
 
 // VariantReader reads variants and product details. Batch reads return maps; ids that do

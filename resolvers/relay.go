@@ -27,8 +27,25 @@ const (
 )
 
 // encodeID returns the global id of the object of the given type and database id.
+// It is built in stack buffers: a page of products has hundreds of ids, and the id
+// string is its only allocation.
 func encodeID(typ string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
+	var raw [48]byte
+	b := append(raw[:0], typ...)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, id, 10)
+	return encodeRaw(b)
+}
+
+// encodeRaw returns b in unpadded URL-safe base64 with one allocation, the string.
+func encodeRaw(b []byte) string {
+	var buf [128]byte
+	n := base64.RawURLEncoding.EncodedLen(len(b))
+	if n > len(buf) {
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	base64.RawURLEncoding.Encode(buf[:n], b)
+	return string(buf[:n])
 }
 
 // decodeAnyID splits a global id into its type and database id; ok is false for anything
@@ -73,8 +90,32 @@ type cursorJSON struct {
 
 // encodeCursor returns the opaque form of c.
 func encodeCursor(c domain.Cursor) string {
-	b, _ := json.Marshal(cursorJSON{Sort: c.Sort, Value: c.Value, ID: c.ID})
-	return base64.RawURLEncoding.EncodeToString(b)
+	if !plainJSON(c.Sort) || !plainJSON(c.Value) {
+		b, _ := json.Marshal(cursorJSON{Sort: c.Sort, Value: c.Value, ID: c.ID})
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	// The common case, written as json.Marshal writes it: strings that need no escaping.
+	var raw [96]byte
+	b := append(raw[:0], `{"s":"`...)
+	b = append(b, c.Sort...)
+	b = append(b, `","v":"`...)
+	b = append(b, c.Value...)
+	b = append(b, `","i":`...)
+	b = strconv.AppendInt(b, c.ID, 10)
+	b = append(b, '}')
+	return encodeRaw(b)
+}
+
+// plainJSON reports whether json.Marshal writes s as it is between quotes: printable
+// ASCII without the characters it escapes (quote, backslash, <, >, &).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // decodeProductCursor reads an opaque cursor of a product listing sorted by key. It returns

@@ -1,6 +1,11 @@
 package resolvers
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -51,4 +56,32 @@ func FuzzDecodeProductCursor(f *testing.F) {
 			t.Fatalf("accepted a bad cursor %q: %+v", s, c)
 		}
 	})
+}
+
+// TestEncodingsMatchTheirGeneralForm checks that the stack-buffer encodings of ids and
+// cursors spell exactly what the general ones (string concatenation, json.Marshal) do,
+// for the plain values they take and the ones that need escaping.
+func TestEncodingsMatchTheirGeneralForm(t *testing.T) {
+	for _, typ := range []string{typeProduct, typeVariant, typeCartLine, strings.Repeat("T", 100)} {
+		for _, id := range []int64{1, 42, 1 << 40, math.MaxInt64} {
+			want := base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
+			if got := encodeID(typ, id); got != want {
+				t.Errorf("encodeID(%q, %d) = %q, want %q", typ, id, got, want)
+			}
+		}
+	}
+	values := []string{"", "2026-12-07T05:55:07.123456Z", "Trail Runner 2", "12.50", `a"b`, `a\b`, "<b>", "x&y", "tab\there",
+		"caf\u00e9", "\u2028", "bad \xff utf-8", "\x7f", strings.Repeat("long value ", 20)}
+	for _, sort := range []string{"NEWEST", "name", "p<r"} {
+		for _, v := range values {
+			c := domain.Cursor{Sort: sort, Value: v, ID: 987654321}
+			b, err := json.Marshal(cursorJSON{Sort: c.Sort, Value: c.Value, ID: c.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := encodeCursor(c), base64.RawURLEncoding.EncodeToString(b); got != want {
+				t.Errorf("encodeCursor(%+v) = %q, want %q", c, got, want)
+			}
+		}
+	}
 }

@@ -169,9 +169,15 @@ func (r *dashboardResolver) RevenueSeries(ctx context.Context, obj *model.Dashbo
 	if err != nil {
 		return nil, err
 	}
+	// The points and their amounts are allocated in two blocks, not two objects a point:
+	// an hourly series is 2,160 of them.
 	out := make([]*model.RevenuePoint, len(pts))
+	points := make([]model.RevenuePoint, len(pts))
+	amounts := make([]model.Money, len(pts))
 	for i, p := range pts {
-		out[i] = &model.RevenuePoint{Bucket: p.Bucket.In(obj.Location), Revenue: toMoney(domain.Money{Amount: p.RevenueMinor, Currency: domain.DefaultCurrency}), Orders: int(p.Orders)}
+		amounts[i] = model.Money{Amount: model.Decimal(p.RevenueMinor), CurrencyCode: domain.DefaultCurrency}
+		points[i] = model.RevenuePoint{Bucket: p.Bucket.In(obj.Location), Revenue: &amounts[i], Orders: int(p.Orders)}
+		out[i] = &points[i]
 	}
 	return out, nil
 }
@@ -964,7 +970,11 @@ func (r *productResolver) Attributes(ctx context.Context, obj *model.Product) ([
 	if err != nil {
 		return nil, err
 	}
-	return toAttributes(d.Attributes), nil
+	vs, err := d.AttributeValues()
+	if err != nil {
+		return nil, err
+	}
+	return toAttributes(vs), nil
 }
 
 // Reviews is the resolver for the reviews field.
@@ -1248,6 +1258,7 @@ func (r *queryResolver) LowStockProducts(ctx context.Context, threshold *int, fi
 	if err != nil {
 		return nil, err
 	}
+	primeDetails(ctx, conn)
 	return toProductConnection(conn, func(ctx context.Context) (int, error) {
 		return r.Catalog.CountProducts(ctx, q.Filter)
 	}), nil

@@ -235,6 +235,8 @@ track("added_to_cart", "s6", "2024-03-10 13:00:00", 1, 100);
 track("product_viewed", "s6", "2024-03-10 13:00:00", 1, 500);
 
 const DAY = { from: dt("2024-03-10 00:00:00"), to: dt("2024-03-11 00:00:00") };
+// The funnel rollup's session keys, cityHash64 of the ids (the same on every version).
+const [S1_KEY, S2_KEY, S6_KEY] = ["3894653346220934946", "9898306833597140953", "15463985160153681762"];
 
 // The queries with sample parameters and the rows they must return (TabSeparated);
 // unordered marks a query whose row order is unspecified.
@@ -267,6 +269,39 @@ const EXPECT = {
   ],
   conversion_funnel: [
     { params: { ...DAY, until: dt("2024-03-12 00:00:00") }, rows: ["1\t2", "2\t1", "3\t1", "4\t1"] },
+  ],
+  // The rollup settles s4 (1), s2 (2, no checkout: the chain stops), s5 (3) and s1 (4);
+  // s6 added to the cart before its view, so its level is left to its raw events (255),
+  // with the span of its events, 13:00:00.100 to 13:00:00.500, in epoch milliseconds, and
+  // its key, cityHash64('s6').
+  conversion_funnel_sessions: [
+    {
+      params: { from: DAY.from, until: dt("2024-03-12 00:00:00"), from_ms: "1710028800000", to_ms: "1710115200000" },
+      rows: [
+        "1\t1\t1710072000000\t1710072000000\t[]",
+        "2\t1\t1710066600000\t1710069000000\t[]",
+        "3\t1\t1710073800100\t1710073800300\t[]",
+        "4\t1\t1710063000000\t1710065100250\t[]",
+        `255\t1\t1710075600100\t1710075600500\t[${S6_KEY}]`,
+      ],
+    },
+  ],
+  // conversion_funnel.sql for some sessions within a span: s6 alone, then s1, s2 and s6.
+  conversion_funnel_some: [
+    {
+      params: {
+        ...DAY, until: dt("2024-03-12 00:00:00"), lo: dt("2024-03-10 13:00:00"), hi: dt("2024-03-10 13:00:01"),
+        sessions: `(${S6_KEY})`,
+      },
+      rows: ["1\t1"],
+    },
+    {
+      params: {
+        ...DAY, until: dt("2024-03-12 00:00:00"), lo: dt("2024-03-10 00:00:00"), hi: dt("2024-03-12 00:00:00"),
+        sessions: `(${S1_KEY}, ${S2_KEY}, ${S6_KEY})`,
+      },
+      rows: ["1\t1", "2\t1", "4\t1"],
+    },
   ],
   event_counts: [
     {

@@ -22,6 +22,8 @@ import (
 // ranges, as days and hours of every time zone are.
 type AnalyticsStore struct {
 	db *DB
+	// funnelUndeterminedMax, when set, lowers funnelUndeterminedMax (tests).
+	funnelUndeterminedMax int
 }
 
 var (

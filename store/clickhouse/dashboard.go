@@ -273,14 +273,38 @@ func (s *AnalyticsStore) TopProducts(ctx context.Context, r domain.DateRange, li
 // (steps within one second count when they came in order), each step within a day of the
 // product view that started the session's chain: a session that viewed on
 // the range's last evening and paid the next morning counts as purchased.
+//
+// It reads the per-session rollup (funnel_sessions: per session, day and insert, the first
+// and last view and the first time of each later step), which settles the level of every
+// session whose steps' first times come in order; the few sessions it cannot settle
+// (steps out of order, views on both sides of a range edge) are counted from their raw
+// events by the ordered-steps query, over their time span only, or over the whole range
+// when there are more than funnelUndeterminedMax of them (or two sessions share a key).
+// Either way the answer is the ordered-steps query's (conversion_funnel.sql).
 func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, error) {
+	steps, _, err := s.conversionFunnel(ctx, r)
+	return steps, err
+}
+
+// funnelPath says how conversionFunnel found its answer.
+type funnelPath string
+
+const (
+	funnelRollup     funnelPath = "rollup"      // the rollup settled every session
+	funnelRollupSome funnelPath = "rollup+some" // and the raw events of a few
+	funnelRaw        funnelPath = "raw"         // the raw events of the whole range
+)
+
+func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, funnelPath, error) {
 	if err := r.Validate(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	ctx, cancel := withBudget(ctx, defaultReadBudget)
+	defer cancel()
 	from, to := alignRange(r)
-	args := append(rangeArgs(from, to), ch.Named("until", to.Add(funnelWindow)))
+	until := to.Add(funnelWindow)
 	byLevel := make([]int64, len(domain.FunnelSteps)+1)
-	err := s.db.read(ctx, conversionFunnelSQL, args, func(rows driver.Rows) error {
+	count := func(rows driver.Rows) error {
 		var (
 			level    uint8
 			sessions int64
@@ -292,9 +316,71 @@ func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRang
 			byLevel[level] += sessions
 		}
 		return nil
+	}
+	var (
+		undetermined, shared int64
+		keys                 []uint64
+		firstAt, lastAt      uint64
+	)
+	args := []any{ch.Named("from", from), ch.Named("until", until),
+		ch.Named("from_ms", from.UnixMilli()), ch.Named("to_ms", to.UnixMilli())}
+	err := s.db.read(ctx, funnelSessionsSQL, args, func(rows driver.Rows) error {
+		var (
+			level       uint8
+			sessions    int64
+			first, last uint64
+			ids         []uint64
+		)
+		if err := rows.Scan(&level, &sessions, &first, &last, &ids); err != nil {
+			return err
+		}
+		switch {
+		case level == funnelUndetermined:
+			undetermined, keys, firstAt, lastAt = sessions, ids, first, last
+		case level == funnelSharedKey:
+			shared = sessions
+		case int(level) < len(byLevel):
+			byLevel[level] += sessions
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	path := funnelRollup
+	switch {
+	case shared == 0 && undetermined == 0:
+	case shared == 0 && undetermined <= int64(s.undeterminedMax()) && int64(len(keys)) == undetermined:
+		path = funnelRollupSome
+		// Their events lie within [firstAt, lastAt] (epoch milliseconds); the query reads
+		// whole seconds.
+		lo := time.UnixMilli(int64(firstAt)).UTC().Truncate(time.Second)
+		if lo.Before(from) {
+			lo = from
+		}
+		hi := time.UnixMilli(int64(lastAt)).UTC().Truncate(time.Second).Add(time.Second)
+		if hi.After(until) {
+			hi = until
+		}
+		if lo.Before(hi) {
+			set := make([]any, len(keys))
+			for i, k := range keys {
+				set[i] = k
+			}
+			someArgs := append(rangeArgs(from, to), ch.Named("until", until), ch.Named("lo", lo), ch.Named("hi", hi),
+				ch.Named("sessions", ch.GroupSet{Value: set}))
+			if err := s.db.read(ctx, funnelSomeSQL, someArgs, count); err != nil {
+				return nil, "", err
+			}
+		}
+	default:
+		// Too many to name, or two sessions under one key: the ordered-steps query over
+		// the whole range, alone.
+		path = funnelRaw
+		clear(byLevel)
+		if err := s.db.read(ctx, conversionFunnelSQL, append(rangeArgs(from, to), ch.Named("until", until)), count); err != nil {
+			return nil, "", err
+		}
 	}
 	// A session at level k reached steps 1 to k.
 	out := make([]domain.FunnelStep, len(domain.FunnelSteps))
@@ -303,8 +389,19 @@ func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRang
 		reached += byLevel[i+1]
 		out[i] = domain.FunnelStep{Name: domain.FunnelSteps[i], Sessions: reached}
 	}
-	return out, nil
+	return out, path, nil
 }
+
+// funnelUndetermined is the level conversion_funnel_sessions.sql gives the sessions whose
+// level the rollup does not settle, funnelSharedKey the one of keys two sessions share,
+// and funnelUndeterminedMax how many undetermined sessions it names (its
+// groupArrayIf(2000)): beyond that the funnel falls back to the raw events. 2000 keys
+// are about 40 KB of query text, well under max_query_size (256 KiB).
+const (
+	funnelUndetermined    = 255
+	funnelSharedKey       = 254
+	funnelUndeterminedMax = 2000
+)
 
 // EventCounts counts the events of the range (widened to quarter hours) by service and
 // type, ordered by service then type. The per-line rows of orders are not events and are
@@ -326,4 +423,11 @@ func (s *AnalyticsStore) EventCounts(ctx context.Context, r domain.DateRange) ([
 		return nil, err
 	}
 	return out, nil
+}
+
+func (s *AnalyticsStore) undeterminedMax() int {
+	if s.funnelUndeterminedMax > 0 {
+		return s.funnelUndeterminedMax
+	}
+	return funnelUndeterminedMax
 }

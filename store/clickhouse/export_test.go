@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -25,4 +26,38 @@ func SeriesGrid(r domain.DateRange, g domain.Granularity, loc *time.Location) ([
 // classification) and discards its rows.
 func (s *AnalyticsStore) RunForTest(ctx context.Context, sql string) error {
 	return s.db.read(ctx, statement{name: "test query", sql: sql}, nil, func(driver.Rows) error { return nil })
+}
+
+// ConversionFunnelPath is ConversionFunnel, also saying how it found the answer:
+// "rollup", "rollup+some" or "raw".
+func (s *AnalyticsStore) ConversionFunnelPath(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, string, error) {
+	steps, path, err := s.conversionFunnel(ctx, r)
+	return steps, string(path), err
+}
+
+// WithUndeterminedMax returns a copy of s that counts from the raw events of the whole
+// range once more than n sessions are left undetermined by the rollup.
+func (s *AnalyticsStore) WithUndeterminedMax(n int) *AnalyticsStore {
+	c := *s
+	c.funnelUndeterminedMax = n
+	return &c
+}
+
+// ConversionFunnelRaw counts the funnel of the range from the raw events alone, with the
+// ordered-steps query (conversion_funnel.sql): the reference the rollup must agree with.
+func (s *AnalyticsStore) ConversionFunnelRaw(ctx context.Context, r domain.DateRange) ([]int64, error) {
+	from, to := alignRange(r)
+	byLevel := make([]int64, len(domain.FunnelSteps)+1)
+	err := s.db.read(ctx, conversionFunnelSQL, append(rangeArgs(from, to), ch.Named("until", to.Add(funnelWindow))), func(rows driver.Rows) error {
+		var (
+			level    uint8
+			sessions int64
+		)
+		if err := rows.Scan(&level, &sessions); err != nil {
+			return err
+		}
+		byLevel[level] += sessions
+		return nil
+	})
+	return byLevel, err
 }

@@ -38,6 +38,8 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		"events_15m_mv":        "MaterializedView",
 		"product_sales_15m":    "SummingMergeTree",
 		"product_sales_15m_mv": "MaterializedView",
+		"funnel_sessions":      "MergeTree",
+		"funnel_sessions_mv":   "MaterializedView",
 		"goose_db_version":     "MergeTree",
 	}
 	if !maps.Equal(got, want) {
@@ -48,8 +50,8 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err := db.Conn.QueryRow(ctx, "SELECT count() FROM goose_db_version WHERE version_id > 0").Scan(&applied); err != nil {
 		t.Fatalf("counting applied versions: %v", err)
 	}
-	if applied != 1 {
-		t.Errorf("goose_db_version holds %d applied versions, want 1", applied)
+	if applied != 2 {
+		t.Errorf("goose_db_version holds %d applied versions, want 2", applied)
 	}
 }
 
@@ -78,7 +80,7 @@ func TestRollupViewsMatchTheirTargets(t *testing.T) {
 		}
 		return out
 	}
-	for _, target := range []string{"events_15m", "product_sales_15m"} {
+	for _, target := range []string{"events_15m", "product_sales_15m", "funnel_sessions"} {
 		view, table := columns(target+"_mv"), columns(target)
 		if len(table) == 0 || !maps.Equal(view, table) {
 			t.Errorf("%s_mv outputs %v, but %s has %v", target, view, target, table)

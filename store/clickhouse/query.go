@@ -52,6 +52,8 @@ var (
 	revenueByMethodSQL   = loadStatement("revenue_by_payment_method")
 	topProductsSQL       = loadStatement("top_products")
 	conversionFunnelSQL  = loadStatement("conversion_funnel")
+	funnelSessionsSQL    = loadStatement("conversion_funnel_sessions")
+	funnelSomeSQL        = loadStatement("conversion_funnel_some")
 	eventCountsSQL       = loadStatement("event_counts")
 )
 

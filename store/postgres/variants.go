@@ -1,14 +1,16 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/shopgraph/shopgraph/domain"
 )
@@ -78,35 +80,36 @@ func (s *CatalogStore) VariantsByID(ctx context.Context, ids []int64) (map[int64
 	return out, nil
 }
 
-// detailJSON is how productDetailsSQL hands over a product's variants, images and
-// attribute values: one JSON array each, so that a page of products costs one statement.
-type detailJSON struct {
-	Variants []struct {
-		ID        int64                   `json:"id"`
-		Position  int                     `json:"position"`
-		SKU       string                  `json:"sku"`
-		Options   []domain.SelectedOption `json:"options"`
-		Price     int64                   `json:"price"`
-		CompareAt *int64                  `json:"compareAt"`
-		Stock     int                     `json:"stock"`
-		Sold      int64                   `json:"sold"`
-		Image     int64                   `json:"image"`
-	}
-	Images []struct {
-		ID       int64  `json:"id"`
-		Position int    `json:"position"`
-		Src      string `json:"src"`
-		Alt      string `json:"alt"`
-		W        int    `json:"w"`
-		H        int    `json:"h"`
-	}
-	Attributes []struct {
-		Name string   `json:"name"`
-		Type string   `json:"type"`
-		T    *string  `json:"t"`
-		N    *float64 `json:"n"`
-		B    *bool    `json:"b"`
-	}
+// detailVariant and detailImage are how productDetailsSQL hands over a product's
+// variants and images, and detailAttribute its attribute values: one JSON array each,
+// so that a page of products costs one statement.
+type detailVariant struct {
+	ID        int64                   `json:"id"`
+	Position  int                     `json:"position"`
+	SKU       string                  `json:"sku"`
+	Options   []domain.SelectedOption `json:"options"`
+	Price     int64                   `json:"price"`
+	CompareAt *int64                  `json:"compareAt"`
+	Stock     int                     `json:"stock"`
+	Sold      int64                   `json:"sold"`
+	Image     int64                   `json:"image"`
+}
+
+type detailImage struct {
+	ID       int64  `json:"id"`
+	Position int    `json:"position"`
+	Src      string `json:"src"`
+	Alt      string `json:"alt"`
+	W        int    `json:"w"`
+	H        int    `json:"h"`
+}
+
+type detailAttribute struct {
+	Name string   `json:"name"`
+	Type string   `json:"type"`
+	T    *string  `json:"t"`
+	N    *float64 `json:"n"`
+	B    *bool    `json:"b"`
 }
 
 // productDetailsSQL reads the live variants, the images and the attribute values of
@@ -125,7 +128,8 @@ const productDetailsSQL = `SELECT p.id, p.currency,
 FROM products p WHERE p.id = ANY($1)`
 
 // ProductDetails returns the live variants, images and attribute values of each product
-// in one statement.
+// in one statement. The attribute values are decoded only when asked for
+// (ProductDetail.Attributes): product lists do not show them.
 func (s *CatalogStore) ProductDetails(ctx context.Context, productIDs []int64) (map[int64]domain.ProductDetail, error) {
 	rows, err := s.db.read(ctx).Query(ctx, productDetailsSQL, productIDs)
 	if err != nil {
@@ -133,12 +137,14 @@ func (s *CatalogStore) ProductDetails(ctx context.Context, productIDs []int64) (
 	}
 	out := make(map[int64]domain.ProductDetail, len(productIDs))
 	for _, id := range productIDs {
-		out[id] = domain.ProductDetail{Variants: []domain.Variant{}, Images: []domain.Image{}, Attributes: []domain.AttributeValue{}}
+		out[id] = domain.ProductDetail{Variants: []domain.Variant{}, Images: []domain.Image{}}
 	}
 	var id int64
 	var currency string
 	var vs, imgs, attrs []byte
-	_, err = pgx.ForEachRow(rows, []any{&id, &currency, &vs, &imgs, &attrs}, func() error {
+	// The JSON columns are decoded from the row's own buffer (the RawBytes scan copies
+	// nothing); only the attribute values, decoded later, are copied.
+	_, err = pgx.ForEachRow(rows, []any{&id, &currency, (*pgtype.DriverBytes)(&vs), (*pgtype.DriverBytes)(&imgs), (*pgtype.DriverBytes)(&attrs)}, func() error {
 		d, err := toDomainDetail(id, currency, vs, imgs, attrs)
 		out[id] = d
 		return err
@@ -149,23 +155,23 @@ func (s *CatalogStore) ProductDetails(ctx context.Context, productIDs []int64) (
 	return out, nil
 }
 
+// toDomainDetail decodes a row of productDetailsSQL. vs and imgs are only read during
+// the call; attrs is copied when the product has attribute values, to be decoded by
+// the detail's Attributes.
 func toDomainDetail(productID int64, currency string, vs, imgs, attrs []byte) (domain.ProductDetail, error) {
-	var j detailJSON
-	if err := json.Unmarshal(vs, &j.Variants); err != nil {
+	var variants []detailVariant
+	if err := jsonv2.Unmarshal(vs, &variants); err != nil {
 		return domain.ProductDetail{}, fmt.Errorf("decoding variants of product %d: %w", productID, err)
 	}
-	if err := json.Unmarshal(imgs, &j.Images); err != nil {
+	var images []detailImage
+	if err := jsonv2.Unmarshal(imgs, &images); err != nil {
 		return domain.ProductDetail{}, fmt.Errorf("decoding images of product %d: %w", productID, err)
 	}
-	if err := json.Unmarshal(attrs, &j.Attributes); err != nil {
-		return domain.ProductDetail{}, fmt.Errorf("decoding attributes of product %d: %w", productID, err)
-	}
 	d := domain.ProductDetail{
-		Variants:   make([]domain.Variant, len(j.Variants)),
-		Images:     make([]domain.Image, len(j.Images)),
-		Attributes: make([]domain.AttributeValue, len(j.Attributes)),
+		Variants: make([]domain.Variant, len(variants)),
+		Images:   make([]domain.Image, len(images)),
 	}
-	for i, v := range j.Variants {
+	for i, v := range variants {
 		opts := v.Options
 		if opts == nil {
 			opts = []domain.SelectedOption{}
@@ -174,10 +180,26 @@ func toDomainDetail(productID int64, currency string, vs, imgs, attrs []byte) (d
 			Price: domain.Money{Amount: v.Price, Currency: currency}, CompareAtMinor: v.CompareAt, Stock: v.Stock,
 			UnitsSold: v.Sold, ImageID: v.Image}
 	}
-	for i, img := range j.Images {
+	for i, img := range images {
 		d.Images[i] = domain.Image{ID: img.ID, ProductID: productID, Position: img.Position, Src: img.Src, AltText: img.Alt, Width: img.W, Height: img.H}
 	}
-	for i, a := range j.Attributes {
+	if !bytes.Equal(attrs, emptyJSONArray) {
+		raw := bytes.Clone(attrs)
+		d.Attributes = func() ([]domain.AttributeValue, error) { return decodeAttributes(productID, raw) }
+	}
+	return d, nil
+}
+
+var emptyJSONArray = []byte("[]")
+
+// decodeAttributes decodes the attribute values of a row of productDetailsSQL.
+func decodeAttributes(productID int64, raw []byte) ([]domain.AttributeValue, error) {
+	var attrs []detailAttribute
+	if err := jsonv2.Unmarshal(raw, &attrs); err != nil {
+		return nil, fmt.Errorf("decoding attributes of product %d: %w", productID, err)
+	}
+	out := make([]domain.AttributeValue, len(attrs))
+	for i, a := range attrs {
 		v := domain.AttributeValue{Name: a.Name, Type: domain.AttributeType(a.Type)}
 		switch {
 		case a.T != nil:
@@ -187,9 +209,9 @@ func toDomainDetail(productID int64, currency string, vs, imgs, attrs []byte) (d
 		case a.B != nil:
 			v.Bool = *a.B
 		}
-		d.Attributes[i] = v
+		out[i] = v
 	}
-	return d, nil
+	return out, nil
 }
 
 // lockVariants locks a live product and then its live variants, in id order, and returns
