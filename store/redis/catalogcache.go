@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,19 +120,19 @@ func (c *CatalogCache) Stats() CacheStats {
 }
 
 func (c *CatalogCache) productKey(id int64) string {
-	return c.c.Key("cat", cacheFormat, "p", "{"+strconv.FormatInt(id, 10)+"}")
+	return c.c.idKey(id, "cat", cacheFormat, "p")
 }
 
 // generationKey shares the product key's hash tag, so that the script that reads one and
 // writes the other touches a single slot (Redis Cluster requires it).
 func (c *CatalogCache) generationKey(id int64) string {
-	return c.c.Key("cat", "g", "{"+strconv.FormatInt(id, 10)+"}")
+	return c.c.idKey(id, "cat", "g")
 }
 
 // detailsKey names the product's details (variants, images, attribute values); it
 // shares the product key's hash tag, for the same reason as generationKey.
 func (c *CatalogCache) detailsKey(id int64) string {
-	return c.c.Key("cat", cacheFormat, "d", "{"+strconv.FormatInt(id, 10)+"}")
+	return c.c.idKey(id, "cat", cacheFormat, "d")
 }
 
 func (c *CatalogCache) slugKey(slug string) string { return c.c.Key("cat", "s", slug) }
