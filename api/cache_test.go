@@ -345,7 +345,9 @@ func TestCatalogCacheDetailsAcrossReplicas(t *testing.T) {
 			newPrice = "1.24"
 		}
 		start := time.Now()
-		var upd struct{ ProductVariantsUpdate struct{ UserErrors []struct{ Message string } } }
+		var upd struct {
+			ProductVariantsUpdate struct{ UserErrors []struct{ Message string } }
+		}
 		admin.data(`mutation($p: ID!, $v: [ProductVariantUpdateInput!]!) { productVariantsUpdate(productId: $p, variants: $v) { userErrors { message } } }`,
 			map[string]any{"p": gid, "v": []any{map[string]any{"id": variant.ID, "price": newPrice}}}, &upd)
 		if len(upd.ProductVariantsUpdate.UserErrors) > 0 {
@@ -380,7 +382,9 @@ func TestCatalogCacheDetailsAcrossReplicas(t *testing.T) {
 	t.Run("image", func(t *testing.T) {
 		alt := "cache test " + strconv.FormatInt(time.Now().UnixNano(), 36)
 		start := time.Now()
-		var add struct{ ProductMediaCreate struct{ UserErrors []struct{ Message string } } }
+		var add struct {
+			ProductMediaCreate struct{ UserErrors []struct{ Message string } }
+		}
 		admin.data(`mutation($p: ID!, $alt: String!) { productMediaCreate(productId: $p, media: [{altText: $alt, width: 640, height: 480}]) { userErrors { message } } }`,
 			map[string]any{"p": gid, "alt": alt}, &add)
 		if len(add.ProductMediaCreate.UserErrors) > 0 {
