@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/shopgraph/shopgraph/app"
+	"github.com/shopgraph/shopgraph/events"
 	"github.com/shopgraph/shopgraph/testkit"
 )
 
@@ -58,8 +59,9 @@ func BenchmarkProductPage(b *testing.B) {
 }
 
 // benchmarkRead runs query (a "slug" variable gets the first live product's) through
-// the handler, once with gqlgen's executor alone and once with the catalog writer,
-// after check has accepted the first answer.
+// the handler, once with gqlgen's executor alone, once with the catalog writer, and once
+// with the catalog writer and the catalog cache in Redis (which the app has when it has
+// NATS too, as deployed), after check has accepted the first answer.
 func benchmarkRead(b *testing.B, query string, vars map[string]any, check func(*testing.B, []byte)) {
 	counter := &testkit.StatementCounter{}
 	db, _ := testkit.Postgres(b, testkit.WithTracer(counter))
@@ -72,19 +74,31 @@ func benchmarkRead(b *testing.B, query string, vars map[string]any, check func(*
 		vars["slug"] = slug
 	}
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	for _, general := range []bool{true, false} {
-		name := "compiled"
-		if general {
-			name = "executor"
-		}
-		b.Run(name, func(b *testing.B) {
-			a, err := app.New(app.Config{JWTSecret: []byte("bench-secret-0123456789"), CostLimitOff: true, GeneralExecutorOnly: general},
-				app.Deps{Postgres: db, Redis: rdb, Log: testkit.Discard})
+	for _, mode := range []struct {
+		name            string
+		general, cached bool
+	}{{"executor", true, false}, {"compiled", false, false}, {"compiled-cached", false, true}} {
+		general := mode.general
+		b.Run(mode.name, func(b *testing.B) {
+			deps := app.Deps{Postgres: db, Redis: rdb, Log: testkit.Discard}
+			if mode.cached {
+				url, _, _ := testkit.NATS(b)
+				bus, err := events.Connect(events.Config{URL: url, Name: b.Name()}, testkit.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(bus.NC.Close)
+				deps.Bus = bus
+			}
+			a, err := app.New(app.Config{JWTSecret: []byte("bench-secret-0123456789"), CostLimitOff: true, GeneralExecutorOnly: general}, deps)
 			if err != nil {
 				b.Fatal(err)
 			}
+			if mode.cached && a.CatalogCache == nil {
+				b.Fatal("no catalog cache")
+			}
 			h := a.Handler
-			{
+			for range 2 { // twice: the cache takes a slug's product on its second lookup
 				req, _ := http.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				w := httptest.NewRecorder()

@@ -284,3 +284,130 @@ func TestCatalogCacheAcrossReplicas(t *testing.T) {
 		converge(t, start, "deleted product", func() bool { return b.productByID(gid) == nil })
 	})
 }
+
+// detailsView is what a product page shows of a product's details.
+type detailsView struct {
+	Variants []struct {
+		ID                string
+		SKU               string
+		Price             struct{ Amount string }
+		AvailableQuantity int
+	}
+	Images     []struct{ AltText string }
+	Attributes []struct{ Name, Value string }
+}
+
+// details reads the product's details through h; nil when there is no product.
+func (h *harness) details(gid string) *detailsView {
+	h.t.Helper()
+	var out struct{ Product *detailsView }
+	h.data(`query($id: ID!) { product(id: $id) { variants { id sku price { amount } availableQuantity } images { altText }
+		attributes { name value } } }`, map[string]any{"id": gid}, &out)
+	return out.Product
+}
+
+// TestCatalogCacheDetailsAcrossReplicas checks that a product's details (variants,
+// images, attribute values) are cached with it and that every kind of change to them made
+// through one replica is served by the other, although entries live for an hour. Not
+// parallel: it ends with a goroutine check.
+func TestCatalogCacheDetailsAcrossReplicas(t *testing.T) {
+	checkGoroutines(t)
+	url, subjects, stream := testkit.NATS(t)
+	rs := newReplicas(t, url, 2, withStream(subjects, stream), withCatalogCacheTTL(time.Hour))
+	a, b := rs[0], rs[1]
+	waitDeployed(t, stream, a, b)
+	admin, _ := a.signedIn(domain.RoleAdmin)
+	gid := a.stocked(1, 5)[0]
+	id := dbID(t, gid)
+
+	before := b.details(gid)
+	if before == nil || len(before.Variants) != 1 {
+		t.Fatalf("the product is not there with one variant: %+v", before)
+	}
+	variant := before.Variants[0]
+	if again := b.details(gid); again.Variants[0].SKU != variant.SKU {
+		t.Fatalf("second read: %+v, first %+v", again, before)
+	}
+	// A change behind the cache's back (no event) is not seen: the details are cached.
+	sneaky := variant.SKU + "-SNEAKY"
+	if _, err := a.db.Pool.Exec(context.Background(), `UPDATE product_variants SET sku = $2 WHERE product_id = $1 AND deleted_at IS NULL`, id, sneaky); err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]*harness{"A": a, "B": b} {
+		if got := h.details(gid).Variants[0].SKU; got != variant.SKU {
+			t.Fatalf("replica %s serves sku %s after a change without an event, want the cached %s: the details are not cached", name, got, variant.SKU)
+		}
+	}
+
+	t.Run("variant", func(t *testing.T) {
+		newPrice := "1.23" // below any compare-at price
+		if variant.Price.Amount == newPrice {
+			newPrice = "1.24"
+		}
+		start := time.Now()
+		var upd struct {
+			ProductVariantsUpdate struct{ UserErrors []struct{ Message string } }
+		}
+		admin.data(`mutation($p: ID!, $v: [ProductVariantUpdateInput!]!) { productVariantsUpdate(productId: $p, variants: $v) { userErrors { message } } }`,
+			map[string]any{"p": gid, "v": []any{map[string]any{"id": variant.ID, "price": newPrice}}}, &upd)
+		if len(upd.ProductVariantsUpdate.UserErrors) > 0 {
+			t.Fatalf("productVariantsUpdate: %+v", upd)
+		}
+		converge(t, start, "variant price", func() bool { return b.details(gid).Variants[0].Price.Amount == newPrice })
+		// The entry was read anew: the change made without an event comes with it.
+		if got := b.details(gid).Variants[0].SKU; got != sneaky {
+			t.Errorf("sku on B: %s, want %s", got, sneaky)
+		}
+	})
+
+	t.Run("stock", func(t *testing.T) {
+		stock := b.details(gid).Variants[0].AvailableQuantity
+		start := time.Now()
+		var adj struct{ InventoryAdjust productPayload }
+		admin.data(`mutation($id: ID!) { inventoryAdjust(productId: $id, delta: 3, reason: "restock") { `+productFields+` } }`, map[string]any{"id": gid}, &adj)
+		if adj.InventoryAdjust.Product == nil {
+			t.Fatalf("inventoryAdjust: %+v", adj.InventoryAdjust)
+		}
+		converge(t, start, "variant stock after a restock", func() bool { return b.details(gid).Variants[0].AvailableQuantity == stock+3 })
+
+		customer, _ := a.signedIn(domain.RoleCustomer)
+		c := customer.cartCreate(line(gid, 2))
+		start = time.Now()
+		if o := customer.checkout(c.Cart.ID, "details-1", nil); o.Order == nil {
+			t.Fatalf("checkout: %+v", o)
+		}
+		converge(t, start, "variant stock after a checkout", func() bool { return b.details(gid).Variants[0].AvailableQuantity == stock+1 })
+	})
+
+	t.Run("image", func(t *testing.T) {
+		alt := "cache test " + strconv.FormatInt(time.Now().UnixNano(), 36)
+		start := time.Now()
+		var add struct {
+			ProductMediaCreate struct{ UserErrors []struct{ Message string } }
+		}
+		admin.data(`mutation($p: ID!, $alt: String!) { productMediaCreate(productId: $p, media: [{altText: $alt, width: 640, height: 480}]) { userErrors { message } } }`,
+			map[string]any{"p": gid, "alt": alt}, &add)
+		if len(add.ProductMediaCreate.UserErrors) > 0 {
+			t.Fatalf("productMediaCreate: %+v", add)
+		}
+		converge(t, start, "added image", func() bool {
+			imgs := b.details(gid).Images
+			return len(imgs) > 0 && imgs[len(imgs)-1].AltText == alt
+		})
+	})
+
+	t.Run("attributes", func(t *testing.T) {
+		value := "linen " + strconv.FormatInt(time.Now().UnixNano(), 36)
+		start := time.Now()
+		var set struct{ ProductAttributesSet productPayload }
+		admin.data(`mutation($p: ID!, $v: String!) { productAttributesSet(productId: $p, attributes: [{name: "Material", value: $v}]) { `+productFields+` } }`,
+			map[string]any{"p": gid, "v": value}, &set)
+		if set.ProductAttributesSet.Product == nil {
+			t.Fatalf("productAttributesSet: %+v", set.ProductAttributesSet)
+		}
+		converge(t, start, "attribute value", func() bool {
+			as := b.details(gid).Attributes
+			return len(as) == 1 && as[0].Name == "Material" && as[0].Value == value
+		})
+	})
+}

@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -36,13 +37,16 @@ const redisPause = time.Second
 const cacheFormat = "v2"
 
 // CatalogCache is a read-through cache of products in Redis in front of another
-// domain.CatalogReader (the Postgres store), for the two reads by key: ProductsByID and
-// ProductBySlug. Every other read passes straight through: listings and counts depend on
-// filters and orders that one product's change can affect in many ways.
+// domain.CatalogReader (the Postgres store), for the reads by key: ProductsByID,
+// ProductBySlug and ProductDetails. Every other read passes straight through: listings
+// and counts depend on filters and orders that one product's change can affect in many
+// ways.
 //
 // The keys, after the client's prefix:
 //
 //	cat:v2:p:{<id>}  the product, as JSON, for ttl; deleted products too (orders show them)
+//	cat:v2:d:{<id>}  the product's details (live variants, images, attribute values), as
+//	                 JSON stamped with the generation they were read under, for ttl
 //	cat:g:{<id>}     the product's generation, bumped by Invalidate, for generationTTL
 //	cat:s:<slug>     the id of the live product with that slug, for ttl
 //
@@ -103,7 +107,8 @@ func (c *CatalogCache) TTL() time.Duration { return c.ttl }
 
 // CacheStats counts what a CatalogCache did since it was made.
 type CacheStats struct {
-	// Hits and Misses count products looked up in Redis and found or not found there.
+	// Hits and Misses count products and product details looked up in Redis and found
+	// or not found there.
 	Hits, Misses int64
 	// Failures counts Redis errors, the failed invalidations included.
 	Failures int64
@@ -115,13 +120,19 @@ func (c *CatalogCache) Stats() CacheStats {
 }
 
 func (c *CatalogCache) productKey(id int64) string {
-	return c.c.Key("cat", cacheFormat, "p", "{"+strconv.FormatInt(id, 10)+"}")
+	return c.c.idKey(id, "cat", cacheFormat, "p")
 }
 
 // generationKey shares the product key's hash tag, so that the script that reads one and
 // writes the other touches a single slot (Redis Cluster requires it).
 func (c *CatalogCache) generationKey(id int64) string {
-	return c.c.Key("cat", "g", "{"+strconv.FormatInt(id, 10)+"}")
+	return c.c.idKey(id, "cat", "g")
+}
+
+// detailsKey names the product's details (variants, images, attribute values); it
+// shares the product key's hash tag, for the same reason as generationKey.
+func (c *CatalogCache) detailsKey(id int64) string {
+	return c.c.idKey(id, "cat", cacheFormat, "d")
 }
 
 func (c *CatalogCache) slugKey(slug string) string { return c.c.Key("cat", "s", slug) }
@@ -207,25 +218,33 @@ func (c *CatalogCache) ProductsByID(ctx context.Context, ids []int64) (map[int64
 // store writes the fetched products to Redis in one pipeline, each only if its generation
 // is still the one read before the database read. Failures are counted, not returned.
 func (c *CatalogCache) store(ctx context.Context, fetched map[int64]domain.Product, generations map[int64]string) {
-	if len(fetched) == 0 {
-		return
-	}
-	type write struct {
-		keys []string
-		args []any
-	}
-	writes := make([]write, 0, len(fetched))
+	writes := make([]guardedWrite, 0, len(fetched))
 	for id, p := range fetched {
 		entry, err := encodeProduct(p)
 		if err != nil {
 			continue // cannot happen with these field types; the product just stays uncached
 		}
-		writes = append(writes, write{
+		writes = append(writes, guardedWrite{
 			keys: []string{c.productKey(id), c.generationKey(id)},
 			args: []any{generations[id], entry, c.ttl.Milliseconds()},
 		})
 	}
-	run := func(eval func(p goredis.Pipeliner, w write) *goredis.Cmd) ([]*goredis.Cmd, error) {
+	c.writeGuarded(ctx, writes)
+}
+
+// guardedWrite is one setIfGenerationScript call: the entry's key and its generation's,
+// and the generation read before the database read, the entry and its TTL.
+type guardedWrite struct {
+	keys []string
+	args []any
+}
+
+// writeGuarded runs the writes in one pipeline. Failures are counted, not returned.
+func (c *CatalogCache) writeGuarded(ctx context.Context, writes []guardedWrite) {
+	if len(writes) == 0 {
+		return
+	}
+	run := func(eval func(p goredis.Pipeliner, w guardedWrite) *goredis.Cmd) ([]*goredis.Cmd, error) {
 		cmds := make([]*goredis.Cmd, len(writes))
 		_, err := c.c.RDB.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			for i, w := range writes {
@@ -235,13 +254,13 @@ func (c *CatalogCache) store(ctx context.Context, fetched map[int64]domain.Produ
 		})
 		return cmds, err
 	}
-	cmds, err := run(func(p goredis.Pipeliner, w write) *goredis.Cmd {
+	cmds, err := run(func(p goredis.Pipeliner, w guardedWrite) *goredis.Cmd {
 		return setIfGenerationScript.EvalSha(ctx, p, w.keys, w.args...)
 	})
 	if err != nil && noScript(cmds) {
 		// The server does not know the script yet (first use, or after a restart or
 		// SCRIPT FLUSH): send it in full, which also caches it for the next EVALSHA.
-		_, err = run(func(p goredis.Pipeliner, w write) *goredis.Cmd {
+		_, err = run(func(p goredis.Pipeliner, w guardedWrite) *goredis.Cmd {
 			return setIfGenerationScript.Eval(ctx, p, w.keys, w.args...)
 		})
 	}
@@ -363,7 +382,7 @@ func (c *CatalogCache) Invalidate(ctx context.Context, productIDs ...int64) erro
 			g := c.generationKey(id)
 			p.Incr(ctx, g)
 			p.PExpire(ctx, g, generationTTL)
-			p.Del(ctx, c.productKey(id))
+			p.Del(ctx, c.productKey(id), c.detailsKey(id))
 		}
 		return nil
 	})
@@ -420,9 +439,70 @@ func (c *CatalogCache) VariantsByID(ctx context.Context, ids []int64) (map[int64
 	return c.inner.VariantsByID(ctx, ids)
 }
 
-// ProductDetails passes through to the inner store: variants carry their stock.
+// ProductDetails returns the live variants, images and attribute values of each
+// product, cached like the products themselves: one MGET for the cached ones (with their
+// generations), one inner call for the others, written back under the generation guard.
+// Variants carry their stock, and every stock change writes an inventory event about
+// the product, which invalidates its details with it. An entry also records the
+// generation it was read under, and is served only while that is still the product's
+// generation: an invalidation that did not delete it (a replica that knows nothing of
+// details entries) still retires it.
 func (c *CatalogCache) ProductDetails(ctx context.Context, productIDs []int64) (map[int64]domain.ProductDetail, error) {
-	return c.inner.ProductDetails(ctx, productIDs)
+	ids := uniqueIDs(productIDs)
+	if len(ids) == 0 {
+		return map[int64]domain.ProductDetail{}, nil
+	}
+	if !c.usable() {
+		return c.inner.ProductDetails(ctx, ids)
+	}
+	keys := make([]string, 2*len(ids))
+	for i, id := range ids {
+		keys[i] = c.detailsKey(id)
+		keys[len(ids)+i] = c.generationKey(id)
+	}
+	vals, err := c.c.RDB.MGet(ctx, keys...).Result()
+	if err != nil || len(vals) != len(keys) {
+		c.fail(ctx)
+		return c.inner.ProductDetails(ctx, ids)
+	}
+	out := make(map[int64]domain.ProductDetail, len(ids))
+	var missed []int64
+	generations := make(map[int64]string)
+	for i, id := range ids {
+		g, _ := vals[len(ids)+i].(string)
+		if s, ok := vals[i].(string); ok {
+			if d, err := decodeDetail(id, g, s); err == nil {
+				out[id] = d
+				continue
+			}
+			// An entry of another generation, or one that does not decode, is a miss.
+		}
+		missed = append(missed, id)
+		generations[id] = g
+	}
+	c.hits.Add(int64(len(out)))
+	c.misses.Add(int64(len(missed)))
+	if len(missed) == 0 {
+		return out, nil
+	}
+	fetched, err := c.inner.ProductDetails(ctx, missed)
+	if err != nil {
+		return nil, err
+	}
+	writes := make([]guardedWrite, 0, len(fetched))
+	for id, d := range fetched {
+		out[id] = d
+		entry, err := encodeDetail(id, d, generations[id])
+		if err != nil {
+			continue // attribute values that do not decode: the details stay uncached
+		}
+		writes = append(writes, guardedWrite{
+			keys: []string{c.detailsKey(id), c.generationKey(id)},
+			args: []any{generations[id], entry, c.ttl.Milliseconds()},
+		})
+	}
+	c.writeGuarded(ctx, writes)
+	return out, nil
 }
 
 // ProductFacets passes through to the inner store.
@@ -511,4 +591,126 @@ func decodeProduct(s string) (domain.Product, error) {
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, Deleted: e.Deleted,
 		BrandID: e.BrandID, RatingCount: e.RatingCount, RatingSum: e.RatingSum,
 	}, nil
+}
+
+// cachedDetail is the encoding of a product's cached details, fixed by its tags like
+// cachedProduct. Gen is the product's generation when the details were read.
+type cachedDetail struct {
+	Gen        string          `json:"g"`
+	Currency   string          `json:"cur"`
+	Variants   []cachedVariant `json:"v"`
+	Images     []cachedImage   `json:"i"`
+	Attributes jsontext.Value  `json:"a"`
+}
+
+type cachedVariant struct {
+	ID        int64          `json:"id"`
+	Position  int            `json:"pos"`
+	SKU       string         `json:"sku"`
+	Options   []cachedOption `json:"opt"`
+	Price     int64          `json:"price"`
+	CompareAt *int64         `json:"cmp,omitempty"`
+	Stock     int            `json:"stock"`
+	Sold      int64          `json:"sold"`
+	Image     int64          `json:"img,omitempty"`
+}
+
+type cachedOption struct {
+	Name  string `json:"n"`
+	Value string `json:"v"`
+}
+
+type cachedImage struct {
+	ID       int64  `json:"id"`
+	Position int    `json:"pos"`
+	Src      string `json:"src"`
+	Alt      string `json:"alt"`
+	Width    int    `json:"w"`
+	Height   int    `json:"h"`
+}
+
+type cachedAttribute struct {
+	Name   string  `json:"n"`
+	Type   string  `json:"t"`
+	Text   string  `json:"s,omitempty"`
+	Number float64 `json:"f,omitempty"`
+	Bool   bool    `json:"b,omitempty"`
+}
+
+// encodeDetail returns the cache entry of d, read under generation gen. The variants'
+// currency is their product's: one for all of them.
+func encodeDetail(productID int64, d domain.ProductDetail, gen string) (string, error) {
+	attrs, err := d.AttributeValues()
+	if err != nil {
+		return "", err
+	}
+	e := cachedDetail{Gen: gen, Variants: make([]cachedVariant, len(d.Variants)), Images: make([]cachedImage, len(d.Images))}
+	for i, v := range d.Variants {
+		e.Currency = v.Price.Currency
+		opts := make([]cachedOption, len(v.Options))
+		for k, o := range v.Options {
+			opts[k] = cachedOption{Name: o.Name, Value: o.Value}
+		}
+		e.Variants[i] = cachedVariant{ID: v.ID, Position: v.Position, SKU: v.SKU, Options: opts, Price: v.Price.Amount,
+			CompareAt: v.CompareAtMinor, Stock: v.Stock, Sold: v.UnitsSold, Image: v.ImageID}
+	}
+	for i, img := range d.Images {
+		e.Images[i] = cachedImage{ID: img.ID, Position: img.Position, Src: img.Src, Alt: img.AltText, Width: img.Width, Height: img.Height}
+	}
+	as := make([]cachedAttribute, len(attrs))
+	for i, a := range attrs {
+		as[i] = cachedAttribute{Name: a.Name, Type: string(a.Type), Text: a.Text, Number: a.Number, Bool: a.Bool}
+	}
+	if e.Attributes, err = jsonv2.Marshal(as); err != nil {
+		return "", fmt.Errorf("encoding attribute values of product %d: %w", productID, err)
+	}
+	b, err := jsonv2.Marshal(e)
+	if err != nil {
+		return "", fmt.Errorf("encoding details of product %d: %w", productID, err)
+	}
+	return string(b), nil
+}
+
+// errOtherGeneration is the error of a details entry read under another generation.
+var errOtherGeneration = errors.New("cached details of another generation")
+
+// decodeDetail returns the details of product productID from its cache entry s, when
+// the entry was read under generation gen. The attribute values are decoded when asked
+// for, as the Postgres store does.
+func decodeDetail(productID int64, gen, s string) (domain.ProductDetail, error) {
+	var e cachedDetail
+	if err := jsonv2.Unmarshal([]byte(s), &e); err != nil {
+		return domain.ProductDetail{}, fmt.Errorf("decoding cached details of product %d: %w", productID, err)
+	}
+	if e.Gen != gen {
+		return domain.ProductDetail{}, errOtherGeneration
+	}
+	d := domain.ProductDetail{Variants: make([]domain.Variant, len(e.Variants)), Images: make([]domain.Image, len(e.Images))}
+	for i, v := range e.Variants {
+		opts := make([]domain.SelectedOption, len(v.Options))
+		for k, o := range v.Options {
+			opts[k] = domain.SelectedOption{Name: o.Name, Value: o.Value}
+		}
+		d.Variants[i] = domain.Variant{ID: v.ID, ProductID: productID, Position: v.Position, SKU: v.SKU, Options: opts,
+			Price: domain.Money{Amount: v.Price, Currency: e.Currency}, CompareAtMinor: v.CompareAt, Stock: v.Stock,
+			UnitsSold: v.Sold, ImageID: v.Image}
+	}
+	for i, img := range e.Images {
+		d.Images[i] = domain.Image{ID: img.ID, ProductID: productID, Position: img.Position, Src: img.Src, AltText: img.Alt,
+			Width: img.Width, Height: img.Height}
+	}
+	if raw := e.Attributes; len(raw) > 0 && string(raw) != "[]" {
+		d.Attributes = func() ([]domain.AttributeValue, error) {
+			var as []cachedAttribute
+			if err := jsonv2.Unmarshal(raw, &as); err != nil {
+				return nil, fmt.Errorf("decoding cached attribute values of product %d: %w", productID, err)
+			}
+			out := make([]domain.AttributeValue, len(as))
+			for i, a := range as {
+				out[i] = domain.AttributeValue{Name: a.Name, Type: domain.AttributeType(a.Type), Text: a.Text, Number: a.Number, Bool: a.Bool}
+			}
+			return out, nil
+		}
+	}
+	return d, nil
 }

@@ -22,6 +22,8 @@ type fakeCatalog struct {
 	products map[int64]domain.Product
 	byID     [][]int64 // the ids of each ProductsByID call
 	bySlug   []string  // the slug of each ProductBySlug call
+	details  map[int64]domain.ProductDetail
+	byDetail [][]int64 // the ids of each ProductDetails call
 	other    int       // calls of every other method
 	hook     func()
 }
@@ -153,9 +155,42 @@ func (f *fakeCatalog) VariantsByID(context.Context, []int64) (map[int64]domain.V
 	return map[int64]domain.Variant{}, nil
 }
 
-func (f *fakeCatalog) ProductDetails(context.Context, []int64) (map[int64]domain.ProductDetail, error) {
-	f.count()
-	return map[int64]domain.ProductDetail{}, nil
+// ProductDetails returns the details set with setDetails; like the Postgres store, every
+// id is a key of the result (empty details for the others). It runs the hook too.
+func (f *fakeCatalog) ProductDetails(_ context.Context, ids []int64) (map[int64]domain.ProductDetail, error) {
+	f.mu.Lock()
+	f.byDetail = append(f.byDetail, slices.Clone(ids))
+	out := map[int64]domain.ProductDetail{}
+	for _, id := range ids {
+		d, ok := f.details[id]
+		if !ok {
+			d = domain.ProductDetail{Variants: []domain.Variant{}, Images: []domain.Image{}}
+		}
+		out[id] = d
+	}
+	hook := f.hook
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return out, nil
+}
+
+// setDetails replaces a product's details, as a committed write would.
+func (f *fakeCatalog) setDetails(id int64, d domain.ProductDetail) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.details == nil {
+		f.details = map[int64]domain.ProductDetail{}
+	}
+	f.details[id] = d
+}
+
+// detailCalls returns the ids of every ProductDetails call so far.
+func (f *fakeCatalog) detailCalls() [][]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.byDetail)
 }
 
 func (f *fakeCatalog) ProductFacets(context.Context, domain.ProductFilter) ([]domain.Facet, error) {
@@ -605,5 +640,117 @@ func TestCatalogCacheSlugHint(t *testing.T) {
 		if p, err := bySlug(t, c, "lamp"); err != nil || p.ID != 2 {
 			t.Fatalf("lookup %d of the slug now the desk's: %+v %v", i, p, err)
 		}
+	}
+}
+
+// detail returns details with every field set: two variants (one with a compare-at
+// price, options and an image), an image, and attribute values of the three types.
+func detail(id, price int64) domain.ProductDetail {
+	cmp := price + 500
+	attrs := []domain.AttributeValue{
+		{Name: "Material", Type: domain.AttributeText, Text: "linen \"fine\" <&>"},
+		{Name: "Weight (kg)", Type: domain.AttributeNumber, Number: 0.1 + 0.2},
+		{Name: "Waterproof", Type: domain.AttributeBoolean, Bool: true},
+	}
+	return domain.ProductDetail{
+		Variants: []domain.Variant{
+			{ID: 10*id + 1, ProductID: id, Position: 0, SKU: "SKU-A", Options: []domain.SelectedOption{{Name: "Size", Value: "M"}},
+				Price: domain.Money{Amount: price, Currency: "EUR"}, CompareAtMinor: &cmp, Stock: 4, UnitsSold: 9, ImageID: 77},
+			{ID: 10*id + 2, ProductID: id, Position: 1, SKU: "SKU-B", Options: []domain.SelectedOption{{Name: "Size", Value: "L"}},
+				Price: domain.Money{Amount: price + 1, Currency: "EUR"}},
+		},
+		Images:     []domain.Image{{ID: 77, ProductID: id, Position: 0, Src: "https://img.example/a.jpg", AltText: "front", Width: 800, Height: 600}},
+		Attributes: func() ([]domain.AttributeValue, error) { return attrs, nil },
+	}
+}
+
+// detailsOf reads ids' details through the cache, with their attribute values decoded,
+// and fails the test on an error.
+func detailsOf(t *testing.T, c *redis.CatalogCache, ids ...int64) map[int64]decodedDetail {
+	t.Helper()
+	ds, err := c.ProductDetails(context.Background(), ids)
+	if err != nil {
+		t.Fatalf("ProductDetails(%v): %v", ids, err)
+	}
+	out := map[int64]decodedDetail{}
+	for id, d := range ds {
+		attrs, err := d.AttributeValues()
+		if err != nil {
+			t.Fatalf("attribute values of %d: %v", id, err)
+		}
+		out[id] = decodedDetail{Variants: d.Variants, Images: d.Images, Attributes: attrs}
+	}
+	return out
+}
+
+type decodedDetail struct {
+	Variants   []domain.Variant
+	Images     []domain.Image
+	Attributes []domain.AttributeValue
+}
+
+func decoded(t *testing.T, d domain.ProductDetail) decodedDetail {
+	t.Helper()
+	attrs, err := d.AttributeValues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodedDetail{Variants: d.Variants, Images: d.Images, Attributes: attrs}
+}
+
+// TestCatalogCacheProductDetails checks that details come back from Redis exactly as the
+// inner store gave them, that Invalidate retires them, that a read racing an
+// invalidation does not cache what it read, and that an entry is not served under a
+// generation other than the one it was read under (an invalidation that left it in
+// place, as a replica that knows nothing of details entries does).
+func TestCatalogCacheProductDetails(t *testing.T) {
+	t.Parallel()
+	f := newFakeCatalog()
+	f.setDetails(1, detail(1, 1000))
+	rdb := testkit.Redis(t)
+	c := redis.NewCatalogCache(rdb, f, time.Minute)
+
+	want := map[int64]decodedDetail{1: decoded(t, detail(1, 1000)), 2: {Variants: []domain.Variant{}, Images: []domain.Image{}, Attributes: []domain.AttributeValue{}}}
+	for round := range 2 {
+		if got := detailsOf(t, c, 1, 2, 1); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: %+v, want %+v", round, got, want)
+		}
+	}
+	if calls := f.detailCalls(); len(calls) != 1 {
+		t.Fatalf("inner ProductDetails calls %v, want one: the second read is Redis's", calls)
+	}
+
+	// A change is seen after its invalidation only.
+	f.setDetails(1, detail(1, 2000))
+	if got := detailsOf(t, c, 1); got[1].Variants[0].Price.Amount != 1000 {
+		t.Fatalf("before the invalidation: %d, want the cached 1000", got[1].Variants[0].Price.Amount)
+	}
+	invalidate(t, c, 1)
+	if got := detailsOf(t, c, 1); !reflect.DeepEqual(got[1], decoded(t, detail(1, 2000))) {
+		t.Fatalf("after the invalidation: %+v", got[1])
+	}
+
+	// A read that took the database's details before a change committed and invalidated
+	// must not cache them.
+	f.setHook(func() {
+		f.setHook(nil)
+		f.setDetails(1, detail(1, 3000))
+		invalidate(t, c, 1)
+	})
+	invalidate(t, c, 1)
+	if got := detailsOf(t, c, 1); got[1].Variants[0].Price.Amount != 2000 {
+		t.Fatalf("the racing read: %d, want what it read, 2000", got[1].Variants[0].Price.Amount)
+	}
+	if got := detailsOf(t, c, 1); got[1].Variants[0].Price.Amount != 3000 {
+		t.Fatalf("after the racing read: %d, want 3000: the stale read was cached", got[1].Variants[0].Price.Amount)
+	}
+
+	// The generation moves on without the entry being deleted: it is not served.
+	f.setDetails(1, detail(1, 4000))
+	if err := rdb.RDB.Incr(context.Background(), rdb.Key("cat", "g", "{1}")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := detailsOf(t, c, 1); got[1].Variants[0].Price.Amount != 4000 {
+		t.Fatalf("under a new generation: %d, want 4000", got[1].Variants[0].Price.Amount)
 	}
 }

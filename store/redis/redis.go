@@ -6,6 +6,8 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -72,14 +74,42 @@ func Open(cfg Config) (*Client, error) {
 
 // Key returns the full key for the parts, joined by ':' after the prefix.
 func (c *Client) Key(parts ...string) string {
-	k := c.prefix
+	n := len(c.prefix)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(c.prefix)
 	for i, p := range parts {
 		if i > 0 {
-			k += ":"
+			b.WriteByte(':')
 		}
-		k += p
+		b.WriteString(p)
 	}
-	return k
+	return b.String()
+}
+
+// idKey returns Key(parts..., "{<id>}") in one allocation: the keys of a product's
+// entries, read by the dozen per request.
+func (c *Client) idKey(id int64, parts ...string) string {
+	var tag [24]byte
+	t := append(tag[:0], '{')
+	t = strconv.AppendInt(t, id, 10)
+	t = append(t, '}')
+	n := len(c.prefix) + len(t)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(c.prefix)
+	for _, p := range parts {
+		b.WriteString(p)
+		b.WriteByte(':')
+	}
+	b.Write(t)
+	return b.String()
 }
 
 // Ping checks that Redis answers.
