@@ -42,9 +42,13 @@ func gid(typ string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
 }
 
-// stocked returns up to n live products with at least min units, by id.
+// stocked returns up to n live products of one live variant with at least min units,
+// by id: the mixed load's cart lines name no variant, as a storefront's product card
+// adds such a product.
 func (e *env) stocked(ctx context.Context, n, min int) ([]int64, error) {
-	rows, err := e.db.Query(ctx, `SELECT id FROM products WHERE deleted_at IS NULL AND stock >= $1 ORDER BY id LIMIT $2`, min, n)
+	rows, err := e.db.Query(ctx, `SELECT p.id FROM products p WHERE p.deleted_at IS NULL AND p.stock >= $1
+		AND (SELECT count(*) FROM product_variants v WHERE v.product_id = p.id AND v.deleted_at IS NULL) = 1
+		ORDER BY p.id LIMIT $2`, min, n)
 	if err != nil {
 		return nil, err
 	}
