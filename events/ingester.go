@@ -38,7 +38,7 @@ const (
 	// DefaultIngesterDurable is the name of the durable consumer shared by every
 	// ingester: replicas share the events, and a restarted one resumes where they left off.
 	DefaultIngesterDurable = "shopgraph-analytics"
-	// DefaultIngestBatchSize is how many messages make a batch. ClickHouse stores a few
+	// DefaultIngestBatchSize is how many events make a batch. ClickHouse stores a few
 	// large inserts much faster than many small ones (each insert of the events table
 	// also writes a part per rollup view): measured here, 50,000-event batches drain a
 	// backlog faster than 10,000-event ones, for some tens of MB of messages in hand.
@@ -101,8 +101,10 @@ type IngesterConfig struct {
 	Subjects Subjects
 	// Durable names the consumer; empty means DefaultIngesterDurable.
 	Durable string
-	// BatchSize is how many messages make a batch; zero means DefaultIngestBatchSize.
-	// The consumer lets 4 × BatchSize messages wait for acknowledgement: the batch being
+	// BatchSize is how many events make a batch (a message of one event, or of none that
+	// analytics stores, counts one; a batch of clickstream events counts its events); zero
+	// means DefaultIngestBatchSize. A batch may exceed it by a message or a few. The
+	// consumer lets 4 × BatchSize messages wait for acknowledgement: the batch being
 	// stored and the one being read by each of two ingesters.
 	BatchSize int
 	// FlushInterval is how long the first message of a batch waits for others before the
@@ -182,18 +184,21 @@ func (cfg IngesterConfig) validate() error {
 }
 
 // Ingester copies the events of the events stream into the analytics store, in batches,
-// from a durable JetStream pull consumer shared by every replica. Each message becomes
-// rows through domain.ToAnalytics; rows are stored with AnalyticsWriter.Insert, in a
-// batch of up to BatchSize messages or whatever arrived within FlushInterval of the
-// batch's first message, and only then are the batch's messages acknowledged. While a
+// from a durable JetStream pull consumer shared by every replica. A message holds one
+// event, which becomes rows through domain.ToAnalytics, or many clickstream events (a
+// TrackedBatchType message, see TrackPublisher), each of which becomes a row through
+// domain.TrackedRow; rows are stored with AnalyticsWriter.Insert, in a batch of about
+// BatchSize events or whatever arrived within FlushInterval of the batch's first message,
+// and only then are the batch's messages acknowledged. While a
 // batch is stored, the next one is read and converted, so that NATS and the store work
 // at the same time; a message that cannot be converted is parked (see
 // AnalyticsDeadLetter) and acknowledged at once, and never holds up the others.
 //
-// Every event reaches the store once: a message delivered again (after a crash between
-// insert and acknowledgement, a lost acknowledgement, or a failed insert whose outcome is
-// unknown) is checked with ExistingEventIDs first, and the rows of events already stored
-// are left out, as are second copies of an event within a batch. So are the batches that
+// Every event reaches the store once: the events of a message delivered again (after a
+// crash between insert and acknowledgement, a lost acknowledgement, or a failed insert
+// whose outcome is unknown) are checked with ExistingEventIDs first, each by its own id,
+// and the rows of events already stored are left out, as are second copies of an event
+// within a batch (whether in one message or two). So are the batches that
 // follow a set-up of the consumer, until one holds no stored event: a consumer deleted
 // and created again starts from the beginning of the stream.
 //
@@ -210,7 +215,8 @@ func (cfg IngesterConfig) validate() error {
 //
 // Other first deliveries are not checked, since the check reads the whole table: two
 // copies of one event that the stream stored apart (published again after its
-// DuplicateWindow) in different batches would both be stored.
+// DuplicateWindow, or again among other clickstream events, which makes another message
+// id) in different batches would both be stored.
 //
 // When the store fails, the ingester keeps the batch, tries again after a back-off
 // (100 ms doubling up to 10 s), tells the server every AckWait/4 that the messages it
