@@ -59,7 +59,7 @@ func asTestEvents(evs []domain.TrackedEvent) []testEvent {
 }
 
 // trackedBatchMsg returns the batch message TrackPublisher sends for evs alone.
-func trackedBatchMsg(t *testing.T, subjects Subjects, evs []domain.TrackedEvent) *nats.Msg {
+func trackedBatchMsg(t testing.TB, subjects Subjects, evs []domain.TrackedEvent) *nats.Msg {
 	t.Helper()
 	var data, ids []byte
 	for i := range evs {
@@ -376,4 +376,41 @@ func TestIngesterBatchesBatchMessagesByEvents(t *testing.T) {
 			t.Errorf("batch %d has %d events, want 100", i, b.rows)
 		}
 	}
+}
+
+// BenchmarkIngesterConvert measures what the ingester does with each clickstream event it
+// reads, before the insert: one event a message (JSON, as published before batches) and
+// events in batch messages of 3,000.
+//
+//	go test -run '^$' -bench IngesterConvert -benchmem ./events/
+func BenchmarkIngesterConvert(b *testing.B) {
+	const n = 3000
+	subjects := Subjects{Prefix: "sgb"}
+	evs := trackedEvents(0, n)
+	meta := &jetstream.MsgMetadata{NumDelivered: 1}
+	in := NewIngester(nil, newMemWriter(), IngesterConfig{Subjects: subjects, BatchSize: n})
+	run := func(b *testing.B, msgs []*nats.Msg) {
+		l := &ingestLoop{in: in, next: newIngestBatch(n)}
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, m := range msgs {
+				l.add(context.Background(), fakeMsg{m: m, meta: meta})
+			}
+			if len(l.next.rows) != n {
+				b.Fatalf("%d rows, want %d", len(l.next.rows), n)
+			}
+			l.next.reset()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+	}
+	b.Run("single-event messages", func(b *testing.B) {
+		msgs := make([]*nats.Msg, n)
+		for i, e := range asTestEvents(evs) {
+			msgs[i] = e.message(subjects)
+		}
+		run(b, msgs)
+	})
+	b.Run("batch messages", func(b *testing.B) {
+		run(b, []*nats.Msg{trackedBatchMsg(b, subjects, evs)})
+	})
 }
