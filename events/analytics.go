@@ -134,7 +134,7 @@ func appendStr(b []byte, n protowire.Number, s string) []byte {
 // index of the event; it stops at the first error, f's or the payload's. An event must
 // have a 16-byte id, a type and a time.
 func DecodeTrackedBatch(p []byte, f func(i int, e *domain.TrackedEvent) error) error {
-	var e domain.TrackedEvent
+	var e, prev domain.TrackedEvent
 	for i := 0; len(p) > 0; i++ {
 		num, typ, n := protowire.ConsumeTag(p)
 		if n < 0 {
@@ -155,9 +155,10 @@ func DecodeTrackedBatch(p []byte, f func(i int, e *domain.TrackedEvent) error) e
 		}
 		p = p[n:]
 		e = domain.TrackedEvent{}
-		if err := decodeTrackedEvent(body, &e); err != nil {
+		if err := decodeTrackedEvent(body, &e, &prev); err != nil {
 			return fmt.Errorf("event %d: %w", i, err)
 		}
+		prev = e
 		if err := f(i, &e); err != nil {
 			return err
 		}
@@ -165,8 +166,10 @@ func DecodeTrackedBatch(p []byte, f func(i int, e *domain.TrackedEvent) error) e
 	return nil
 }
 
-// decodeTrackedEvent decodes one TrackedEvent into e.
-func decodeTrackedEvent(p []byte, e *domain.TrackedEvent) error {
+// decodeTrackedEvent decodes one TrackedEvent into e. The events of a session come
+// together, so e shares the strings of its session and user with prev, the event before,
+// when they are the same.
+func decodeTrackedEvent(p []byte, e, prev *domain.TrackedEvent) error {
 	var hasID, hasAt bool
 	for len(p) > 0 {
 		num, typ, n := protowire.ConsumeTag(p)
@@ -191,9 +194,9 @@ func decodeTrackedEvent(p []byte, e *domain.TrackedEvent) error {
 			case teType:
 				e.Type = trackTypeOf(v)
 			case teSession:
-				e.SessionID = string(v)
+				e.SessionID = same(v, prev.SessionID)
 			case teUser:
-				e.UserID = string(v)
+				e.UserID = same(v, prev.UserID)
 			case teQuery:
 				e.Query = string(v)
 			case teMetadata:
@@ -230,6 +233,14 @@ func decodeTrackedEvent(p []byte, e *domain.TrackedEvent) error {
 		return fmt.Errorf("event %s has no time", e.ID)
 	}
 	return nil
+}
+
+// same returns s when it spells b, else b as a new string.
+func same(b []byte, s string) string {
+	if string(b) == s {
+		return s
+	}
+	return string(b)
 }
 
 // trackTypeOf returns the type named by b, without allocating for the known ones.
