@@ -73,11 +73,9 @@ const (
 	ingestMaxPullWait = time.Second
 	ingestMinPullWait = 10 * time.Millisecond
 	ingestMaxPull     = 10000 // a pull request a fifth of a batch: few round trips
-	// ingestMaxPullBytes bounds the payloads a pull request asks for; ingestBytesPerEvent
-	// is the guess of an event's size before a batch has measured it (a clickstream event
-	// in a batch message takes about 80 bytes, a single event message several hundred).
-	ingestMaxPullBytes  = 64 << 20
-	ingestBytesPerEvent = 64
+	// ingestMaxPullBytes bounds the payloads a pull request asks for, at the size of the
+	// largest message seen lately (a batch of clickstream events is up to 256 KiB).
+	ingestMaxPullBytes = 64 << 20
 )
 
 // ingestParkTimeout bounds the publication of one parked message; ingestSetUpTimeout
@@ -326,11 +324,10 @@ func (in *Ingester) Run(ctx context.Context) error {
 	}
 	defer in.running.Store(false)
 	l := &ingestLoop{
-		in:            in,
-		bytesPerEvent: ingestBytesPerEvent,
-		next:          newIngestBatch(in.cfg.BatchSize),
-		spare:         newIngestBatch(in.cfg.BatchSize),
-		results:       make(chan storeResult, 1),
+		in:      in,
+		next:    newIngestBatch(in.cfg.BatchSize),
+		spare:   newIngestBatch(in.cfg.BatchSize),
+		results: make(chan storeResult, 1),
 	}
 	defer l.stop()
 	return l.run(ctx)
@@ -349,8 +346,8 @@ type ingestBatch struct {
 	events []ingestEvent
 	rows   []domain.AnalyticsEvent
 	// size is what counts towards BatchSize: the events, and one for each message that
-	// has none; bytes is the size of the messages' payloads.
-	size, bytes int
+	// has none; maxBytes is the largest payload of its messages.
+	size, maxBytes int
 	// redelivered lists the indexes in msgs of messages that may have been delivered
 	// before (see ingestLoop.add).
 	redelivered []int
@@ -392,7 +389,7 @@ func (b *ingestBatch) reset() {
 	b.events = b.events[:0]
 	clear(b.rows)
 	b.rows = b.rows[:0]
-	b.size, b.bytes = 0, 0
+	b.size, b.maxBytes = 0, 0
 	b.redelivered = b.redelivered[:0]
 	b.uncertain = false
 	b.first, b.touched = time.Time{}, time.Time{}
@@ -426,11 +423,11 @@ type ingestLoop struct {
 	fetchMsgs <-chan jetstream.Msg // nil when no pull request is open
 
 	// eventsPerMsg is how many events a message held in the last batch (in the first
-	// message, before a batch was filled; zero before a message arrived), and
-	// bytesPerEvent how many bytes of payload an event took (ingestBytesPerEvent before
-	// a batch was filled): they size the pull requests.
-	eventsPerMsg  float64
-	bytesPerEvent int
+	// message, before a batch was filled; zero before a message arrived), and msgBytes
+	// the largest payload of a message in the last batch and the one being filled: they
+	// size the pull requests.
+	eventsPerMsg float64
+	msgBytes     int
 
 	// verify is set when the consumer is set up: a consumer created afresh (deleted by an
 	// operator, or lost with its server's state) starts from the beginning of the stream,
@@ -462,7 +459,7 @@ func (l *ingestLoop) run(ctx context.Context) error {
 		if l.cur == nil && l.due(now) {
 			if b := l.next; b.size > 0 {
 				l.eventsPerMsg = float64(b.size) / float64(len(b.msgs))
-				l.bytesPerEvent = max(b.bytes/b.size, 1)
+				l.msgBytes = b.maxBytes
 			}
 			l.cur, l.next, l.spare = l.next, l.spare, nil
 			l.cur.uncertain = l.verify
@@ -645,17 +642,17 @@ func (l *ingestLoop) pull(ctx context.Context, now time.Time) error {
 	}
 	// A message holds one event or many: the request asks for as many messages as hold
 	// the events the batch has room for, at the last batch's events per message (one
-	// message, to measure, before any arrived), and for about as many bytes as that many
-	// events took, never fewer than the largest message (the server would end a request
-	// that it cannot fit without delivering anything). A batch may thus exceed BatchSize
-	// by a message or a few.
+	// message, to measure, before any arrived), and for no more than ingestMaxPullBytes
+	// of messages as large as the largest seen lately. A batch may thus exceed BatchSize
+	// by a message or a few. Not a limit in bytes (max_bytes): the client ends such a
+	// request itself when it counts the bytes reached, and a message the server sends
+	// after that, counting them differently, would come back only after AckWait.
 	room := l.in.cfg.BatchSize - l.next.size
 	n := 1
 	if l.eventsPerMsg > 0 {
-		n = min(max(int(float64(room)/l.eventsPerMsg), 1), ingestMaxPull)
+		n = min(max(int(float64(room)/l.eventsPerMsg), 1), max(ingestMaxPullBytes/max(l.msgBytes, 1), 1), ingestMaxPull)
 	}
-	maxBytes := min(max(room*l.bytesPerEvent, l.in.minPullBytes()), ingestMaxPullBytes)
-	mb, err := l.cons.Fetch(n, jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(maxBytes))
+	mb, err := l.cons.Fetch(n, jetstream.FetchMaxWait(wait))
 	if err != nil {
 		l.cons = nil
 		return fmt.Errorf("pulling from consumer %s: %w", l.in.cfg.Durable, err)
@@ -729,7 +726,8 @@ func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) {
 	b.msgEnds = append(b.msgEnds, len(b.events))
 	k := max(len(b.events)-events, 1)
 	b.size += k
-	b.bytes += len(m.Data())
+	b.maxBytes = max(b.maxBytes, len(m.Data()))
+	l.msgBytes = max(l.msgBytes, b.maxBytes)
 	if l.eventsPerMsg == 0 {
 		l.eventsPerMsg = float64(k)
 	}
@@ -978,12 +976,6 @@ func (b *ingestBatch) eventSpan(j int) (start, end int) {
 		start = b.events[j-1].end
 	}
 	return start, b.events[j].end
-}
-
-// minPullBytes is the fewest bytes a pull request may ask for: more than the largest
-// message the server takes.
-func (in *Ingester) minPullBytes() int {
-	return int(in.js.Conn().MaxPayload()) + 64<<10
 }
 
 // setUp ensures the durable consumer on the events stream.
