@@ -9,6 +9,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/tsenart/vegeta/v12 v12.12.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (

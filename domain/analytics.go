@@ -107,13 +107,7 @@ func ToAnalytics(eventID, eventType, key string, at time.Time, payload []byte) (
 		if err := decode(&d); err != nil {
 			return nil, err
 		}
-		base.Type = "analytics." + strings.ToLower(string(d.Type))
-		base.Service, base.SessionID, base.UserID = ServiceStorefront, d.SessionID, d.UserID
-		base.ProductID, base.Metadata = d.ProductID, d.Metadata
-		if !d.At.IsZero() {
-			base.At = d.At.UTC()
-		}
-		return []AnalyticsEvent{base}, nil
+		return []AnalyticsEvent{TrackedRow(base, d)}, nil
 	case "shipment":
 		base.Service = ServiceShipping
 		return []AnalyticsEvent{base}, nil
@@ -127,6 +121,19 @@ func ToAnalytics(eventID, eventType, key string, at time.Time, payload []byte) (
 		return []AnalyticsEvent{base}, nil
 	}
 	return nil, nil
+}
+
+// TrackedRow returns the analytics row of the clickstream event d, on base (the event id,
+// its key and, when d has no time, the time it was published with): a single published
+// analytics.* event and each event of a batch of them make the same row.
+func TrackedRow(base AnalyticsEvent, d TrackedEvent) AnalyticsEvent {
+	base.Type = d.Type.AnalyticsType()
+	base.Service, base.SessionID, base.UserID = ServiceStorefront, d.SessionID, d.UserID
+	base.ProductID, base.Metadata = d.ProductID, d.Metadata
+	if !d.At.IsZero() {
+		base.At = d.At.UTC()
+	}
+	return base
 }
 
 func orDefault(currency string) string {
@@ -195,6 +202,24 @@ const (
 	TrackAddedToCart     TrackEventType = "ADDED_TO_CART"
 	TrackCheckoutStarted TrackEventType = "CHECKOUT_STARTED"
 )
+
+// AnalyticsType returns the event type of t's events, such as "analytics.page_viewed":
+// the subject a single one is published on, and the type of its analytics row.
+func (t TrackEventType) AnalyticsType() string {
+	switch t { // the known ones without allocating: the ingester converts millions
+	case TrackPageViewed:
+		return "analytics.page_viewed"
+	case TrackProductViewed:
+		return "analytics.product_viewed"
+	case TrackSearched:
+		return "analytics.searched"
+	case TrackAddedToCart:
+		return "analytics.added_to_cart"
+	case TrackCheckoutStarted:
+		return "analytics.checkout_started"
+	}
+	return "analytics." + strings.ToLower(string(t))
+}
 
 // Valid reports whether t is a known clickstream type.
 func (t TrackEventType) Valid() bool {

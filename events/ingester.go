@@ -38,7 +38,7 @@ const (
 	// DefaultIngesterDurable is the name of the durable consumer shared by every
 	// ingester: replicas share the events, and a restarted one resumes where they left off.
 	DefaultIngesterDurable = "shopgraph-analytics"
-	// DefaultIngestBatchSize is how many messages make a batch. ClickHouse stores a few
+	// DefaultIngestBatchSize is how many events make a batch. ClickHouse stores a few
 	// large inserts much faster than many small ones (each insert of the events table
 	// also writes a part per rollup view): measured here, 50,000-event batches drain a
 	// backlog faster than 10,000-event ones, for some tens of MB of messages in hand.
@@ -73,6 +73,9 @@ const (
 	ingestMaxPullWait = time.Second
 	ingestMinPullWait = 10 * time.Millisecond
 	ingestMaxPull     = 10000 // a pull request a fifth of a batch: few round trips
+	// ingestMaxPullBytes bounds the payloads a pull request asks for, at the size of the
+	// largest message seen lately (a batch of clickstream events is up to 256 KiB).
+	ingestMaxPullBytes = 64 << 20
 )
 
 // ingestParkTimeout bounds the publication of one parked message; ingestSetUpTimeout
@@ -96,8 +99,10 @@ type IngesterConfig struct {
 	Subjects Subjects
 	// Durable names the consumer; empty means DefaultIngesterDurable.
 	Durable string
-	// BatchSize is how many messages make a batch; zero means DefaultIngestBatchSize.
-	// The consumer lets 4 × BatchSize messages wait for acknowledgement: the batch being
+	// BatchSize is how many events make a batch (a message of one event, or of none that
+	// analytics stores, counts one; a batch of clickstream events counts its events); zero
+	// means DefaultIngestBatchSize. A batch may exceed it by a message or a few. The
+	// consumer lets 4 × BatchSize messages wait for acknowledgement: the batch being
 	// stored and the one being read by each of two ingesters.
 	BatchSize int
 	// FlushInterval is how long the first message of a batch waits for others before the
@@ -177,18 +182,21 @@ func (cfg IngesterConfig) validate() error {
 }
 
 // Ingester copies the events of the events stream into the analytics store, in batches,
-// from a durable JetStream pull consumer shared by every replica. Each message becomes
-// rows through domain.ToAnalytics; rows are stored with AnalyticsWriter.Insert, in a
-// batch of up to BatchSize messages or whatever arrived within FlushInterval of the
-// batch's first message, and only then are the batch's messages acknowledged. While a
+// from a durable JetStream pull consumer shared by every replica. A message holds one
+// event, which becomes rows through domain.ToAnalytics, or many clickstream events (a
+// TrackedBatchType message, see TrackPublisher), each of which becomes a row through
+// domain.TrackedRow; rows are stored with AnalyticsWriter.Insert, in a batch of about
+// BatchSize events or whatever arrived within FlushInterval of the batch's first message,
+// and only then are the batch's messages acknowledged. While a
 // batch is stored, the next one is read and converted, so that NATS and the store work
 // at the same time; a message that cannot be converted is parked (see
 // AnalyticsDeadLetter) and acknowledged at once, and never holds up the others.
 //
-// Every event reaches the store once: a message delivered again (after a crash between
-// insert and acknowledgement, a lost acknowledgement, or a failed insert whose outcome is
-// unknown) is checked with ExistingEventIDs first, and the rows of events already stored
-// are left out, as are second copies of an event within a batch. So are the batches that
+// Every event reaches the store once: the events of a message delivered again (after a
+// crash between insert and acknowledgement, a lost acknowledgement, or a failed insert
+// whose outcome is unknown) are checked with ExistingEventIDs first, each by its own id,
+// and the rows of events already stored are left out, as are second copies of an event
+// within a batch (whether in one message or two). So are the batches that
 // follow a set-up of the consumer, until one holds no stored event: a consumer deleted
 // and created again starts from the beginning of the stream.
 //
@@ -205,7 +213,8 @@ func (cfg IngesterConfig) validate() error {
 //
 // Other first deliveries are not checked, since the check reads the whole table: two
 // copies of one event that the stream stored apart (published again after its
-// DuplicateWindow) in different batches would both be stored.
+// DuplicateWindow, or again among other clickstream events, which makes another message
+// id) in different batches would both be stored.
 //
 // When the store fails, the ingester keeps the batch, tries again after a back-off
 // (100 ms doubling up to 10 s), tells the server every AckWait/4 that the messages it
@@ -324,13 +333,21 @@ func (in *Ingester) Run(ctx context.Context) error {
 	return l.run(ctx)
 }
 
-// ingestBatch is a batch of messages and their rows. Two of them take turns: one being
-// filled from the stream while the other is stored.
+// ingestBatch is a batch of messages, their events and the events' rows. Two of them
+// take turns: one being filled from the stream while the other is stored.
 type ingestBatch struct {
 	msgs []jetstream.Msg
-	// ends[i] is the end in rows of the rows of msgs[i], which start at ends[i-1].
-	ends []int
-	rows []domain.AnalyticsEvent
+	// msgEnds[i] is the end in events of the events of msgs[i], which start at
+	// msgEnds[i-1]: one for a message of one event, none for a message of an event that
+	// makes no rows, many for a batch of clickstream events.
+	msgEnds []int
+	// events are the batch's events that make rows, each with the end of its rows in
+	// rows (they start where the previous event's end).
+	events []ingestEvent
+	rows   []domain.AnalyticsEvent
+	// size is what counts towards BatchSize: the events, and one for each message that
+	// has none; maxBytes is the largest payload of its messages.
+	size, maxBytes int
 	// redelivered lists the indexes in msgs of messages that may have been delivered
 	// before (see ingestLoop.add).
 	redelivered []int
@@ -348,11 +365,18 @@ type ingestBatch struct {
 	out  []domain.AnalyticsEvent
 }
 
+// ingestEvent is an event of a batch: its id, and the end of its rows in the batch's rows.
+type ingestEvent struct {
+	id  string
+	end int
+}
+
 func newIngestBatch(size int) *ingestBatch {
 	return &ingestBatch{
-		msgs: make([]jetstream.Msg, 0, size),
-		ends: make([]int, 0, size),
-		rows: make([]domain.AnalyticsEvent, 0, size),
+		msgs:    make([]jetstream.Msg, 0, min(size, ingestMaxPull)),
+		msgEnds: make([]int, 0, min(size, ingestMaxPull)),
+		events:  make([]ingestEvent, 0, size),
+		rows:    make([]domain.AnalyticsEvent, 0, size),
 	}
 }
 
@@ -360,9 +384,12 @@ func newIngestBatch(size int) *ingestBatch {
 func (b *ingestBatch) reset() {
 	clear(b.msgs) // let the messages go
 	b.msgs = b.msgs[:0]
-	b.ends = b.ends[:0]
+	b.msgEnds = b.msgEnds[:0]
+	clear(b.events)
+	b.events = b.events[:0]
 	clear(b.rows)
 	b.rows = b.rows[:0]
+	b.size, b.maxBytes = 0, 0
 	b.redelivered = b.redelivered[:0]
 	b.uncertain = false
 	b.first, b.touched = time.Time{}, time.Time{}
@@ -395,6 +422,13 @@ type ingestLoop struct {
 	fetch     jetstream.MessageBatch
 	fetchMsgs <-chan jetstream.Msg // nil when no pull request is open
 
+	// eventsPerMsg is how many events a message held in the last batch (in the first
+	// message, before a batch was filled; zero before a message arrived), and msgBytes
+	// the largest payload of a message in the last batch and the one being filled: they
+	// size the pull requests.
+	eventsPerMsg float64
+	msgBytes     int
+
 	// verify is set when the consumer is set up: a consumer created afresh (deleted by an
 	// operator, or lost with its server's state) starts from the beginning of the stream,
 	// whose events may be stored already, and nothing tells a replica whether another
@@ -423,6 +457,10 @@ func (l *ingestLoop) run(ctx context.Context) error {
 		now := time.Now()
 		// Store the batch being filled once it is full or has waited long enough.
 		if l.cur == nil && l.due(now) {
+			if b := l.next; b.size > 0 {
+				l.eventsPerMsg = float64(b.size) / float64(len(b.msgs))
+				l.msgBytes = b.maxBytes
+			}
 			l.cur, l.next, l.spare = l.next, l.spare, nil
 			l.cur.uncertain = l.verify
 			retryAt = time.Time{}
@@ -431,7 +469,7 @@ func (l *ingestLoop) run(ctx context.Context) error {
 			l.attempt(ctx)
 		}
 		// Pull more when there is room and no failure to wait out.
-		if l.fetchMsgs == nil && !l.paused && len(l.next.msgs) < cfg.BatchSize && !now.Before(fetchAt) {
+		if l.fetchMsgs == nil && !l.paused && l.next.size < cfg.BatchSize && !now.Before(fetchAt) {
 			if err := l.pull(ctx, now); err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -506,8 +544,8 @@ func (l *ingestLoop) run(ctx context.Context) error {
 
 // due reports whether the batch being filled must be stored now.
 func (l *ingestLoop) due(now time.Time) bool {
-	n := len(l.next.msgs)
-	return n >= l.in.cfg.BatchSize || (n > 0 && !now.Before(l.next.first.Add(l.in.cfg.FlushInterval)))
+	b := l.next
+	return b.size >= l.in.cfg.BatchSize || (len(b.msgs) > 0 && !now.Before(b.first.Add(l.in.cfg.FlushInterval)))
 }
 
 // wakeAt returns when the loop must look again without any message or result arriving.
@@ -519,7 +557,7 @@ func (l *ingestLoop) wakeAt(now, fetchAt, retryAt time.Time) time.Time {
 	if l.cur != nil && !l.attempting {
 		at = earliest(at, retryAt)
 	}
-	if l.fetchMsgs == nil && !l.paused && len(l.next.msgs) < l.in.cfg.BatchSize {
+	if l.fetchMsgs == nil && !l.paused && l.next.size < l.in.cfg.BatchSize {
 		at = earliest(at, fetchAt)
 	}
 	return at
@@ -602,7 +640,19 @@ func (l *ingestLoop) pull(ctx context.Context, now time.Time) error {
 			wait = min(max(left, ingestMinPullWait), ingestMaxPullWait)
 		} // else overdue, so waiting for the batch before it to be stored: read ahead
 	}
-	mb, err := l.cons.Fetch(min(l.in.cfg.BatchSize-len(l.next.msgs), ingestMaxPull), jetstream.FetchMaxWait(wait))
+	// A message holds one event or many: the request asks for as many messages as hold
+	// the events the batch has room for, at the last batch's events per message (one
+	// message, to measure, before any arrived), and for no more than ingestMaxPullBytes
+	// of messages as large as the largest seen lately. A batch may thus exceed BatchSize
+	// by a message or a few. Not a limit in bytes (max_bytes): the client ends such a
+	// request itself when it counts the bytes reached, and a message the server sends
+	// after that, counting them differently, would come back only after AckWait.
+	room := l.in.cfg.BatchSize - l.next.size
+	n := 1
+	if l.eventsPerMsg > 0 {
+		n = min(max(int(float64(room)/l.eventsPerMsg), 1), max(ingestMaxPullBytes/max(l.msgBytes, 1), 1), ingestMaxPull)
+	}
+	mb, err := l.cons.Fetch(n, jetstream.FetchMaxWait(wait))
 	if err != nil {
 		l.cons = nil
 		return fmt.Errorf("pulling from consumer %s: %w", l.in.cfg.Durable, err)
@@ -655,8 +705,13 @@ func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) {
 			in.newest = seq
 		}
 	}
-	rows, reason := in.convert(m)
-	if reason != "" {
+	events, rows := len(b.events), len(b.rows)
+	if reason := in.convert(m, b); reason != "" {
+		// Nothing of m stays in the batch.
+		clear(b.events[events:])
+		b.events = b.events[:events]
+		clear(b.rows[rows:])
+		b.rows = b.rows[:rows]
 		in.parkAndAck(ctx, m, seq, reason)
 		return
 	}
@@ -668,8 +723,14 @@ func (l *ingestLoop) add(ctx context.Context, m jetstream.Msg) {
 		b.redelivered = append(b.redelivered, len(b.msgs))
 	}
 	b.msgs = append(b.msgs, m)
-	b.rows = append(b.rows, rows...)
-	b.ends = append(b.ends, len(b.rows))
+	b.msgEnds = append(b.msgEnds, len(b.events))
+	k := max(len(b.events)-events, 1)
+	b.size += k
+	b.maxBytes = max(b.maxBytes, len(m.Data()))
+	l.msgBytes = max(l.msgBytes, b.maxBytes)
+	if l.eventsPerMsg == 0 {
+		l.eventsPerMsg = float64(k)
+	}
 }
 
 // The range of times analytics can store (ClickHouse's DateTime): an event outside it
@@ -679,37 +740,81 @@ var (
 	maxAnalyticsTime = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
-// convert returns the rows of m, or why m cannot be used.
-func (in *Ingester) convert(m jetstream.Msg) ([]domain.AnalyticsEvent, string) {
+// convert appends the events of m and their rows to b, or returns why m cannot be used
+// (and may have appended some).
+func (in *Ingester) convert(m jetstream.Msg, b *ingestBatch) string {
 	h := m.Headers()
+	if h.Get(HeaderEventType) == TrackedBatchType {
+		return in.convertTracked(m, b)
+	}
 	id := h.Get(jetstream.MsgIDHeader)
 	if id == "" {
-		return nil, "no " + jetstream.MsgIDHeader + " header (the event id)"
+		return "no " + jetstream.MsgIDHeader + " header (the event id)"
 	}
 	if !isUUID(id) {
-		return nil, fmt.Sprintf("the event id %q is not a UUID", id)
+		return fmt.Sprintf("the event id %q is not a UUID", id)
 	}
 	typ := h.Get(HeaderEventType)
 	if typ == "" {
-		return nil, "no " + HeaderEventType + " header"
+		return "no " + HeaderEventType + " header"
 	}
 	if !onSubject(in.cfg.Subjects.Prefix, m.Subject(), typ) {
-		return nil, fmt.Sprintf("a %s event must be published on %s, not %s", typ, in.cfg.Subjects.For(typ), m.Subject())
+		return fmt.Sprintf("a %s event must be published on %s, not %s", typ, in.cfg.Subjects.For(typ), m.Subject())
 	}
 	at, err := time.Parse(time.RFC3339Nano, h.Get(HeaderEventAt))
 	if err != nil {
-		return nil, "bad " + HeaderEventAt + " header: " + err.Error()
+		return "bad " + HeaderEventAt + " header: " + err.Error()
 	}
 	rows, err := domain.ToAnalytics(id, typ, h.Get(HeaderEventKey), at, m.Data())
 	if err != nil {
-		return nil, err.Error()
+		return err.Error()
 	}
 	for _, r := range rows {
-		if r.At.Before(minAnalyticsTime) || r.At.After(maxAnalyticsTime) {
-			return nil, fmt.Sprintf("the event time %s is outside the range analytics can store", r.At.Format(time.RFC3339))
+		if reason := checkTime(r.At); reason != "" {
+			return reason
 		}
 	}
-	return rows, ""
+	if len(rows) > 0 {
+		b.rows = append(b.rows, rows...)
+		b.events = append(b.events, ingestEvent{id: id, end: len(b.rows)})
+	}
+	return ""
+}
+
+// checkTime returns why an event of time at cannot be stored, or "".
+func checkTime(at time.Time) string {
+	if at.Before(minAnalyticsTime) || at.After(maxAnalyticsTime) {
+		return fmt.Sprintf("the event time %s is outside the range analytics can store", at.Format(time.RFC3339))
+	}
+	return ""
+}
+
+// convertTracked appends the events of a batch of clickstream events (TrackedBatchType)
+// and their rows to b, or returns why the message cannot be used: a message is stored
+// whole or parked whole. Each event is identified by its own id.
+func (in *Ingester) convertTracked(m jetstream.Msg, b *ingestBatch) string {
+	if !onSubject(in.cfg.Subjects.Prefix, m.Subject(), TrackedBatchType) {
+		return fmt.Sprintf("a %s message must be published on %s, not %s", TrackedBatchType, in.cfg.Subjects.For(TrackedBatchType), m.Subject())
+	}
+	var reason string
+	err := DecodeTrackedBatch(m.Data(), func(i int, e *domain.TrackedEvent) error {
+		base := domain.AnalyticsEvent{EventID: e.ID, EntityID: e.SessionID, At: e.At, Currency: domain.DefaultCurrency}
+		r := domain.TrackedRow(base, *e)
+		if reason = checkTime(r.At); reason != "" {
+			reason = fmt.Sprintf("event %d (%s): %s", i, e.ID, reason)
+			return errors.New(reason)
+		}
+		b.rows = append(b.rows, r)
+		b.events = append(b.events, ingestEvent{id: e.ID, end: len(b.rows)})
+		return nil
+	})
+	if reason != "" {
+		return reason
+	}
+	if err != nil {
+		return "decoding a " + TrackedBatchType + " message: " + err.Error()
+	}
+	return ""
 }
 
 // parkAndAck parks m and acknowledges it. When parking fails, it hands m back for a
@@ -789,7 +894,8 @@ func (in *Ingester) ensureDeadLetterStream(ctx context.Context) error {
 
 // store stores the rows of b, leaving out second copies of an event within b and, when
 // some of its messages were delivered before or an earlier attempt failed, the events
-// the store already has (ExistingEventIDs). It reads b's messages and rows, and writes
+// the store already has (ExistingEventIDs): each event of a message that holds many is
+// checked and left out on its own. It reads b's messages, events and rows, and writes
 // only b's scratch space.
 func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
 	var res storeResult
@@ -797,15 +903,14 @@ func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
 	if b.uncertain || len(b.redelivered) > 0 {
 		b.ids = b.ids[:0]
 		if b.uncertain {
-			for i := range b.msgs {
-				if s, e := b.span(i); e > s {
-					b.ids = append(b.ids, b.rows[s].EventID)
-				}
+			for _, e := range b.events {
+				b.ids = append(b.ids, e.id)
 			}
 		} else {
 			for _, i := range b.redelivered {
-				if s, e := b.span(i); e > s {
-					b.ids = append(b.ids, b.rows[s].EventID)
+				s, e := b.msgSpan(i)
+				for _, ev := range b.events[s:e] {
+					b.ids = append(b.ids, ev.id)
 				}
 			}
 		}
@@ -821,29 +926,24 @@ func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
 	// The events table counts every row it is given: an event must reach it once, even
 	// when the stream holds it twice (published again after its duplicate window).
 	if b.seen == nil {
-		b.seen = make(map[string]struct{}, cap(b.msgs))
+		b.seen = make(map[string]struct{}, len(b.events))
 	}
 	clear(b.seen)
 	b.drop = b.drop[:0]
-	for i := range b.msgs {
-		s, e := b.span(i)
-		if e == s {
+	for j, e := range b.events {
+		if _, twice := b.seen[e.id]; twice || stored[e.id] {
+			b.drop = append(b.drop, j)
 			continue
 		}
-		id := b.rows[s].EventID
-		if _, twice := b.seen[id]; twice || stored[id] {
-			b.drop = append(b.drop, i)
-			continue
-		}
-		b.seen[id] = struct{}{}
+		b.seen[e.id] = struct{}{}
 	}
 	rows := b.rows
 	if len(b.drop) > 0 {
 		res.dropped = len(b.drop)
 		b.out = b.out[:0]
 		prev := 0
-		for _, i := range b.drop {
-			s, e := b.span(i)
+		for _, j := range b.drop {
+			s, e := b.eventSpan(j)
 			b.out = append(b.out, b.rows[prev:s]...)
 			prev = e
 		}
@@ -855,19 +955,27 @@ func (in *Ingester) store(ctx context.Context, b *ingestBatch) storeResult {
 	}
 	start := time.Now()
 	if err := in.w.Insert(ctx, rows); err != nil {
-		res.err = fmt.Errorf("inserting %d rows of %d events: %w", len(rows), len(b.msgs)-res.dropped, err)
+		res.err = fmt.Errorf("inserting %d rows of %d events: %w", len(rows), len(b.events)-res.dropped, err)
 		return res
 	}
 	res.rows, res.inserted = len(rows), time.Since(start)
 	return res
 }
 
-// span returns where the rows of message i are in b.rows.
-func (b *ingestBatch) span(i int) (start, end int) {
+// msgSpan returns where the events of message i are in b.events.
+func (b *ingestBatch) msgSpan(i int) (start, end int) {
 	if i > 0 {
-		start = b.ends[i-1]
+		start = b.msgEnds[i-1]
 	}
-	return start, b.ends[i]
+	return start, b.msgEnds[i]
+}
+
+// eventSpan returns where the rows of event j are in b.rows.
+func (b *ingestBatch) eventSpan(j int) (start, end int) {
+	if j > 0 {
+		start = b.events[j-1].end
+	}
+	return start, b.events[j].end
 }
 
 // setUp ensures the durable consumer on the events stream.

@@ -116,6 +116,39 @@ func (f *chIngestFixture) publish(n int) {
 	}
 }
 
+// publishTracked publishes n clickstream events as the storefront does, through
+// TrackPublisher, from four concurrent callers of ten events a call (so that calls share
+// messages), and records the row each must have.
+func (f *chIngestFixture) publishTracked(n int) {
+	f.t.Helper()
+	pub := events.NewTrackPublisher(f.bus.JS, f.subjects)
+	calls := make(chan []domain.TrackedEvent)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for evs := range calls {
+				if err := pub.PublishTracked(f.ctx, evs); err != nil {
+					f.t.Errorf("PublishTracked: %v", err)
+				}
+			}
+		}()
+	}
+	for start := 0; start < n; start += 10 {
+		evs := make([]domain.TrackedEvent, min(10, n-start))
+		for i := range evs {
+			f.n++
+			evs[i] = domain.TrackedEvent{ID: uuid.NewString(), Type: domain.TrackProductViewed, SessionID: fmt.Sprintf("s%d", f.n/5),
+				ProductID: int64(f.n), At: time.Now().UTC()}
+			f.published[rowKey{evs[i].ID, 0}] = true
+		}
+		calls <- evs
+	}
+	close(calls)
+	wg.Wait()
+}
+
 // stored counts the rows of the events table by event id and seq.
 func (f *chIngestFixture) stored() map[rowKey]int {
 	f.t.Helper()
@@ -331,6 +364,7 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 	runIngester(t, in)
 
 	f.publish(500)
+	f.publishTracked(300) // many to a message
 	waitFor(t, 30*time.Second, "some rows are stored", func() bool { return len(f.stored()) > 0 })
 
 	// ClickHouse goes away while events flow, orders among them; some batch may be in
@@ -338,6 +372,7 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 	proxy.Down()
 	sh := f.seedShop(40)
 	f.publish(700)
+	f.publishTracked(700)
 	failures := in.Failures()
 	waitFor(t, 30*time.Second, "inserts fail", func() bool { return in.Failures() >= failures+3 })
 	before := total(f.stored())
@@ -351,6 +386,7 @@ func TestIngesterClickHouseDownAndBack(t *testing.T) {
 
 	proxy.Up()
 	f.publish(300)
+	f.publishTracked(300)
 	f.waitStored()
 	f.waitDrained()
 	f.checkExactlyOnce()

@@ -63,4 +63,7 @@ const (
 	HeaderEventKey = "Shopgraph-Event-Key"
 	// HeaderEventAt carries when the event occurred, in RFC 3339 with nanoseconds, UTC.
 	HeaderEventAt = "Shopgraph-Event-At"
+	// HeaderEventCount carries the number of events of a message that holds several (a
+	// batch of clickstream events, TrackedBatchType).
+	HeaderEventCount = "Shopgraph-Event-Count"
 )

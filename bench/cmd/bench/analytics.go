@@ -5,15 +5,20 @@ package main
 // dashboard (each dashboard field through shopgraph's GraphQL, cold and cached).
 //
 // The bench module does not import shopgraph's packages (it measures the service from the
-// outside), so the wire format of an event is written here again: the subject is the
-// event type, the headers are those of shopgraph's events package (events/subjects.go),
-// the payloads those of domain.TrackedEvent, domain.OrderEventData and
-// domain.UserEventData; and the rows the raw baseline inserts are those domain.ToAnalytics
+// outside), so the wire format of an event is written here again: order and sign-up
+// events go one to a message, as the outbox relay publishes them (the subject is the event
+// type, the headers those of shopgraph's events package, events/subjects.go, the payloads
+// those of domain.OrderEventData and domain.UserEventData); clickstream events go many to
+// a message, as events.TrackPublisher publishes them (events/analytics.go: the
+// analytics.batch subject, the protocol-buffer encoding of the events, the message id
+// from their ids); and the rows the raw baseline inserts are those domain.ToAnalytics
 // makes of the same events. The workload checks the figure it cares about (every row
 // arrived), so a drift between the two shows as a failure, not as a wrong figure.
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +38,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/shopgraph/shopgraph/bench/gql"
 	"github.com/shopgraph/shopgraph/bench/report"
@@ -41,14 +47,17 @@ import (
 // What shopgraph's events package names (events/subjects.go, events/stream.go,
 // events/ingester.go), under the default (empty) subject prefix the bench runs with.
 const (
-	headerEventType = "Shopgraph-Event-Type"
-	headerEventKey  = "Shopgraph-Event-Key"
-	headerEventAt   = "Shopgraph-Event-At"
-	eventsStream    = "SHOPGRAPH"
-	ingesterDurable = "shopgraph-analytics"
-	rawDatabase     = "shopgraph_bench_raw"
-	analyticsSeed   = 2026
-	publishInFlight = 4096
+	headerEventType  = "Shopgraph-Event-Type"
+	headerEventKey   = "Shopgraph-Event-Key"
+	headerEventAt    = "Shopgraph-Event-At"
+	headerEventCount = "Shopgraph-Event-Count"
+	trackedBatchType = "analytics.batch"  // events.TrackedBatchType
+	trackBatchBytes  = 256 << 10          // events.DefaultTrackBatchBytes
+	trackBatchMsgID  = "analytics-batch-" // the start of a batch's message id
+	eventsStream     = "SHOPGRAPH"
+	ingesterDurable  = "shopgraph-analytics"
+	analyticsSeed    = 2026
+	publishInFlight  = 4096
 	// visibleStall is longer than the ingester's AckWait (2 minutes): messages a pull
 	// request lost on their way come back after it.
 	visibleStall     = 150 * time.Second
@@ -285,6 +294,36 @@ func (ev *genEvent) payload(b []byte) []byte {
 	return append(b, '}')
 }
 
+// appendTracked appends the clickstream event ev to a batch payload, in the encoding of
+// events.AppendTrackedEvent: field 1 of a TrackedBatch, a TrackedEvent of the id's 16
+// bytes (1), the type (2), the session (3), the user (4), the product (5), the query (6)
+// and the time in nanoseconds, zigzag (7).
+func (ev *genEvent) appendTracked(b []byte) []byte {
+	var e [256]byte
+	x := protowire.AppendTag(e[:0], 1, protowire.BytesType)
+	x = protowire.AppendBytes(x, ev.id[:])
+	x = protowire.AppendTag(x, 2, protowire.BytesType)
+	x = protowire.AppendString(x, strings.ToUpper(strings.TrimPrefix(ev.typ, "analytics.")))
+	x = protowire.AppendTag(x, 3, protowire.BytesType)
+	x = protowire.AppendString(x, ev.session)
+	if ev.user != 0 {
+		x = protowire.AppendTag(x, 4, protowire.BytesType)
+		x = protowire.AppendString(x, strconv.FormatInt(ev.user, 10))
+	}
+	if ev.product != 0 {
+		x = protowire.AppendTag(x, 5, protowire.VarintType)
+		x = protowire.AppendVarint(x, uint64(ev.product))
+	}
+	if ev.query != "" {
+		x = protowire.AppendTag(x, 6, protowire.BytesType)
+		x = protowire.AppendString(x, ev.query)
+	}
+	x = protowire.AppendTag(x, 7, protowire.VarintType)
+	x = protowire.AppendVarint(x, protowire.EncodeZigZag(ev.at.UnixNano()))
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	return protowire.AppendBytes(b, x)
+}
+
 // rawRow is a row of the events table, in its column types.
 type rawRow struct {
 	eventID                                   uuid.UUID
@@ -342,6 +381,16 @@ func (ev *genEvent) rows(out []rawRow) []rawRow {
 
 // ---------------------------------------------------------------- ClickHouse
 
+// rawDatabase names the baseline's ClickHouse database: the bench's followed by _raw, so
+// that benches on databases of their own never share one.
+func rawDatabase(e *env) string {
+	name := "shopgraph_bench"
+	if opts, err := ch.ParseDSN(e.clickhouseURL); err == nil && opts.Auth.Database != "" {
+		name = opts.Auth.Database
+	}
+	return name + "_raw"
+}
+
 // openClickHouse opens the bench's ClickHouse database, or another one of the same server.
 func (e *env) openClickHouse(database string) (driver.Conn, error) {
 	opts, err := ch.ParseDSN(e.clickhouseURL)
@@ -365,13 +414,13 @@ func (e *env) prepareRawDatabase(ctx context.Context) (driver.Conn, error) {
 		return nil, err
 	}
 	defer admin.Close()
-	if err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+rawDatabase); err != nil {
-		return nil, fmt.Errorf("dropping %s: %w", rawDatabase, err)
+	if err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+rawDatabase(e)); err != nil {
+		return nil, fmt.Errorf("dropping %s: %w", rawDatabase(e), err)
 	}
-	if err := admin.Exec(ctx, "CREATE DATABASE "+rawDatabase); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", rawDatabase, err)
+	if err := admin.Exec(ctx, "CREATE DATABASE "+rawDatabase(e)); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", rawDatabase(e), err)
 	}
-	conn, err := e.openClickHouse(rawDatabase)
+	conn, err := e.openClickHouse(rawDatabase(e))
 	if err != nil {
 		return nil, err
 	}
@@ -482,16 +531,26 @@ func rawInsert(ctx context.Context, conn driver.Conn, gen *eventGen, n, batchSiz
 
 // ---------------------------------------------------------------- JetStream
 
-// publisher publishes generated events as shopgraph does (events/relay.go,
-// events/analytics.go): on the subject of their type, with the event id as the message
-// id and the type, key and time headers, asynchronously with a bounded number of
-// acknowledgements outstanding.
+// publisher publishes generated events as shopgraph does: an order or a sign-up as the
+// outbox relay does (events/relay.go), on the subject of its type, with the event id as
+// the message id and the type, key and time headers; clickstream events as
+// events.TrackPublisher does (events/analytics.go), many to an analytics.batch message of
+// up to trackBatchBytes, which TrackPublisher fills when calls come in faster than the
+// stream acknowledges (as here: the events are published as fast as JetStream takes
+// them), or with the events of a moment (flush) when they trickle in. Asynchronously,
+// with a bounded number of acknowledgements outstanding.
 type publisher struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	failed atomic.Int64
 	first  atomic.Value // error
-	buf    []byte
+	// The clickstream batch being filled: its payload, its events' ids (16 bytes each),
+	// how many.
+	batch    []byte
+	batchIDs []byte
+	batchN   int
+	// msgs counts the messages published.
+	msgs int64
 }
 
 func newPublisher(url string) (*publisher, error) {
@@ -514,19 +573,52 @@ func newPublisher(url string) (*publisher, error) {
 
 func (p *publisher) close() { p.nc.Close() }
 
-// publish sends ev without waiting for its acknowledgement.
+// publish sends ev, or adds it to the clickstream batch (sent when full), without
+// waiting for an acknowledgement.
 func (p *publisher) publish(ev *genEvent) error {
+	if strings.HasPrefix(ev.typ, "analytics.") {
+		if len(p.batch) >= trackBatchBytes-512 { // an event takes well under 512 bytes
+			if err := p.flush(); err != nil {
+				return err
+			}
+		}
+		p.batch = ev.appendTracked(p.batch)
+		p.batchIDs = append(p.batchIDs, ev.id[:]...)
+		p.batchN++
+		return nil
+	}
 	m := &nats.Msg{Subject: ev.typ, Header: nats.Header{}}
 	m.Data = ev.payload(nil)
 	m.Header.Set(headerEventType, ev.typ)
 	m.Header.Set(headerEventKey, ev.key())
 	m.Header.Set(headerEventAt, ev.at.UTC().Format(time.RFC3339Nano))
+	p.msgs++
 	_, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(ev.id.String()), jetstream.WithStallWait(time.Minute))
 	return err
 }
 
-// wait waits for every outstanding acknowledgement and returns the first failure.
+// flush sends the clickstream batch, if it has events.
+func (p *publisher) flush() error {
+	if p.batchN == 0 {
+		return nil
+	}
+	sum := sha256.Sum256(p.batchIDs)
+	m := &nats.Msg{Subject: trackedBatchType, Data: p.batch, Header: nats.Header{}}
+	m.Header.Set(headerEventType, trackedBatchType)
+	m.Header.Set(headerEventCount, strconv.Itoa(p.batchN))
+	// A new buffer for the next batch: the client may still hold this one.
+	p.batch, p.batchIDs, p.batchN = make([]byte, 0, trackBatchBytes), p.batchIDs[:0], 0
+	p.msgs++
+	_, err := p.js.PublishMsgAsync(m, jetstream.WithMsgID(trackBatchMsgID+hex.EncodeToString(sum[:16])), jetstream.WithStallWait(time.Minute))
+	return err
+}
+
+// wait sends the clickstream batch, waits for every outstanding acknowledgement and
+// returns the first failure.
 func (p *publisher) wait(ctx context.Context) error {
+	if err := p.flush(); err != nil {
+		return err
+	}
 	select {
 	case <-p.js.PublishAsyncComplete():
 	case <-ctx.Done():
@@ -535,7 +627,7 @@ func (p *publisher) wait(ctx context.Context) error {
 		return errors.New("publishing: acknowledgements still outstanding after 2 minutes")
 	}
 	if n := p.failed.Load(); n > 0 {
-		return fmt.Errorf("publishing: %d events not stored, first: %v", n, p.first.Load())
+		return fmt.Errorf("publishing: %d messages not stored, first: %v", n, p.first.Load())
 	}
 	return nil
 }
@@ -629,7 +721,7 @@ func analyticsIngest(ctx context.Context, e *env) (report.Run, error) {
 		return run, fmt.Errorf("baseline database: %w", err)
 	}
 	defer raw.Close()
-	e.logf("  baseline: raw clickhouse-go insert of %d events, %d events a batch, into %s", n, batch, rawDatabase)
+	e.logf("  baseline: raw clickhouse-go insert of %d events, %d events a batch, into %s", n, batch, rawDatabase(e))
 	start := time.Now()
 	rawRows, err := rawInsert(ctx, raw, newEventGen(analyticsSeed, salt, products, now), n, batch)
 	if err != nil {
@@ -639,8 +731,8 @@ func analyticsIngest(ctx context.Context, e *env) (report.Run, error) {
 	rawRate := float64(rawRows) / rawTook.Seconds()
 	e.logf("  baseline: %d rows in %s: %.0f rows/s", rawRows, rawTook.Round(time.Millisecond), rawRate)
 	// The baseline's data is not needed any more: free the disk and the server's merges.
-	if err := raw.Exec(ctx, "DROP DATABASE IF EXISTS "+rawDatabase); err != nil {
-		e.logf("  dropping %s: %v", rawDatabase, err)
+	if err := raw.Exec(ctx, "DROP DATABASE IF EXISTS "+rawDatabase(e)); err != nil {
+		e.logf("  dropping %s: %v", rawDatabase(e), err)
 	}
 
 	// shopgraph: publish to JetStream, the ingester inside the bench's shopgraph stores.
@@ -673,6 +765,7 @@ func analyticsIngest(ctx context.Context, e *env) (report.Run, error) {
 	gen := newEventGen(analyticsSeed, salt, products, now)
 	var want int64
 	var rowsBuf []rawRow
+	msgs0 := pub.msgs
 	start = time.Now()
 	for range n {
 		ev := gen.next()
@@ -686,7 +779,9 @@ func analyticsIngest(ctx context.Context, e *env) (report.Run, error) {
 		return run, err
 	}
 	published := time.Since(start)
-	e.logf("  shopgraph: published in %s (%.0f events/s), waiting for %d rows", published.Round(time.Millisecond), float64(n)/published.Seconds(), want)
+	perEvent := float64(pub.msgs-msgs0) / float64(n)
+	e.logf("  shopgraph: published in %s (%.0f events/s) in %d messages (%.4f per event), waiting for %d rows",
+		published.Round(time.Millisecond), float64(n)/published.Seconds(), pub.msgs-msgs0, perEvent, want)
 	visible, err := waitRows(ctx, sg, want, 50*time.Millisecond)
 	if err != nil {
 		return run, fmt.Errorf("shopgraph ingest: %w", err)
@@ -726,6 +821,8 @@ func analyticsIngest(ctx context.Context, e *env) (report.Run, error) {
 			Target: "≥ 0.70", Verdict: report.Check(ratio >= 0.70)},
 		{Workload: w, Metric: "time to load", Shopgraph: sgTook.Round(100 * time.Millisecond).String(),
 			Baseline: rawTook.Round(100 * time.Millisecond).String(), Ratio: "—", Target: "—", Verdict: report.Info},
+		{Workload: w, Metric: "NATS messages per event", Shopgraph: fmt.Sprintf("%.4f", perEvent),
+			Baseline: "—", Ratio: "—", Target: "—", Verdict: report.Info},
 		{Workload: w, Metric: fmt.Sprintf("publish-to-visible lag p50, %d probes, %.0f events/s flowing", len(lags), steadyRate),
 			Shopgraph: load2ms(quantile(lags, 0.50)), Baseline: "—", Ratio: "—", Target: "—", Verdict: report.Info},
 		{Workload: w, Metric: "publish-to-visible lag p95", Shopgraph: load2ms(quantile(lags, 0.95)), Baseline: "—", Ratio: "—",
@@ -735,9 +832,11 @@ func analyticsIngest(ctx context.Context, e *env) (report.Run, error) {
 		fmt.Sprintf("a deterministic mix of storefront sessions over the last 90 days (page and product views, searches, add to cart, checkout started, "+
 			"orders created and paid with 1-3 lines and a payment method, sign-ups); %d events make %d rows (a paid order has a row per line). "+
 			"With 10M events this workload takes about 6 minutes here; -analytics-events sets the number.", n, want),
-		"baseline: the same rows appended with clickhouse-go into " + rawDatabase + " (shopgraph's migrations, rollup views included), " +
+		"baseline: the same rows appended with clickhouse-go into " + rawDatabase(e) + " (shopgraph's migrations, rollup views included), " +
 			"one INSERT per batch of the same number of events, the next batch generated while one is sent; rows/s from the first INSERT to the last one's end.",
-		"shopgraph: the same events published asynchronously to JetStream on their subjects with shopgraph's headers and the event id as message id, " +
+		"shopgraph: the same events published asynchronously to JetStream as shopgraph publishes them: orders and sign-ups one to a message on their subjects " +
+			"with shopgraph's headers and the event id as message id (the outbox relay), clickstream events many to an analytics.batch message of up to 256 KiB " +
+			"(events.TrackPublisher, whose messages fill up when calls come faster than the stream acknowledges), " +
 			"read by the ingester inside the bench's shopgraph (durable pull consumer, dedup, insert, ack); rows/s from the first publish to the moment " +
 			"a count() of shopgraph's events table showed every row (polled every 50 ms). Publishing, NATS, shopgraph and ClickHouse share the 2 cores.",
 		"lag: after the load, a steady stream of events with a probe event every 250 ms, each probe alone in a quarter hour of 2001; the lag is from the probe's " +
@@ -812,6 +911,11 @@ func (e *env) probeLag(ctx context.Context, pub *publisher, sg driver.Conn, prod
 			}
 		}
 		if time.Now().Before(nextProbe) {
+			// The events of this tick (5 ms) share a message, as the calls that reach
+			// TrackPublisher within one publication do.
+			if err := pub.flush(); err != nil {
+				return nil, 0, err
+			}
 			continue
 		}
 		nextProbe = nextProbe.Add(every)
@@ -820,6 +924,9 @@ func (e *env) probeLag(ctx context.Context, pub *publisher, sg driver.Conn, prod
 		ev := genEvent{id: gen.uuid(), typ: "analytics.page_viewed", at: bucket.Add(time.Minute), session: "bench-probe"}
 		at := time.Now()
 		if err := pub.publish(&ev); err != nil {
+			return nil, 0, err
+		}
+		if err := pub.flush(); err != nil {
 			return nil, 0, err
 		}
 		wg.Add(1)
