@@ -256,6 +256,12 @@ func (h *Hub) closeAll() {
 // time, in arrival order, on its own goroutine.
 func (h *Hub) deliver(m *nats.Msg) {
 	defer h.messages.Add(1)
+	// Most orders have no watcher in this process: the relay names the order in the key
+	// header, so their events are passed over without decoding. A watcher that arrives
+	// just after finds the event in the history it reads once watching.
+	if id, err := strconv.ParseInt(m.Header.Get(HeaderEventKey), 10, 64); err == nil && !h.watched(id) {
+		return
+	}
 	ev, err := decodeStatusEvent(m)
 	if err != nil {
 		h.malformed.Add(1)
@@ -280,6 +286,14 @@ func (h *Hub) deliver(m *nats.Msg) {
 			h.log.Info("dropped a slow watcher", "order", ev.OrderID, "sequence", ev.Sequence)
 		}
 	}
+}
+
+// watched reports whether the order has a watcher in this process.
+func (h *Hub) watched(orderID int64) bool {
+	s := h.shard(orderID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.orders[orderID]) > 0
 }
 
 // decodeStatusEvent turns an order event message, as the relay publishes it, into the

@@ -419,6 +419,34 @@ func TestHubSkipsMalformedMessages(t *testing.T) {
 	}
 }
 
+// An event of an order nobody watches is passed over on its key header, undecoded: a
+// payload that would not decode is not even counted as malformed.
+func TestHubPassesOverUnwatchedOrders(t *testing.T) {
+	checkGoroutines(t)
+	url, subjects, _ := testkit.NATS(t)
+	pub := connect(t, url).NC
+	hub := events.NewHub(connect(t, url).NC, subjects, events.HubConfig{Log: testkit.Logger(t)})
+	startHub(t, hub)
+	w := hub.Watch(5)
+	defer w.Close()
+	for _, key := range []string{"6", "7"} {
+		m := &nats.Msg{Subject: subjects.For(domain.EventOrderPaid), Data: []byte("not json"),
+			Header: nats.Header{events.HeaderEventKey: []string{key}}}
+		if err := pub.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := statusEvent(5, 2, domain.StatusPaid, domain.StatusPending)
+	publishStatus(t, pub, subjects, want)
+	if ev := receive(t, w); !sameEvent(ev, want) {
+		t.Errorf("got %s, want %s", fmtEvents([]domain.StatusEvent{ev}), fmtEvents([]domain.StatusEvent{want}))
+	}
+	waitMessages(t, hub, 3)
+	if hub.Messages() != 3 || hub.Malformed() != 0 {
+		t.Errorf("Messages() = %d, Malformed() = %d; want 3, 0", hub.Messages(), hub.Malformed())
+	}
+}
+
 func TestHubStopEndsWatchers(t *testing.T) {
 	checkGoroutines(t)
 	url, subjects, _ := testkit.NATS(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -22,6 +23,10 @@ import (
 // ranges, as days and hours of every time zone are.
 type AnalyticsStore struct {
 	db *DB
+	// abandoned holds the query ids of inserts that returned an error: the server may
+	// still be running one, and write its rows after the caller gave up on it
+	// (ExistingEventIDs waits for them).
+	abandoned *queryIDs
 	// funnelUndeterminedMax, when set, lowers funnelUndeterminedMax (tests).
 	funnelUndeterminedMax int
 }
@@ -32,7 +37,37 @@ var (
 )
 
 // NewAnalyticsStore returns an AnalyticsStore over db, whose schema Migrate has created.
-func NewAnalyticsStore(db *DB) *AnalyticsStore { return &AnalyticsStore{db: db} }
+func NewAnalyticsStore(db *DB) *AnalyticsStore {
+	return &AnalyticsStore{db: db, abandoned: &queryIDs{ids: make(map[string]struct{})}}
+}
+
+// queryIDs is a set of query ids, safe for concurrent use.
+type queryIDs struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+func (q *queryIDs) add(id string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ids[id] = struct{}{}
+}
+
+func (q *queryIDs) remove(id string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.ids, id)
+}
+
+func (q *queryIDs) list() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]string, 0, len(q.ids))
+	for id := range q.ids {
+		out = append(out, id)
+	}
+	return out
+}
 
 // existingIDsChunk bounds the ids of one ExistingEventIDs query: about 40 bytes each in
 // the query text, well under ClickHouse's default max_query_size of 256 KiB.
@@ -119,8 +154,37 @@ func (s *AnalyticsStore) Insert(ctx context.Context, rows []domain.AnalyticsEven
 	}
 	ctx, cancel := withBudget(ctx, defaultInsertBudget)
 	defer cancel()
-	if err := s.send(ctx, converted); err != nil {
+	id := uuid.NewString()
+	if err := s.send(ch.Context(ctx, ch.WithQueryID(id)), converted); err != nil {
+		s.abandoned.add(id)
 		return classify(ctx, fmt.Sprintf("inserting %d analytics rows", len(rows)), err)
+	}
+	return nil
+}
+
+// settle waits until no insert that returned an error is still running on the server.
+// An insert the client gave up on (its deadline passed, its connection broke) can go on
+// there and store its rows later; a check of which events are stored that ran before
+// those rows land would have them inserted twice. Gone from system.processes, an insert
+// has stored its rows or never will.
+func (s *AnalyticsStore) settle(ctx context.Context) error {
+	for _, id := range s.abandoned.list() {
+		for {
+			var running uint64
+			err := s.db.Conn.QueryRow(ctx, "SELECT count() FROM system.processes WHERE query_id = ?", id).Scan(&running)
+			if err != nil {
+				return classify(ctx, "waiting for an insert that failed to end on the server", err)
+			}
+			if running == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return classify(ctx, "waiting for an insert that failed to end on the server", ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		s.abandoned.remove(id)
 	}
 	return nil
 }
@@ -146,11 +210,16 @@ func (s *AnalyticsStore) send(ctx context.Context, rows []eventRow) (err error) 
 // ExistingEventIDs returns which of ids already have rows in the events table: the map
 // holds true for those, and nothing for the others. An id that is not a UUID cannot
 // have rows and is never in the map. Ids are compared as UUIDs, so any spelling of a
-// stored id (upper case, say) is found, under the spelling the caller gave.
+// stored id (upper case, say) is found, under the spelling the caller gave. It first
+// waits until no insert of this store that returned an error is still running on the
+// server, so that the answer counts whatever such an insert stores.
 //
 // It returns a SERVICE_UNAVAILABLE error when ClickHouse cannot be reached and a
 // TIMEOUT one when the query runs out of time (5 seconds when ctx has no deadline).
 func (s *AnalyticsStore) ExistingEventIDs(ctx context.Context, ids []string) (map[string]bool, error) {
+	if err := s.settle(ctx); err != nil {
+		return nil, err
+	}
 	found := make(map[string]bool)
 	byCanonical := make(map[string][]string, len(ids))
 	var set []any

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/google/uuid"
 
 	"github.com/shopgraph/shopgraph/domain"
@@ -146,5 +147,44 @@ func TestExistingEventIDs(t *testing.T) {
 	none, err := s.ExistingEventIDs(ctx, []string{"nope"})
 	if err != nil || len(none) != 0 {
 		t.Errorf("ExistingEventIDs(no UUIDs) = %v, %v; want empty, nil", none, err)
+	}
+}
+
+// An insert whose client gave up can still be running on the server, and store its rows
+// after a check of which events are stored: ExistingEventIDs waits until it has ended.
+func TestExistingEventIDsWaitsForAnInsertGivenUp(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	s, db := newStore(t)
+	running := func(id string) uint64 {
+		var n uint64
+		if err := db.Conn.QueryRow(ctx, "SELECT count() FROM system.processes WHERE query_id = ?", id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// A query that runs on for two seconds stands for the insert given up on.
+	id := uuid.NewString()
+	done := make(chan error, 1)
+	go func() {
+		var v uint8
+		done <- db.Conn.QueryRow(ch.Context(ctx, ch.WithQueryID(id)), "SELECT sleep(2)").Scan(&v)
+	}()
+	for running(id) == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("the stand-in query ended before it was seen running: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	s.AbandonForTest(id)
+	if _, err := s.ExistingEventIDs(ctx, []string{uuid.NewString()}); err != nil {
+		t.Fatal(err)
+	}
+	if running(id) != 0 {
+		t.Error("ExistingEventIDs answered while an insert given up on was still running on the server")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

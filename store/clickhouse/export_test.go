@@ -61,3 +61,6 @@ func (s *AnalyticsStore) ConversionFunnelRaw(ctx context.Context, r domain.DateR
 	})
 	return byLevel, err
 }
+
+// AbandonForTest records queryID as an insert that returned an error (Insert does so).
+func (s *AnalyticsStore) AbandonForTest(queryID string) { s.abandoned.add(queryID) }
