@@ -122,12 +122,6 @@ func fromDomainEvent(e domain.AnalyticsEvent) (eventRow, error) {
 	}, nil
 }
 
-func (r *eventRow) values() []any {
-	return []any{r.eventID, r.seq, r.typ, r.service, r.userID, r.sessionID, r.entityID,
-		r.amountMinor, r.revenueMinor, r.ordersDelta, r.currency, r.paymentMethod,
-		r.productID, r.quantity, r.ts, r.tsMS, r.metadata}
-}
-
 // Insert stores the rows in one batch (one INSERT with an explicit column list, sent in
 // ClickHouse's native block format). A row that cannot be stored (an event id that is
 // not a UUID, a number too large for its column, a time outside 1970-2105) fails the
@@ -199,12 +193,37 @@ func (s *AnalyticsStore) send(ctx context.Context, rows []eventRow) (err error) 
 			_ = batch.Abort() // the error that matters is the one returned
 		}
 	}()
-	for i := range rows {
-		if err := batch.Append(rows[i].values()...); err != nil {
-			return fmt.Errorf("appending row %d: %w", i, err)
+	// Column by column: a row at a time boxes each of its 17 values in an interface and
+	// converts it on its own, a third of the ingester's work in its profile.
+	for i, values := range columns(rows) {
+		if err := batch.Column(i).Append(values); err != nil {
+			return fmt.Errorf("appending column %d: %w", i, err)
 		}
 	}
 	return batch.Send()
+}
+
+// columns returns the values of rows by column, in the order of insert_events.sql.
+func columns(rows []eventRow) []any {
+	n := len(rows)
+	var (
+		ids                                  = make([]uuid.UUID, n)
+		seqs, tsMS                           = make([]uint16, n), make([]uint16, n)
+		types, services, users, sessions     = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		entities, currencies, methods, metas = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		amounts, revenues, products          = make([]int64, n), make([]int64, n), make([]int64, n)
+		orders                               = make([]int8, n)
+		quantities                           = make([]int32, n)
+		times                                = make([]time.Time, n)
+	)
+	for i := range rows {
+		r := &rows[i]
+		ids[i], seqs[i], types[i], services[i], users[i], sessions[i], entities[i] = r.eventID, r.seq, r.typ, r.service, r.userID, r.sessionID, r.entityID
+		amounts[i], revenues[i], orders[i], currencies[i], methods[i] = r.amountMinor, r.revenueMinor, r.ordersDelta, r.currency, r.paymentMethod
+		products[i], quantities[i], times[i], tsMS[i], metas[i] = r.productID, r.quantity, r.ts, r.tsMS, r.metadata
+	}
+	return []any{ids, seqs, types, services, users, sessions, entities, amounts, revenues, orders,
+		currencies, methods, products, quantities, times, tsMS, metas}
 }
 
 // ExistingEventIDs returns which of ids already have rows in the events table: the map

@@ -341,10 +341,27 @@ type rawRow struct {
 
 const insertEventsSQL = "INSERT INTO events (event_id, seq, type, service, user_id, session_id, entity_id, amount_minor, revenue_minor, orders_delta, currency, payment_method, product_id, quantity, ts, ts_ms, metadata)"
 
-func (r *rawRow) values() []any {
-	return []any{r.eventID, r.seq, r.typ, r.service, r.userID, r.sessionID, r.entityID,
-		r.amount, r.revenue, r.ordersDelta, r.currency, r.method, r.productID, r.quantity,
-		r.ts, r.tsMS, r.metadata}
+// rawColumns returns the rows' values by column, in insertEventsSQL's order: the
+// quickest way clickhouse-go takes a batch, as shopgraph's ingester sends it.
+func rawColumns(rows []rawRow) []any {
+	n := len(rows)
+	ids := make([]uuid.UUID, n)
+	seqs, tsMS := make([]uint16, n), make([]uint16, n)
+	strs := make([][]string, 8) // type, service, user, session, entity, currency, method, metadata
+	for i := range strs {
+		strs[i] = make([]string, n)
+	}
+	amounts, revenues, products := make([]int64, n), make([]int64, n), make([]int64, n)
+	orders, quantities, times := make([]int8, n), make([]int32, n), make([]time.Time, n)
+	for i := range rows {
+		r := &rows[i]
+		ids[i], seqs[i], tsMS[i], times[i] = r.eventID, r.seq, r.tsMS, r.ts
+		strs[0][i], strs[1][i], strs[2][i], strs[3][i] = r.typ, r.service, r.userID, r.sessionID
+		strs[4][i], strs[5][i], strs[6][i], strs[7][i] = r.entityID, r.currency, r.method, r.metadata
+		amounts[i], revenues[i], products[i], orders[i], quantities[i] = r.amount, r.revenue, r.productID, r.ordersDelta, r.quantity
+	}
+	return []any{ids, seqs, strs[0], strs[1], strs[2], strs[3], strs[4], amounts, revenues, orders,
+		strs[5], strs[6], products, quantities, times, tsMS, strs[7]}
 }
 
 // rows appends the rows domain.ToAnalytics makes of the event.
@@ -515,8 +532,8 @@ func rawInsert(ctx context.Context, conn driver.Conn, gen *eventGen, n, batchSiz
 		if err != nil {
 			return total, err
 		}
-		for i := range rows {
-			if err := b.Append(rows[i].values()...); err != nil {
+		for i, values := range rawColumns(rows) {
+			if err := b.Column(i).Append(values); err != nil {
 				_ = b.Abort()
 				return total, err
 			}
