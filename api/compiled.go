@@ -103,20 +103,7 @@ func (c *catalogWriter) intercept(ctx context.Context, fc *graphql.FieldContext,
 			return nil
 		}
 		return c.write(ctx, fc, func(w *writer) error {
-			w.buf.WriteByte('[')
-			for i, p := range ps {
-				if p == nil {
-					return errFallback
-				}
-				if i > 0 {
-					w.buf.WriteByte(',')
-				}
-				if err := w.product(p, fc.Field.Selections); err != nil {
-					return err
-				}
-			}
-			w.buf.WriteByte(']')
-			return nil
+			return writeList(w, ps, func(p *model.Product) error { return w.product(p, fc.Field.Selections) })
 		})
 	}
 	return nil
@@ -278,19 +265,9 @@ func (w *writer) product(p *model.Product, sel ast.SelectionSet) error {
 			if err != nil || vs == nil {
 				return errFallback
 			}
-			w.buf.WriteByte('[')
-			for i, v := range vs {
-				if v == nil {
-					return errFallback
-				}
-				if i > 0 {
-					w.buf.WriteByte(',')
-				}
-				if err := w.variant(v, f.Selections); err != nil {
-					return err
-				}
+			if err := writeList(w, vs, func(v *model.ProductVariant) error { return w.variant(v, f.Selections) }); err != nil {
+				return err
 			}
-			w.buf.WriteByte(']')
 		case "images":
 			start := time.Now()
 			is, err := w.c.product.Images(w.ctx, p)
@@ -298,19 +275,9 @@ func (w *writer) product(p *model.Product, sel ast.SelectionSet) error {
 			if err != nil || is == nil {
 				return errFallback
 			}
-			w.buf.WriteByte('[')
-			for i, im := range is {
-				if im == nil {
-					return errFallback
-				}
-				if i > 0 {
-					w.buf.WriteByte(',')
-				}
-				if err := w.image(im, f.Selections); err != nil {
-					return err
-				}
+			if err := writeList(w, is, func(im *model.Image) error { return w.image(im, f.Selections) }); err != nil {
+				return err
 			}
-			w.buf.WriteByte(']')
 		case "featuredImage":
 			start := time.Now()
 			im, err := w.c.product.FeaturedImage(w.ctx, p)
@@ -542,6 +509,25 @@ func (w *writer) width(f *ast.Field) (*int, error) {
 	}
 	w.widths[f] = width
 	return width, nil
+}
+
+// writeList writes items as a JSON array, each with write; a nil item is a null the
+// writer leaves to gqlgen.
+func writeList[T any](w *writer, items []*T, write func(*T) error) error {
+	w.buf.WriteByte('[')
+	for i, it := range items {
+		if it == nil {
+			return errFallback
+		}
+		if i > 0 {
+			w.buf.WriteByte(',')
+		}
+		if err := write(it); err != nil {
+			return err
+		}
+	}
+	w.buf.WriteByte(']')
+	return nil
 }
 
 func (w *writer) null() { w.buf.WriteString("null") }

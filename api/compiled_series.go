@@ -56,19 +56,9 @@ func (c *catalogWriter) interceptSeries(ctx context.Context, fc *graphql.FieldCo
 			m = nil // gqlgen marshals the field again and reports the panic its own way
 		}
 	}()
-	w.buf.WriteByte('[')
-	for i, p := range ps {
-		if p == nil {
-			return nil
-		}
-		if i > 0 {
-			w.buf.WriteByte(',')
-		}
-		if err := w.revenuePoint(p, fc.Field.Selections); err != nil {
-			return nil
-		}
+	if err := writeList(w, ps, func(p *model.RevenuePoint) error { return w.revenuePoint(p, fc.Field.Selections) }); err != nil {
+		return nil
 	}
-	w.buf.WriteByte(']')
 	return rawJSON(w.buf.Bytes())
 }
 

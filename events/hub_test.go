@@ -387,7 +387,11 @@ func TestHubDropsSlowWatcher(t *testing.T) {
 	}
 }
 
-func TestHubSkipsMalformedMessages(t *testing.T) {
+// hubAfter publishes the messages others makes, then order 5's PAID event, to a hub with
+// a watcher of order 5, and returns the hub once the watcher has that event and the hub
+// has counted every message.
+func hubAfter(t *testing.T, others func(events.Subjects) []*nats.Msg) *events.Hub {
+	t.Helper()
 	checkGoroutines(t)
 	url, subjects, _ := testkit.NATS(t)
 	pub := connect(t, url).NC
@@ -395,15 +399,8 @@ func TestHubSkipsMalformedMessages(t *testing.T) {
 	startHub(t, hub)
 	w := hub.Watch(5)
 	defer w.Close()
-
-	bad := []*nats.Msg{
-		{Subject: subjects.For(domain.EventOrderPaid), Data: []byte("not json")},
-		{Subject: subjects.For(domain.EventOrderPaid), Data: []byte(`{"orderId":5,"sequence":0,"status":"PAID"}`)},
-		{Subject: subjects.For(domain.EventOrderPaid), Data: []byte(`{"orderId":5,"sequence":2,"status":"LOST"}`)},
-		{Subject: subjects.For(domain.EventOrderPaid), Data: []byte(`{"orderId":5,"sequence":2,"status":"PAID"}`),
-			Header: nats.Header{events.HeaderEventAt: []string{"yesterday"}}},
-	}
-	for _, m := range bad {
+	msgs := others(subjects)
+	for _, m := range msgs {
 		if err := pub.PublishMsg(m); err != nil {
 			t.Fatal(err)
 		}
@@ -413,7 +410,20 @@ func TestHubSkipsMalformedMessages(t *testing.T) {
 	if ev := receive(t, w); !sameEvent(ev, want) {
 		t.Errorf("got %s, want %s", fmtEvents([]domain.StatusEvent{ev}), fmtEvents([]domain.StatusEvent{want}))
 	}
-	waitMessages(t, hub, 5) // counted right after the fan-out
+	waitMessages(t, hub, int64(len(msgs)+1)) // counted right after the fan-out
+	return hub
+}
+
+func TestHubSkipsMalformedMessages(t *testing.T) {
+	hub := hubAfter(t, func(subjects events.Subjects) []*nats.Msg {
+		return []*nats.Msg{
+			{Subject: subjects.For(domain.EventOrderPaid), Data: []byte("not json")},
+			{Subject: subjects.For(domain.EventOrderPaid), Data: []byte(`{"orderId":5,"sequence":0,"status":"PAID"}`)},
+			{Subject: subjects.For(domain.EventOrderPaid), Data: []byte(`{"orderId":5,"sequence":2,"status":"LOST"}`)},
+			{Subject: subjects.For(domain.EventOrderPaid), Data: []byte(`{"orderId":5,"sequence":2,"status":"PAID"}`),
+				Header: nats.Header{events.HeaderEventAt: []string{"yesterday"}}},
+		}
+	})
 	if hub.Messages() != 5 || hub.Malformed() != 4 {
 		t.Errorf("Messages() = %d, Malformed() = %d; want 5, 4", hub.Messages(), hub.Malformed())
 	}
@@ -422,26 +432,14 @@ func TestHubSkipsMalformedMessages(t *testing.T) {
 // An event of an order nobody watches is passed over on its key header, undecoded: a
 // payload that would not decode is not even counted as malformed.
 func TestHubPassesOverUnwatchedOrders(t *testing.T) {
-	checkGoroutines(t)
-	url, subjects, _ := testkit.NATS(t)
-	pub := connect(t, url).NC
-	hub := events.NewHub(connect(t, url).NC, subjects, events.HubConfig{Log: testkit.Logger(t)})
-	startHub(t, hub)
-	w := hub.Watch(5)
-	defer w.Close()
-	for _, key := range []string{"6", "7"} {
-		m := &nats.Msg{Subject: subjects.For(domain.EventOrderPaid), Data: []byte("not json"),
-			Header: nats.Header{events.HeaderEventKey: []string{key}}}
-		if err := pub.PublishMsg(m); err != nil {
-			t.Fatal(err)
+	hub := hubAfter(t, func(subjects events.Subjects) []*nats.Msg {
+		var msgs []*nats.Msg
+		for _, key := range []string{"6", "7"} {
+			msgs = append(msgs, &nats.Msg{Subject: subjects.For(domain.EventOrderPaid), Data: []byte("not json"),
+				Header: nats.Header{events.HeaderEventKey: []string{key}}})
 		}
-	}
-	want := statusEvent(5, 2, domain.StatusPaid, domain.StatusPending)
-	publishStatus(t, pub, subjects, want)
-	if ev := receive(t, w); !sameEvent(ev, want) {
-		t.Errorf("got %s, want %s", fmtEvents([]domain.StatusEvent{ev}), fmtEvents([]domain.StatusEvent{want}))
-	}
-	waitMessages(t, hub, 3)
+		return msgs
+	})
 	if hub.Messages() != 3 || hub.Malformed() != 0 {
 		t.Errorf("Messages() = %d, Malformed() = %d; want 3, 0", hub.Messages(), hub.Malformed())
 	}
