@@ -35,6 +35,10 @@ func (r *Result) Report() report.Run {
 	}
 	rows = append(rows, row("server heap / goroutines per watcher",
 		fmt.Sprintf("%.1f KiB / %.1f", r.HeapPerWatcher()/1024, (r.GoroutinesAfter-r.GoroutinesBefore)/float64(r.Watchers)), "—", report.Info))
+	if r.LiveBefore > 0 && r.LiveAfter > 0 {
+		rows = append(rows, row("server live heap / stacks per watcher, after a collection",
+			fmt.Sprintf("%.1f KiB / %.1f KiB", (r.LiveAfter-r.LiveBefore)/float64(r.Watchers)/1024, (r.StackAfter-r.StackBefore)/float64(r.Watchers)/1024), "—", report.Info))
+	}
 	notes := []string{
 		fmt.Sprintf("%d watchers (one WebSocket each, half as the order's customer, half as an admin) over %d orders, connected in %s; %d status changes (SHIPPED, DELIVERED) by %s of admin mutations, 4 at a time",
 			r.Watchers, r.Orders, r.ConnectTime.Round(time.Millisecond), r.Mutations, r.MutationTime.Round(time.Millisecond)),

@@ -84,10 +84,13 @@ type Result struct {
 	// ConnectTime is how long connecting and subscribing every watcher took.
 	ConnectTime time.Duration
 	// Memory of the server before and after the watchers connected.
-	PID                               int
-	RSSBefore, RSSAfter               int64
-	HeapBefore, HeapAfter             float64
-	StackBefore, StackAfter           float64
+	PID                     int
+	RSSBefore, RSSAfter     int64
+	HeapBefore, HeapAfter   float64
+	StackBefore, StackAfter float64
+	// LiveBefore and LiveAfter are the heap still reachable after a collection the bench
+	// asks for (AdminURL), read after the figures above; zero: not measured.
+	LiveBefore, LiveAfter             float64
 	GoroutinesBefore, GoroutinesAfter float64
 	// Mutations is how many status changes were made, in MutationTime.
 	Mutations    int
@@ -181,6 +184,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.RSSBefore, _ = rss(res.PID)
 	}
 	res.HeapBefore, res.StackBefore, res.GoroutinesBefore, _ = goMetrics(ctx, metricsURL)
+	res.LiveBefore = liveHeap(ctx, cfg.AdminURL, metricsURL)
 
 	// The NATS tap: when the relay published each event.
 	var published sync.Map // key -> time.Time
@@ -288,6 +292,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.RSSAfter, _ = rss(res.PID)
 	}
 	res.HeapAfter, res.StackAfter, res.GoroutinesAfter, _ = goMetrics(ctx, metricsURL)
+	res.LiveAfter = liveHeap(ctx, cfg.AdminURL, metricsURL)
 	profiling := cfg.AdminURL != "" && cfg.ProfileDir != ""
 	var cpuDone chan error
 	if profiling {
@@ -697,6 +702,39 @@ func goMetrics(ctx context.Context, url string) (heap, stack, goroutines float64
 		}
 	}
 	return heap, stack, goroutines, s.Err()
+}
+
+// liveHeap has the server collect its garbage (net/http/pprof's heap profile with gc=1,
+// on the admin listener) and returns the heap then allocated: what the server's objects
+// hold, without the garbage and the collector's headroom that its RSS also carries. Zero
+// when there is no admin listener or it fails.
+func liveHeap(ctx context.Context, adminURL, metricsURL string) float64 {
+	if adminURL == "" {
+		return 0
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, adminURL+"/debug/pprof/heap?gc=1", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0
+	}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	s := bufio.NewScanner(resp.Body)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "go_memstats_heap_alloc_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
 }
 
 // pidListening finds the process that listens on the port of rawURL, through /proc.
