@@ -97,6 +97,12 @@ const maxBodyBytes = 1 << 20
 
 // NewHandler returns the HTTP handler of a shopgraph process.
 func NewHandler(o Options) http.Handler {
+	return newHandler(o, postTransport{})
+}
+
+// newHandler is NewHandler with post answering the POST requests (the tests compare
+// shopgraph's transport with gqlgen's).
+func newHandler(o Options, post graphql.Transport) http.Handler {
 	o.Log = RequestLogger(o.Log)
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: o.Resolver, Directives: resolvers.Directives()}))
 	srv.AddTransport(wsTransport{
@@ -116,7 +122,7 @@ func NewHandler(o Options) http.Handler {
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(post)
 	if o.PersistedQueries != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: o.PersistedQueries})
 	}
