@@ -65,7 +65,6 @@ const (
 )
 
 // The ClickHouse tables the events land in (store/clickhouse/migrations).
-var analyticsTables = []string{"events", "events_15m", "product_sales_15m"}
 
 // benchRoot returns the checkout's root (the bench module's parent), where the
 // migrations and queries of shopgraph live.
@@ -486,7 +485,31 @@ func upStatements(src string) []string {
 
 // truncateAnalytics empties the events table and its rollups of conn's database.
 func truncateAnalytics(ctx context.Context, conn driver.Conn) error {
-	for _, t := range analyticsTables {
+	// Every table the migrations made, the events and each rollup the views fill: a rollup
+	// left with an earlier load's rows (other times, the same sessions) skews what the
+	// dashboard reads from it.
+	rows, err := conn.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() "+
+		"AND engine LIKE '%MergeTree' AND name != 'goose_db_version'")
+	if err != nil {
+		return fmt.Errorf("listing the analytics tables: %w", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !slices.Contains(tables, "events") {
+		return fmt.Errorf("no events table among %v", tables)
+	}
+	for _, t := range tables {
 		if err := conn.Exec(ctx, "TRUNCATE TABLE "+t); err != nil {
 			return fmt.Errorf("truncating %s: %w", t, err)
 		}
