@@ -49,13 +49,18 @@ func TestSweepPostgresDropsOnlyLeftovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close(context.Background())
+	// Closed after the databases are dropped: cleanups run last registered first.
+	t.Cleanup(func() { admin.Close(context.Background()) })
 	old, fresh := oldName("sg_test_"), testkit.DatedName("sg_test_")
 	for _, name := range []string{old, fresh} {
 		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name) })
+		t.Cleanup(func() {
+			if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+				t.Errorf("dropping %s: %v", name, err)
+			}
+		})
 	}
 	if err := testkit.SweepPostgres(ctx, admin); err != nil {
 		t.Fatal(err)
@@ -82,13 +87,17 @@ func TestSweepClickHouseDropsOnlyLeftovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	t.Cleanup(func() { _ = admin.Close() }) // after the databases are dropped
 	old, fresh := oldName("sgt_"), testkit.DatedName("sgt_")
 	for _, name := range []string{old, fresh} {
 		if err := admin.Conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = admin.Conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name) })
+		t.Cleanup(func() {
+			if err := admin.Conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+				t.Errorf("dropping %s: %v", name, err)
+			}
+		})
 	}
 	if err := testkit.SweepClickHouse(ctx, admin); err != nil {
 		t.Fatal(err)
