@@ -340,8 +340,8 @@ func randomPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// ingest runs the analytics ingester alone until ctx is cancelled, then returns once it
-// has stopped. ClickHouse being down, or its schema not migrated yet, is not an error: the
+// ingest runs the analytics ingester (and the funnel sealer beside it) alone until ctx is
+// cancelled, then returns once they have stopped. ClickHouse being down, or its schema not migrated yet, is not an error: the
 // ingester holds the events and retries until they can be stored.
 func ingest(ctx context.Context, cfg config, log *slog.Logger) error {
 	bus, err := events.Connect(events.Config{URL: cfg.NATSURL, Name: "shopgraph-ingest"}, log)
@@ -357,10 +357,16 @@ func ingest(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := chdb.Migrate(ctx, log); err != nil {
 		log.Warn("clickhouse migrations not applied", "err", err)
 	}
-	in := events.NewIngester(bus.JS, clickhouse.NewAnalyticsStore(chdb), events.IngesterConfig{
+	store := clickhouse.NewAnalyticsStore(chdb)
+	in := events.NewIngester(bus.JS, store, events.IngesterConfig{
 		Stream: cfg.NATSStream, Subjects: events.Subjects{Prefix: cfg.NATSPrefix}, Log: log,
 		BatchSize: cfg.IngestBatch, FlushInterval: cfg.IngestFlush})
-	return in.Run(ctx)
+	sealCtx, stopSealing := context.WithCancel(ctx)
+	sealed := make(chan error, 1)
+	go func() { sealed <- clickhouse.NewFunnelSealer(store, 0, log).Run(sealCtx) }()
+	err = in.Run(ctx)
+	stopSealing()
+	return errors.Join(err, <-sealed)
 }
 
 // serve runs the API until ctx is cancelled, then shuts down in order: stop accepting,

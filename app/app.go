@@ -139,6 +139,9 @@ type App struct {
 	Telemetry *Telemetry
 	// Ingester copies the events into the analytics store; nil unless Config.Ingest.
 	Ingester *events.Ingester
+	// FunnelSealer keeps the conversion funnel's seal of closed days current; it runs
+	// beside the ingester, when the analytics store is ClickHouse.
+	FunnelSealer *clickhouse.FunnelSealer
 }
 
 // New wires an App over deps.
@@ -309,6 +312,9 @@ func New(cfg Config, deps Deps) (*App, error) {
 		a.Ingester = events.NewIngester(deps.Bus.JS, w, events.IngesterConfig{
 			Stream: cfg.StreamName, Subjects: cfg.Subjects, Log: deps.Log,
 			BatchSize: cfg.IngestBatchSize, FlushInterval: cfg.IngestFlushInterval})
+		if deps.ClickHouse != nil {
+			a.FunnelSealer = clickhouse.NewFunnelSealer(clickhouse.NewAnalyticsStore(deps.ClickHouse), 0, deps.Log)
+		}
 	}
 	a.Telemetry = tel
 	if err := a.registerMetrics(tel.Registry); err != nil {
@@ -319,7 +325,8 @@ func New(cfg Config, deps Deps) (*App, error) {
 
 // Start runs the background workers until ctx ends: the stream set-up (retried until NATS
 // answers), the outbox relay, the shipping consumer (which sets up its own stream), the
-// catalog cache's invalidator and, when configured, the analytics ingester. The returned
+// catalog cache's invalidator and, when configured, the analytics ingester and the
+// funnel sealer. The returned
 // function waits for them to stop.
 func (a *App) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
@@ -367,6 +374,15 @@ func (a *App) Start(ctx context.Context) (wait func()) {
 			defer wg.Done()
 			if err := a.Ingester.Run(ctx); err != nil {
 				a.deps.Log.Error("analytics ingester stopped", "err", err)
+			}
+		}()
+	}
+	if a.FunnelSealer != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.FunnelSealer.Run(ctx); err != nil {
+				a.deps.Log.Error("funnel sealer stopped", "err", err)
 			}
 		}()
 	}

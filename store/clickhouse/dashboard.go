@@ -280,6 +280,9 @@ func (s *AnalyticsStore) TopProducts(ctx context.Context, r domain.DateRange, li
 // (steps out of order, views on both sides of a range edge) are counted from their raw
 // events by the ordered-steps query, over their time span only, or over the whole range
 // when there are more than funnelUndeterminedMax of them (or two sessions share a key).
+// When the newest seal (funnelseal.go) is current and its days reach into the range, the
+// sessions it holds are read from it, one row each, and only the rollup after its
+// horizon is grouped (conversion_funnel_sealed.sql), with the same cases.
 // Either way the answer is the ordered-steps query's (conversion_funnel.sql).
 func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, error) {
 	steps, _, err := s.conversionFunnel(ctx, r)
@@ -290,9 +293,10 @@ func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRang
 type funnelPath string
 
 const (
-	funnelRollup     funnelPath = "rollup"      // the rollup settled every session
-	funnelRollupSome funnelPath = "rollup+some" // and the raw events of a few
-	funnelRaw        funnelPath = "raw"         // the raw events of the whole range
+	funnelRollup funnelPath = "rollup" // the rollup settled every session
+	funnelSealed funnelPath = "sealed" // a seal and the rollup after it settled every session
+	funnelRaw    funnelPath = "raw"    // the raw events of the whole range
+	// "rollup+some" and "sealed+some": and the raw events of a few
 )
 
 func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, funnelPath, error) {
@@ -324,7 +328,20 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 	)
 	args := []any{ch.Named("from", from), ch.Named("until", until),
 		ch.Named("from_ms", from.UnixMilli()), ch.Named("to_ms", to.UnixMilli())}
-	err := s.db.read(ctx, funnelSessionsSQL, args, func(rows driver.Rows) error {
+	sessionsSQL, path := funnelSessionsSQL, funnelRollup
+	// A current seal whose days reach into the range: one row per sealed session
+	// instead of grouping their rollup again. A range of open days alone groups its few
+	// days' rollup as it is.
+	seal, current, err := s.currentSeal(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if current && from.Before(seal.horizon.Add(24*time.Hour)) {
+		sessionsSQL, path = funnelSealedSQL, funnelSealed
+		args = append(args, ch.Named("generation", seal.generation),
+			ch.Named("horizon", seal.horizon))
+	}
+	err = s.db.read(ctx, sessionsSQL, args, func(rows driver.Rows) error {
 		var (
 			level       uint8
 			sessions    int64
@@ -347,11 +364,10 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 	if err != nil {
 		return nil, "", err
 	}
-	path := funnelRollup
 	switch {
 	case shared == 0 && undetermined == 0:
 	case shared == 0 && undetermined <= int64(s.undeterminedMax()) && int64(len(keys)) == undetermined:
-		path = funnelRollupSome
+		path += "+some"
 		// Their events lie within [firstAt, lastAt] (epoch milliseconds); the query reads
 		// whole seconds.
 		lo := time.UnixMilli(int64(firstAt)).UTC().Truncate(time.Second)

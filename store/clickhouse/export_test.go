@@ -29,7 +29,7 @@ func (s *AnalyticsStore) RunForTest(ctx context.Context, sql string) error {
 }
 
 // ConversionFunnelPath is ConversionFunnel, also saying how it found the answer:
-// "rollup", "rollup+some" or "raw".
+// "rollup", "rollup+some", "sealed", "sealed+some" or "raw".
 func (s *AnalyticsStore) ConversionFunnelPath(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, string, error) {
 	steps, path, err := s.conversionFunnel(ctx, r)
 	return steps, string(path), err
@@ -64,3 +64,14 @@ func (s *AnalyticsStore) ConversionFunnelRaw(ctx context.Context, r domain.DateR
 
 // AbandonForTest records queryID as an insert that returned an error (Insert does so).
 func (s *AnalyticsStore) AbandonForTest(queryID string) { s.abandoned.add(queryID) }
+
+// PruneSealsAt drops the funnel seals pruneSeals would drop at now.
+func (s *AnalyticsStore) PruneSealsAt(ctx context.Context, now time.Time) error {
+	return s.pruneSeals(ctx, now)
+}
+
+// FunnelSealState says whether the newest funnel seal is current, and its horizon.
+func (s *AnalyticsStore) FunnelSealState(ctx context.Context) (current bool, horizon time.Time, err error) {
+	seal, current, err := s.currentSeal(ctx)
+	return current, seal.horizon, err
+}

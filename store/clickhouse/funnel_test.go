@@ -1,6 +1,7 @@
 package clickhouse_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shopgraph/shopgraph/domain"
+	"github.com/shopgraph/shopgraph/store/clickhouse"
 )
 
 // funnelSessions makes n storefront sessions around start: most of them the way shoppers
@@ -112,6 +114,21 @@ func TestConversionFunnelRollupAgreesWithTheRawEvents(t *testing.T) {
 	ev := funnelSessions(t, rng, 3000, start)
 	ev.insert(ctx, s)
 
+	ranges := funnelRanges(rng, start)
+	paths := map[string]int{}
+	agreeWithRaw(ctx, t, s, ranges, paths)
+	t.Logf("paths taken: %v", paths)
+	for _, p := range []string{"rollup", "rollup+some", "raw"} {
+		if paths[p] == 0 {
+			t.Errorf("no range took the %s path (%v): the test does not cover it", p, paths)
+		}
+	}
+}
+
+// funnelRanges returns the ranges the funnel tests ask about over sessions made by
+// funnelSessions from start: everything, the first day, an empty one, and 40 of
+// quarter-hour edges anywhere.
+func funnelRanges(rng *rand.Rand, start time.Time) []domain.DateRange {
 	ranges := []domain.DateRange{
 		{From: start.Add(-24 * time.Hour), To: start.Add(7 * 24 * time.Hour)}, // everything
 		{From: start, To: start.Add(24 * time.Hour)},
@@ -121,11 +138,18 @@ func TestConversionFunnelRollupAgreesWithTheRawEvents(t *testing.T) {
 		from := start.Add(time.Duration(rng.IntN(5*24*4)) * 15 * time.Minute)
 		ranges = append(ranges, domain.DateRange{From: from, To: from.Add(time.Duration(1+rng.IntN(3*24*4)) * 15 * time.Minute)})
 	}
-	paths := map[string]int{}
+	return ranges
+}
+
+// agreeWithRaw checks that the funnel of every range, as s finds it and as a copy of s
+// that names only 5 undetermined sessions (most ranges then fall back to the raw
+// events) finds it, is the ordered-steps query's over the raw events. It counts the
+// paths taken into paths.
+func agreeWithRaw(ctx context.Context, t *testing.T, s *clickhouse.AnalyticsStore, ranges []domain.DateRange, paths map[string]int) {
+	t.Helper()
 	for _, strict := range []bool{false, true} {
 		store := s
 		if strict {
-			// So few may be named that most ranges fall back to the raw events.
 			store = s.WithUndeterminedMax(5)
 		}
 		for _, r := range ranges {
@@ -143,11 +167,147 @@ func TestConversionFunnelRollupAgreesWithTheRawEvents(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("paths taken: %v", paths)
-	for _, p := range []string{"rollup", "rollup+some", "raw"} {
+}
+
+// TestConversionFunnelSealAgreesWithTheRawEvents: with the first two days sealed, the
+// funnel of every range is still the raw events' funnel: read from the seal and the
+// rollup after it while the seal is current, from the rollup alone once rows arrive for
+// the sealed days, and from a new seal of them.
+func TestConversionFunnelSealAgreesWithTheRawEvents(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	s, db := newStore(t)
+	start := utc(t, "2024-03-10 00:00:00")
+	rng := rand.New(rand.NewPCG(19, 2024))
+	funnelSessions(t, rng, 3000, start).insert(ctx, s)
+	ranges := funnelRanges(rng, start)
+	horizon := start.Add(24 * time.Hour)
+
+	sealed, err := s.SealFunnel(ctx, horizon)
+	if err != nil || !sealed {
+		t.Fatalf("SealFunnel = %v, %v; want a new seal", sealed, err)
+	}
+	if again, err := s.SealFunnel(ctx, horizon); err != nil || again {
+		t.Fatalf("SealFunnel of the same rollup again = %v, %v; want no new seal", again, err)
+	}
+	paths := map[string]int{}
+	agreeWithRaw(ctx, t, s, ranges, paths)
+	t.Logf("paths taken over a current seal: %v", paths)
+	for _, p := range []string{"sealed+some", "rollup", "raw"} {
 		if paths[p] == 0 {
 			t.Errorf("no range took the %s path (%v): the test does not cover it", p, paths)
 		}
+	}
+
+	// Events arriving late, on the sealed days and after, some of sessions already
+	// sealed (funnelSessions names its sessions f0, f1, ...).
+	funnelSessions(t, rng, 300, start.Add(12*time.Hour)).insert(ctx, s)
+	if current, _, err := s.FunnelSealState(ctx); err != nil || current {
+		t.Fatalf("seal current after rows arrived for its days = %v, %v; want stale", current, err)
+	}
+	paths = map[string]int{}
+	agreeWithRaw(ctx, t, s, ranges, paths)
+	t.Logf("paths taken over a stale seal: %v", paths)
+	if paths["sealed"]+paths["sealed+some"] > 0 {
+		t.Errorf("a stale seal was read (%v)", paths)
+	}
+
+	if sealed, err := s.SealFunnel(ctx, horizon); err != nil || !sealed {
+		t.Fatalf("SealFunnel after late rows = %v, %v; want a new seal", sealed, err)
+	}
+	paths = map[string]int{}
+	agreeWithRaw(ctx, t, s, ranges, paths)
+	t.Logf("paths taken over the new seal: %v", paths)
+	if paths["sealed+some"] == 0 {
+		t.Errorf("the new seal was not read (%v)", paths)
+	}
+
+	// The older seal stays for a minute after the newer one, then goes; so does a
+	// generation no seal recorded, once it is half an hour old.
+	orphan := time.Now().Add(-time.Hour).UnixNano()
+	if err := db.Conn.Exec(ctx, fmt.Sprintf("INSERT INTO funnel_sealed (generation, session_hash) SELECT %d, 1", orphan)); err != nil {
+		t.Fatal(err)
+	}
+	generations := func() int {
+		t.Helper()
+		var n uint64
+		if err := db.Conn.QueryRow(ctx, "SELECT uniqExact(generation) FROM funnel_sealed").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	if err := s.PruneSealsAt(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := generations(); n != 2 {
+		t.Errorf("generations right after the second seal = %d, want 2 (both seals)", n)
+	}
+	if err := s.PruneSealsAt(ctx, time.Now().Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := generations(); n != 1 {
+		t.Errorf("generations two minutes after the second seal = %d, want 1", n)
+	}
+	if current, _, err := s.FunnelSealState(ctx); err != nil || !current {
+		t.Errorf("newest seal current after pruning = %v, %v; want current", current, err)
+	}
+}
+
+// TestFunnelSealerSealsClosedDays: the sealer seals the days up to two days back once
+// their rollup has stayed the same between two looks, and the funnel of the sessions
+// shoppers make (steps in order, minutes apart, none across the range's edges) is read
+// from the seal alone.
+func TestFunnelSealerSealsClosedDays(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	s, _ := newStore(t)
+	start := time.Now().UTC().Truncate(24 * time.Hour).Add(-5 * 24 * time.Hour)
+	rng := rand.New(rand.NewPCG(20, 2024))
+	ev := &events{t: t}
+	steps := []domain.TrackEventType{domain.TrackProductViewed, domain.TrackAddedToCart, domain.TrackCheckoutStarted}
+	for i := range 500 {
+		at := start.Add(time.Hour + time.Duration(rng.Int64N(int64(4*24*time.Hour))))
+		for _, step := range steps[:1+rng.IntN(len(steps))] {
+			ev.track(step, fmt.Sprintf("s%d", i), 1, at)
+			at = at.Add(time.Duration(rng.IntN(300_000)) * time.Millisecond)
+		}
+	}
+	ev.insert(ctx, s)
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- clickhouse.NewFunnelSealer(s, 20*time.Millisecond, nil).Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("FunnelSealer.Run: %v", err)
+		}
+	})
+	for {
+		current, horizon, err := s.FunnelSealState(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if current && horizon.Equal(clickhouse.SealHorizon(time.Now())) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no current seal of the closed days: %v", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	r := domain.DateRange{From: start, To: time.Now()}
+	want, err := s.ConversionFunnelRaw(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, path, err := s.ConversionFunnelPath(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := levels(got); !reflect.DeepEqual(g[1:], want[1:]) || want[1] == 0 || want[3] == 0 || path != "sealed" {
+		t.Errorf("ConversionFunnel(%v) by level = %v (%s), the raw events give %v, want it from the seal", r, g[1:], path, want[1:])
 	}
 }
 

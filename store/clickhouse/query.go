@@ -54,6 +54,14 @@ var (
 	conversionFunnelSQL  = loadStatement("conversion_funnel")
 	funnelSessionsSQL    = loadStatement("conversion_funnel_sessions")
 	funnelSomeSQL        = loadStatement("conversion_funnel_some")
+	funnelSealedSQL      = loadStatement("conversion_funnel_sealed")
+	funnelSealSQL        = loadStatement("funnel_seal")
+	funnelSealRecordSQL  = loadStatement("funnel_seal_record")
+	funnelFingerprintSQL = loadStatement("funnel_fingerprint")
+	funnelSealsSQL       = loadStatement("funnel_seals")
+	funnelDropSealSQL    = loadStatement("funnel_drop_seal")
+	funnelDropSealedSQL  = loadStatement("funnel_drop_sealed")
+	funnelGenerationsSQL = loadStatement("funnel_sealed_generations")
 	eventCountsSQL       = loadStatement("event_counts")
 )
 
@@ -137,6 +145,22 @@ func (db *DB) read(ctx context.Context, st statement, args []any, scan func(driv
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			// The driver saw queryContext's cancellation; say why ctx ended.
+			err = context.Cause(ctx)
+		}
+		return classify(ctx, "running "+st.name, err)
+	}
+	return nil
+}
+
+// exec runs st, a statement without rows (INSERT ... SELECT, ALTER), with args within
+// ctx's deadline or the default read budget. Errors come back classified by classify.
+func (db *DB) exec(ctx context.Context, st statement, args []any) error {
+	ctx, cancel := withBudget(ctx, defaultReadBudget)
+	defer cancel()
+	qctx, stop := queryContext(ctx)
+	defer stop()
+	if err := db.Conn.Exec(qctx, st.sql, args...); err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			err = context.Cause(ctx)
 		}
 		return classify(ctx, "running "+st.name, err)

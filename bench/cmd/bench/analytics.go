@@ -18,6 +18,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -1057,6 +1058,14 @@ func dashboard(ctx context.Context, e *env) (report.Run, error) {
 	if err := sg.QueryRow(ctx, "SELECT count() FROM events").Scan(&total); err != nil {
 		return run, err
 	}
+	// The funnel reads the closed days from their seal, which shopgraph's sealer makes
+	// once those days' rollup has been quiet for one of its 30 s looks: a dashboard
+	// looks at days loaded long before; wait for the seal of these.
+	t0 := time.Now()
+	if err := waitFunnelSeal(ctx, sg, 5*time.Minute); err != nil {
+		return run, err
+	}
+	e.logf("  funnel seal current after %s", time.Since(t0).Round(time.Second))
 	admin, err := e.admin(ctx)
 	if err != nil {
 		return run, err
@@ -1128,6 +1137,42 @@ func dashboard(ctx context.Context, e *env) (report.Run, error) {
 		"different (a new Redis key; the rollups' quarter hours are the same), so ClickHouse answers; warm: %d repeats of one range, "+
 		"answered from Redis (a 5 s window turning over makes an occasional miss).", loaded, total, cold, warm)}
 	return run, nil
+}
+
+// waitFunnelSeal waits until shopgraph's newest funnel seal is of the day two days back
+// and no rollup row has arrived for its days since (the fingerprint it recorded is the
+// rollup's: the number of rows up to its horizon and the sum of their last_at).
+func waitFunnelSeal(ctx context.Context, conn driver.Conn, within time.Duration) error {
+	horizon := time.Now().UTC().Truncate(24 * time.Hour).Add(-48 * time.Hour)
+	deadline := time.Now().Add(within)
+	for {
+		var (
+			sealed          time.Time
+			rows, sum       uint64
+			nowRows, nowSum uint64
+		)
+		err := conn.QueryRow(ctx, "SELECT horizon, rollup_rows, rollup_sum FROM funnel_seals ORDER BY generation DESC LIMIT 1").
+			Scan(&sealed, &rows, &sum)
+		if err == nil && sealed.Equal(horizon) {
+			if err := conn.QueryRow(ctx, "SELECT count(), sum(last_at) FROM funnel_sessions WHERE day <= ?", horizon).
+				Scan(&nowRows, &nowSum); err != nil {
+				return fmt.Errorf("reading the funnel rollup: %w", err)
+			}
+			if nowRows == rows && nowSum == sum {
+				return nil
+			}
+		} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("reading the funnel seals: %w", err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no current funnel seal of the days to %s within %s", horizon.Format(time.DateOnly), within)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 func msString(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }

@@ -1,0 +1,50 @@
+-- +goose NO TRANSACTION
+-- +goose Up
+
+-- The conversion funnel's sealed days. A seal (funnelseal.go) groups the per-session
+-- rollup (funnel_sessions) of every day up to its horizon, two days back, by session, once:
+-- one row per session with the session's whole rollup (the minimum and maximum of each
+-- column, as conversion_funnel_sessions.sql takes them) and the level it reaches when a
+-- range holds all its product views (level_inside, worked out by the same rule; 254 for a
+-- key two sessions share, 255 when the rollup cannot settle it). The funnel of a range
+-- then reads one row per sealed session, without grouping two million of them again, and
+-- groups only the sessions with rows after the horizon (conversion_funnel_sealed.sql).
+--
+-- Each seal writes a partition of its own (generation: the seal's start, Unix
+-- nanoseconds) and then its record in funnel_seals: the horizon and the number and sum of
+-- last_at of the rollup's rows it read, so that the funnel can tell whether rows have
+-- arrived for the sealed days since (the rollup only ever gains rows: a plain MergeTree
+-- merges without dropping any). Older generations are dropped a minute after a newer one
+-- is recorded. Ordered by the last product view, so a range's read skips the sessions
+-- whose views all come before it.
+CREATE TABLE IF NOT EXISTS funnel_sealed (
+    generation     UInt64,
+    session_hash   UInt64,
+    check_min      UInt64,
+    check_max      UInt64,
+    viewed_first   UInt64,
+    viewed_last    UInt64,
+    carted_first   UInt64,
+    checkout_first UInt64,
+    paid_first     UInt64,
+    first_at       UInt64,
+    last_at        UInt64,
+    level_inside   UInt8
+) ENGINE = MergeTree()
+PARTITION BY generation
+ORDER BY viewed_last;
+
+CREATE TABLE IF NOT EXISTS funnel_seals (
+    generation  UInt64,
+    horizon     Date,
+    rollup_rows UInt64,
+    rollup_sum  UInt64,
+    sessions    UInt64,
+    sealed_at   DateTime
+) ENGINE = MergeTree()
+PARTITION BY generation
+ORDER BY generation;
+
+-- +goose Down
+DROP TABLE IF EXISTS funnel_seals;
+DROP TABLE IF EXISTS funnel_sealed;

@@ -1,0 +1,1 @@
+ALTER TABLE funnel_seals DROP PARTITION @generation

@@ -1,0 +1,4 @@
+-- The recorded seals, newest first.
+SELECT generation, horizon, rollup_rows, rollup_sum, sealed_at
+FROM funnel_seals
+ORDER BY generation DESC
