@@ -2,8 +2,10 @@ package clickhouse
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -323,8 +325,7 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 	}
 	var (
 		undetermined, shared int64
-		keys                 []uint64
-		firstAt, lastAt      uint64
+		named                []funnelSpan // each with its key
 	)
 	args := []any{ch.Named("from", from), ch.Named("until", until),
 		ch.Named("from_ms", from.UnixMilli()), ch.Named("to_ms", to.UnixMilli())}
@@ -343,19 +344,28 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 	}
 	err = s.db.read(ctx, sessionsSQL, args, func(rows driver.Rows) error {
 		var (
-			level       uint8
-			sessions    int64
-			first, last uint64
-			ids         []uint64
+			level    uint8
+			sessions int64
+			spans    [][]any // (key, first, last)
 		)
-		if err := rows.Scan(&level, &sessions, &first, &last, &ids); err != nil {
+		if err := rows.Scan(&level, &sessions, &spans); err != nil {
 			return err
 		}
+		// The sealed query may give a level in more than one row.
 		switch {
 		case level == funnelUndetermined:
-			undetermined, keys, firstAt, lastAt = sessions, ids, first, last
+			undetermined += sessions
+			for _, t := range spans {
+				key, ok1 := t[0].(uint64)
+				first, ok2 := t[1].(uint64)
+				last, ok3 := t[2].(uint64)
+				if len(t) != 3 || !ok1 || !ok2 || !ok3 {
+					return fmt.Errorf("undetermined session %v: want (UInt64, UInt64, UInt64)", t)
+				}
+				named = append(named, funnelSpan{key: key, first: int64(first), last: int64(last)})
+			}
 		case level == funnelSharedKey:
-			shared = sessions
+			shared += sessions
 		case int(level) < len(byLevel):
 			byLevel[level] += sessions
 		}
@@ -366,26 +376,16 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 	}
 	switch {
 	case shared == 0 && undetermined == 0:
-	case shared == 0 && undetermined <= int64(s.undeterminedMax()) && int64(len(keys)) == undetermined:
+	case shared == 0 && undetermined <= int64(s.undeterminedMax()) && int64(len(named)) == undetermined:
 		path += "+some"
-		// Their events lie within [firstAt, lastAt] (epoch milliseconds); the query reads
-		// whole seconds.
-		lo := time.UnixMilli(int64(firstAt)).UTC().Truncate(time.Second)
-		if lo.Before(from) {
-			lo = from
-		}
-		hi := time.UnixMilli(int64(lastAt)).UTC().Truncate(time.Second).Add(time.Second)
-		if hi.After(until) {
-			hi = until
-		}
-		if lo.Before(hi) {
-			set := make([]any, len(keys))
-			for i, k := range keys {
-				set[i] = k
+		if spans := funnelSpans(named, from, until, funnelSpansMax); spans != "" {
+			set := make([]any, len(named))
+			for i, n := range named {
+				set[i] = n.key
 			}
-			someArgs := append(rangeArgs(from, to), ch.Named("until", until), ch.Named("lo", lo), ch.Named("hi", hi),
-				ch.Named("sessions", ch.GroupSet{Value: set}))
-			if err := s.db.read(ctx, funnelSomeSQL, someArgs, count); err != nil {
+			someArgs := append(rangeArgs(from, to), ch.Named("until", until), ch.Named("sessions", ch.GroupSet{Value: set}))
+			some := statement{name: funnelSomeSQL.name, sql: strings.ReplaceAll(funnelSomeSQL.sql, "@spans", spans)}
+			if err := s.db.read(ctx, some, someArgs, count); err != nil {
 				return nil, "", err
 			}
 		}
@@ -406,6 +406,59 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 		out[i] = domain.FunnelStep{Name: domain.FunnelSteps[i], Sessions: reached}
 	}
 	return out, path, nil
+}
+
+// funnelSpan is the span of an undetermined session's funnel events, or of several
+// sessions', in epoch milliseconds, both ends included.
+type funnelSpan struct {
+	key         uint64
+	first, last int64
+}
+
+// funnelSpansMax is how many time spans funnelSpans writes at most.
+const funnelSpansMax = 32
+
+// funnelSpans returns the condition on ts of conversion_funnel_some.sql for the sessions:
+// their spans in whole seconds, clipped to [from, until), those that overlap or touch
+// merged, and then the closest merged until at most limit are left; "" when none is left
+// (no event of theirs can be read). It is written from numbers alone.
+func funnelSpans(sessions []funnelSpan, from, until time.Time, limit int) string {
+	lo, hi := from.Unix(), until.Unix()
+	var spans [][2]int64 // [start, end) in seconds
+	for _, s := range sessions {
+		a, b := max(s.first/1000, lo), min(s.last/1000+1, hi)
+		if a < b {
+			spans = append(spans, [2]int64{a, b})
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	merged := spans[:0]
+	for _, sp := range spans {
+		if n := len(merged); n > 0 && sp[0] <= merged[n-1][1] {
+			merged[n-1][1] = max(merged[n-1][1], sp[1])
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	for len(merged) > limit {
+		// Join the two neighbours with the shortest gap between them.
+		at := 0
+		for i := 1; i < len(merged)-1; i++ {
+			if merged[i+1][0]-merged[i][1] < merged[at+1][0]-merged[at][1] {
+				at = i
+			}
+		}
+		merged[at][1] = merged[at+1][1]
+		merged = append(merged[:at+1], merged[at+2:]...)
+	}
+	var b strings.Builder
+	for i, sp := range merged {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		fmt.Fprintf(&b, "(ts >= toDateTime(%d) AND ts < toDateTime(%d))", sp[0], sp[1])
+	}
+	return b.String()
 }
 
 // funnelUndetermined is the level conversion_funnel_sessions.sql gives the sessions whose

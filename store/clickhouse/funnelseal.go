@@ -42,9 +42,9 @@ type funnelSeal struct {
 	sealedAt   time.Time
 }
 
-// fingerprint is the number of the rollup's rows up to a horizon and the sum of their
-// last_at: while it stays the same, so do those rows.
-type fingerprint struct{ rows, sum uint64 }
+// fingerprint is the number of the rollup's rows up to a horizon: while it stays the
+// same, so do those rows, which are only ever added.
+type fingerprint struct{ rows uint64 }
 
 // SealHorizon is the horizon a seal made at now takes: the day two days before now's.
 func SealHorizon(now time.Time) time.Time {
@@ -54,7 +54,7 @@ func SealHorizon(now time.Time) time.Time {
 func (s *AnalyticsStore) fingerprint(ctx context.Context, horizon time.Time) (fingerprint, error) {
 	var f fingerprint
 	err := s.db.read(ctx, funnelFingerprintSQL, []any{ch.Named("horizon", horizon)}, func(rows driver.Rows) error {
-		return rows.Scan(&f.rows, &f.sum)
+		return rows.Scan(&f.rows)
 	})
 	return f, err
 }
@@ -64,7 +64,7 @@ func (s *AnalyticsStore) seals(ctx context.Context) ([]funnelSeal, error) {
 	var out []funnelSeal
 	err := s.db.read(ctx, funnelSealsSQL, nil, func(rows driver.Rows) error {
 		var f funnelSeal
-		if err := rows.Scan(&f.generation, &f.horizon, &f.print.rows, &f.print.sum, &f.sealedAt); err != nil {
+		if err := rows.Scan(&f.generation, &f.horizon, &f.print.rows, &f.sealedAt); err != nil {
 			return err
 		}
 		f.horizon = f.horizon.UTC()
@@ -108,14 +108,16 @@ func (s *AnalyticsStore) SealFunnel(ctx context.Context, horizon time.Time) (boo
 	}
 	gen := uint64(time.Now().UnixNano())
 	genArgs := []any{ch.Named("generation", gen), ch.Named("horizon", horizon)}
-	if err := s.db.exec(ctx, funnelSealSQL, genArgs); err != nil {
-		return false, errors.Join(err, s.dropGeneration(context.WithoutCancel(ctx), gen))
+	for _, st := range []statement{funnelSealSQL, funnelSealLevelsSQL} {
+		if err := s.db.exec(ctx, st, genArgs); err != nil {
+			return false, errors.Join(err, s.dropGeneration(context.WithoutCancel(ctx), gen))
+		}
 	}
 	after, err := s.fingerprint(ctx, horizon)
 	if err != nil || after != before {
 		return false, errors.Join(err, s.dropGeneration(context.WithoutCancel(ctx), gen))
 	}
-	record := append(genArgs, ch.Named("rollup_rows", before.rows), ch.Named("rollup_sum", before.sum))
+	record := append(genArgs, ch.Named("rollup_rows", before.rows))
 	if err := s.db.exec(ctx, funnelSealRecordSQL, record); err != nil {
 		return false, errors.Join(err, s.dropGeneration(context.WithoutCancel(ctx), gen))
 	}
@@ -169,10 +171,12 @@ func (s *AnalyticsStore) pruneSeals(ctx context.Context, now time.Time) error {
 // then its rows.
 func (s *AnalyticsStore) dropGeneration(ctx context.Context, gen uint64) error {
 	args := []any{ch.Named("generation", gen)}
-	if err := s.db.exec(ctx, funnelDropSealSQL, args); err != nil {
-		return err
+	for _, st := range []statement{funnelDropSealSQL, funnelDropSealedSQL, funnelDropLevelsSQL} {
+		if err := s.db.exec(ctx, st, args); err != nil {
+			return err
+		}
 	}
-	return s.db.exec(ctx, funnelDropSealedSQL, args)
+	return nil
 }
 
 // FunnelSealer keeps the funnel's seal current: every interval it looks at the rollup of

@@ -1140,25 +1140,24 @@ func dashboard(ctx context.Context, e *env) (report.Run, error) {
 }
 
 // waitFunnelSeal waits until shopgraph's newest funnel seal is of the day two days back
-// and no rollup row has arrived for its days since (the fingerprint it recorded is the
-// rollup's: the number of rows up to its horizon and the sum of their last_at).
+// and no rollup row has arrived for its days since (the number of rows up to its horizon
+// is the one it recorded).
 func waitFunnelSeal(ctx context.Context, conn driver.Conn, within time.Duration) error {
 	horizon := time.Now().UTC().Truncate(24 * time.Hour).Add(-48 * time.Hour)
 	deadline := time.Now().Add(within)
 	for {
 		var (
-			sealed          time.Time
-			rows, sum       uint64
-			nowRows, nowSum uint64
+			sealed        time.Time
+			rows, nowRows uint64
 		)
-		err := conn.QueryRow(ctx, "SELECT horizon, rollup_rows, rollup_sum FROM funnel_seals ORDER BY generation DESC LIMIT 1").
-			Scan(&sealed, &rows, &sum)
+		err := conn.QueryRow(ctx, "SELECT horizon, rollup_rows FROM funnel_seals ORDER BY generation DESC LIMIT 1").
+			Scan(&sealed, &rows)
 		if err == nil && sealed.Equal(horizon) {
-			if err := conn.QueryRow(ctx, "SELECT count(), sum(last_at) FROM funnel_sessions WHERE day <= ?", horizon).
-				Scan(&nowRows, &nowSum); err != nil {
+			if err := conn.QueryRow(ctx, "SELECT count() FROM funnel_sessions WHERE day <= toDate(@horizon)",
+				ch.Named("horizon", horizon)).Scan(&nowRows); err != nil {
 				return fmt.Errorf("reading the funnel rollup: %w", err)
 			}
-			if nowRows == rows && nowSum == sum {
+			if nowRows == rows {
 				return nil
 			}
 		} else if err != nil && !errors.Is(err, sql.ErrNoRows) {

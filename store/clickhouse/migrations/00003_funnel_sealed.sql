@@ -11,10 +11,10 @@
 -- groups only the sessions with rows after the horizon (conversion_funnel_sealed.sql).
 --
 -- Each seal writes a partition of its own (generation: the seal's start, Unix
--- nanoseconds) and then its record in funnel_seals: the horizon and the number and sum of
--- last_at of the rollup's rows it read, so that the funnel can tell whether rows have
--- arrived for the sealed days since (the rollup only ever gains rows: a plain MergeTree
--- merges without dropping any). Older generations are dropped a minute after a newer one
+-- nanoseconds) and then its record in funnel_seals: the horizon and the number of the
+-- rollup's rows it read, so that the funnel can tell whether rows have arrived for the
+-- sealed days since (the rollup only ever gains rows: a plain MergeTree merges without
+-- dropping any, and counting them up to a day reads little more than the parts' sizes). Older generations are dropped a minute after a newer one
 -- is recorded. Ordered by the last product view, so a range's read skips the sessions
 -- whose views all come before it.
 CREATE TABLE IF NOT EXISTS funnel_sealed (
@@ -34,11 +34,22 @@ CREATE TABLE IF NOT EXISTS funnel_sealed (
 PARTITION BY generation
 ORDER BY viewed_last;
 
+-- The levels of the sealed sessions the rollup cannot settle (level_inside 255: steps
+-- out of order), worked out once from their raw events by the ordered-steps rule, as
+-- when a range holds all their product views (funnel_seal_levels.sql); a range that does
+-- counts them at that level instead of reading their raw events again.
+CREATE TABLE IF NOT EXISTS funnel_sealed_levels (
+    generation   UInt64,
+    session_hash UInt64,
+    level        UInt8
+) ENGINE = MergeTree()
+PARTITION BY generation
+ORDER BY session_hash;
+
 CREATE TABLE IF NOT EXISTS funnel_seals (
     generation  UInt64,
     horizon     Date,
     rollup_rows UInt64,
-    rollup_sum  UInt64,
     sessions    UInt64,
     sealed_at   DateTime
 ) ENGINE = MergeTree()
@@ -47,4 +58,5 @@ ORDER BY generation;
 
 -- +goose Down
 DROP TABLE IF EXISTS funnel_seals;
+DROP TABLE IF EXISTS funnel_sealed_levels;
 DROP TABLE IF EXISTS funnel_sealed;

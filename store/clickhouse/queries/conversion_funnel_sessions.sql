@@ -18,15 +18,13 @@
 --     chain takes the same steps and the last view's window is the widest (from_last).
 -- Any other session (steps out of order, views on both sides of a range edge with the
 -- chain cut by the day's window) is level 255, undetermined: that row gives their
--- number, the span of their events (epoch ms) and, up to 2000 of them, their keys, for
--- conversion_funnel_some.sql. Level 254 counts keys shared by two sessions (the second
+-- number and, up to 2000 of them, their keys with the span of their events (epoch ms),
+-- for conversion_funnel_some.sql. Level 254 counts keys shared by two sessions (the second
 -- hash differs), which only the raw events can tell apart.
 SELECT
     level,
     toInt64(count()) AS sessions,
-    min(first) AS first_at,
-    max(last) AS last_at,
-    groupArrayIf(2000)(session_hash, level = 255) AS undetermined
+    groupArrayIf(2000)((session_hash, first, last), level = 255) AS undetermined
 FROM (
     SELECT
         session_hash,

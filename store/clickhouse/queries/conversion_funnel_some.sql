@@ -1,9 +1,11 @@
 -- conversion_funnel.sql for the sessions whose funnel_sessions key (cityHash64 of the id)
 -- is in @sessions (clickhouse.GroupSet), whose levels the rollup could not settle
--- (conversion_funnel_sessions.sql): their events lie within [@lo, @hi), which narrows the
--- scan of the raw events to their span. No other session with events in that span has
--- one of these keys: the rollup query would have found two sessions under one key. The
--- rest is conversion_funnel.sql word for word.
+-- (conversion_funnel_sessions.sql): their events lie within the time spans @spans, which
+-- narrow the scan of the raw events to them (the table's key is the type and the time).
+-- @spans is not a bound value but a condition on ts the store writes from numbers alone,
+-- (ts >= toDateTime(a) AND ts < toDateTime(b)) OR ..., a few dozen spans at most. No
+-- other session with events in those spans has one of these keys: the rollup query would
+-- have found two sessions under one key. The rest is conversion_funnel.sql word for word.
 SELECT level, toInt64(count()) AS sessions
 FROM (
     SELECT
@@ -26,7 +28,7 @@ FROM (
         WHERE type IN ('analytics.product_viewed', 'analytics.added_to_cart', 'analytics.checkout_started', 'order.paid')
           AND session_id <> ''
           AND ts >= @from AND ts < @until
-          AND ts >= @lo AND ts < @hi
+          AND (@spans)
           AND cityHash64(session_id) IN @sessions
     )
     GROUP BY session_id

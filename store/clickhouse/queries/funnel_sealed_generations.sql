@@ -1,5 +1,5 @@
--- The generations funnel_sealed holds, recorded or not (a seal in progress, or one that
+-- The generations the seal tables hold, recorded or not (a seal in progress, or one that
 -- stopped half way).
 SELECT DISTINCT partition
 FROM system.parts
-WHERE database = currentDatabase() AND table = 'funnel_sealed' AND active
+WHERE database = currentDatabase() AND table IN ('funnel_sealed', 'funnel_sealed_levels') AND active

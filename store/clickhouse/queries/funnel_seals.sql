@@ -1,4 +1,4 @@
 -- The recorded seals, newest first.
-SELECT generation, horizon, rollup_rows, rollup_sum, sealed_at
+SELECT generation, horizon, rollup_rows, sealed_at
 FROM funnel_seals
 ORDER BY generation DESC
