@@ -108,7 +108,7 @@ func (s *AnalyticsStore) SealFunnel(ctx context.Context, horizon time.Time) (boo
 	}
 	gen := uint64(time.Now().UnixNano())
 	genArgs := []any{ch.Named("generation", gen), ch.Named("horizon", horizon)}
-	for _, st := range []statement{funnelSealSQL, funnelSealLevelsSQL} {
+	for _, st := range []statement{funnelSealSQL, funnelSealLevelsSQL, funnelSealCountsSQL} {
 		if err := s.db.exec(ctx, st, genArgs); err != nil {
 			return false, errors.Join(err, s.dropGeneration(context.WithoutCancel(ctx), gen))
 		}
@@ -171,7 +171,7 @@ func (s *AnalyticsStore) pruneSeals(ctx context.Context, now time.Time) error {
 // then its rows.
 func (s *AnalyticsStore) dropGeneration(ctx context.Context, gen uint64) error {
 	args := []any{ch.Named("generation", gen)}
-	for _, st := range []statement{funnelDropSealSQL, funnelDropSealedSQL, funnelDropLevelsSQL} {
+	for _, st := range []statement{funnelDropSealSQL, funnelDropSealedSQL, funnelDropLevelsSQL, funnelDropCountsSQL} {
 		if err := s.db.exec(ctx, st, args); err != nil {
 			return err
 		}

@@ -42,6 +42,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		"funnel_sessions_mv":   "MaterializedView",
 		"funnel_sealed":        "MergeTree",
 		"funnel_sealed_levels": "MergeTree",
+		"funnel_sealed_counts": "MergeTree",
 		"funnel_seals":         "MergeTree",
 		"goose_db_version":     "MergeTree",
 	}

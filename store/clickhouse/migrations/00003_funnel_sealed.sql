@@ -15,8 +15,8 @@
 -- rollup's rows it read, so that the funnel can tell whether rows have arrived for the
 -- sealed days since (the rollup only ever gains rows: a plain MergeTree merges without
 -- dropping any, and counting them up to a day reads little more than the parts' sizes). Older generations are dropped a minute after a newer one
--- is recorded. Ordered by the last product view, so a range's read skips the sessions
--- whose views all come before it.
+-- is recorded. Ordered by the first product view, so that the sessions whose views
+-- straddle a range's edge are read from a few blocks.
 CREATE TABLE IF NOT EXISTS funnel_sealed (
     generation     UInt64,
     session_hash   UInt64,
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS funnel_sealed (
     level_inside   UInt8
 ) ENGINE = MergeTree()
 PARTITION BY generation
-ORDER BY viewed_last;
+ORDER BY viewed_first;
 
 -- The levels of the sealed sessions the rollup cannot settle (level_inside 255: steps
 -- out of order), worked out once from their raw events by the ordered-steps rule, as
@@ -46,6 +46,21 @@ CREATE TABLE IF NOT EXISTS funnel_sealed_levels (
 PARTITION BY generation
 ORDER BY session_hash;
 
+-- The sealed sessions with a product view counted by the quarter hour (UTC, epoch
+-- milliseconds) of their first and last view and their level inside a range
+-- (level_inside, or the level funnel_sealed_levels gives; 0 when their raw events are
+-- gone): a range of quarter hours counts the sessions it holds from a few thousand rows
+-- (funnel_seal_counts.sql, conversion_funnel_sealed.sql).
+CREATE TABLE IF NOT EXISTS funnel_sealed_counts (
+    generation      UInt64,
+    viewed_first_qh UInt64,
+    viewed_last_qh  UInt64,
+    level_inside    UInt8,
+    sessions        UInt64
+) ENGINE = MergeTree()
+PARTITION BY generation
+ORDER BY (viewed_first_qh, viewed_last_qh, level_inside);
+
 CREATE TABLE IF NOT EXISTS funnel_seals (
     generation  UInt64,
     horizon     Date,
@@ -58,5 +73,6 @@ ORDER BY generation;
 
 -- +goose Down
 DROP TABLE IF EXISTS funnel_seals;
+DROP TABLE IF EXISTS funnel_sealed_counts;
 DROP TABLE IF EXISTS funnel_sealed_levels;
 DROP TABLE IF EXISTS funnel_sealed;

@@ -5,50 +5,45 @@
 -- A sealed session without rollup rows after the horizon is one row of seal @generation,
 -- whose whole rollup covers every event the ordered-steps query reads of it (and maybe
 -- more, which the cases allow): it is out of the range (level 0) when its views all come
--- before @from_ms or at or after @to_ms, at level_inside when they all lie in the range,
--- and undetermined (255) when they straddle an edge. The first part counts the settled
--- ones, reading four narrow columns; the second counts those whose views all lie in the
--- range at the level the seal worked out from their raw events (funnel_sealed_levels)
--- and names the rest, the ones straddling an edge, reading their key and span only in
--- the blocks that hold one (PREWHERE). The third groups the
--- sessions with rows after the horizon (up to @until's day) from those rows and their
--- sealed row, by the same cases, and takes back what the first part counted of them (one
--- lookup of the sealed keys instead of two); the second leaves them out.
+-- before @from_ms or at or after @to_ms, at its level inside (level_inside, or for steps
+-- out of order the level the seal worked out from its raw events) when they all lie in
+-- the range, and undetermined (255) when they straddle an edge. The first part counts
+-- them from the seal's counts by quarter hour of the first and last view (the range's
+-- edges are quarter hours), undetermined ones included; the second names those, reading
+-- only the rows whose first view lies between the earliest such quarter hour and the
+-- edge (the table is ordered by the first view). The third groups the sessions with
+-- rows after the horizon (up to @until's day) from those rows and their sealed row, by
+-- the same cases, and takes back what the first part counted of them; the second leaves
+-- them out.
 SELECT
-    level,
-    toInt64(count()) AS sessions,
+    multiIf(level_inside = 254, 254, viewed_first_qh < @from_ms OR viewed_last_qh >= @to_ms, 255, level_inside) AS level,
+    toInt64(sum(sessions)) AS sessions,
     groupArrayIf(2000)((toUInt64(0), toUInt64(0), toUInt64(0)), 0) AS undetermined
-FROM (
-    SELECT multiIf(
-        level_inside = 254, 254,
-        viewed_last < @from_ms OR viewed_first >= @to_ms, 0,
-        viewed_first >= @from_ms AND viewed_last < @to_ms, level_inside,
-        255) AS level
-    FROM funnel_sealed
-    WHERE generation = @generation AND viewed_last >= @from_ms
-)
-WHERE level > 0 AND level < 255
+FROM funnel_sealed_counts
+WHERE generation = @generation AND viewed_last_qh >= @from_ms AND viewed_first_qh < @to_ms
 GROUP BY level
+HAVING level > 0
 
 UNION ALL
 
 SELECT
-    if(straddles OR resolved = 0, 255, resolved) AS level,
-    toInt64(count()) AS sessions,
-    groupArrayIf(2000)((session_hash, first_at, last_at), straddles OR resolved = 0) AS undetermined
-FROM (
-    SELECT session_hash, first_at, last_at, viewed_first < @from_ms OR viewed_last >= @to_ms AS straddles
-    FROM funnel_sealed
-    PREWHERE generation = @generation
-        AND viewed_last >= @from_ms AND viewed_first < @to_ms AND level_inside <> 254
-        AND (level_inside = 255 OR viewed_first < @from_ms OR viewed_last >= @to_ms)
-    WHERE session_hash NOT IN (
-        SELECT session_hash FROM funnel_sessions WHERE day > toDate(@horizon) AND day <= toDate(@until))
-) AS unsettled
-ANY LEFT JOIN (
-    SELECT session_hash, level AS resolved FROM funnel_sealed_levels WHERE generation = @generation
-) AS resolved_levels USING session_hash
-GROUP BY level
+    toUInt8(255) AS level,
+    toInt64(0) AS sessions,
+    groupArray(2000)((session_hash, first_at, last_at)) AS undetermined
+FROM funnel_sealed
+PREWHERE generation = @generation
+    AND ((viewed_first >= (
+              SELECT if(count() = 0, @from_ms, min(viewed_first_qh)) FROM funnel_sealed_counts
+              WHERE generation = @generation AND viewed_first_qh < @from_ms AND viewed_last_qh >= @from_ms)
+          AND viewed_first < @from_ms AND viewed_last >= @from_ms)
+      OR (viewed_first >= (
+              SELECT if(count() = 0, @to_ms, min(viewed_first_qh)) FROM funnel_sealed_counts
+              WHERE generation = @generation AND viewed_first_qh < @to_ms AND viewed_last_qh >= @to_ms
+                AND viewed_last_qh >= @from_ms)
+          AND viewed_first < @to_ms AND viewed_last >= @to_ms AND viewed_last >= @from_ms))
+    AND level_inside <> 254
+WHERE session_hash NOT IN (
+    SELECT session_hash FROM funnel_sessions WHERE day > toDate(@horizon) AND day <= toDate(@until))
 
 UNION ALL
 
@@ -118,14 +113,21 @@ FROM (
                     checkout_first, paid_first, last_at,
                     -- The level the first part counted this session at, if it did.
                     multiIf(
-                        level_inside = 254, 254,
                         viewed_last < @from_ms OR viewed_first >= @to_ms, 0,
-                        viewed_first >= @from_ms AND viewed_last < @to_ms AND level_inside < 255, level_inside,
-                        0) AS sealed
-                FROM funnel_sealed
-                PREWHERE session_hash IN (
-                    SELECT session_hash FROM funnel_sessions WHERE day > toDate(@horizon) AND day <= toDate(@until))
-                WHERE generation = @generation
+                        level_inside = 254, 254,
+                        viewed_first < @from_ms OR viewed_last >= @to_ms, 255,
+                        level_inside = 255, resolved,
+                        level_inside) AS sealed
+                FROM (
+                    SELECT *
+                    FROM funnel_sealed
+                    PREWHERE session_hash IN (
+                        SELECT session_hash FROM funnel_sessions WHERE day > toDate(@horizon) AND day <= toDate(@until))
+                    WHERE generation = @generation
+                ) AS reopened
+                ANY LEFT JOIN (
+                    SELECT session_hash, level AS resolved FROM funnel_sealed_levels WHERE generation = @generation
+                ) AS resolved_levels USING session_hash
             )
             GROUP BY session_hash
         )

@@ -2,4 +2,4 @@
 -- stopped half way).
 SELECT DISTINCT partition
 FROM system.parts
-WHERE database = currentDatabase() AND table IN ('funnel_sealed', 'funnel_sealed_levels') AND active
+WHERE database = currentDatabase() AND table IN ('funnel_sealed', 'funnel_sealed_levels', 'funnel_sealed_counts') AND active

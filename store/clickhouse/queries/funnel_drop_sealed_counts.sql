@@ -1,0 +1,1 @@
+ALTER TABLE funnel_sealed_counts DROP PARTITION @generation
