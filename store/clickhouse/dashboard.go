@@ -280,11 +280,12 @@ func (s *AnalyticsStore) TopProducts(ctx context.Context, r domain.DateRange, li
 // and last view and the first time of each later step), which settles the level of every
 // session whose steps' first times come in order; the few sessions it cannot settle
 // (steps out of order, views on both sides of a range edge) are counted from their raw
-// events by the ordered-steps query, over their time span only, or over the whole range
-// when there are more than funnelUndeterminedMax of them (or two sessions share a key).
+// events by the ordered-steps query, over their own time spans only, or over the whole
+// range when there are more than funnelUndeterminedMax of them (or two sessions share a
+// key).
 // When the newest seal (funnelseal.go) is current and its days reach into the range, the
-// sessions it holds are read from it, one row each, and only the rollup after its
-// horizon is grouped (conversion_funnel_sealed.sql), with the same cases.
+// sessions it holds are counted from its counts by quarter hour, and only the rollup
+// after its horizon is grouped (conversion_funnel_sealed.sql), with the same cases.
 // Either way the answer is the ordered-steps query's (conversion_funnel.sql).
 func (s *AnalyticsStore) ConversionFunnel(ctx context.Context, r domain.DateRange) ([]domain.FunnelStep, error) {
 	steps, _, err := s.conversionFunnel(ctx, r)
@@ -356,13 +357,23 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 		case level == funnelUndetermined:
 			undetermined += sessions
 			for _, t := range spans {
-				key, ok1 := t[0].(uint64)
-				first, ok2 := t[1].(uint64)
-				last, ok3 := t[2].(uint64)
-				if len(t) != 3 || !ok1 || !ok2 || !ok3 {
+				var (
+					span        funnelSpan
+					ok          = len(t) == 3
+					first, last uint64
+				)
+				if ok {
+					var ok1, ok2, ok3 bool
+					span.key, ok1 = t[0].(uint64)
+					first, ok2 = t[1].(uint64)
+					last, ok3 = t[2].(uint64)
+					ok = ok1 && ok2 && ok3
+				}
+				if !ok {
 					return fmt.Errorf("undetermined session %v: want (UInt64, UInt64, UInt64)", t)
 				}
-				named = append(named, funnelSpan{key: key, first: int64(first), last: int64(last)})
+				span.first, span.last = int64(first), int64(last)
+				named = append(named, span)
 			}
 		case level == funnelSharedKey:
 			shared += sessions
@@ -408,8 +419,8 @@ func (s *AnalyticsStore) conversionFunnel(ctx context.Context, r domain.DateRang
 	return out, path, nil
 }
 
-// funnelSpan is the span of an undetermined session's funnel events, or of several
-// sessions', in epoch milliseconds, both ends included.
+// funnelSpan is an undetermined session's key and the span of its funnel events, in epoch
+// milliseconds, both ends included.
 type funnelSpan struct {
 	key         uint64
 	first, last int64

@@ -13,9 +13,12 @@ import (
 )
 
 // The funnel's seals (migrations/00003_funnel_sealed.sql). Grouping the per-session
-// rollup by session is most of the cost of a funnel over a long range (1.2 s for 2.2
+// rollup by session is most of the cost of a funnel over a long range (1.1 s for 2.2
 // million sessions on two cores); a seal does that grouping once for the days that have
-// closed, and the funnel then reads one row per sealed session and groups only the few
+// closed (funnel_seal.sql), works out the levels of the sessions whose steps came out of
+// order from their raw events (funnel_seal_levels.sql) and counts the sessions by the
+// quarter hour of their first and last view (funnel_seal_counts.sql). The funnel then
+// counts the sealed sessions a range holds from those counts and groups only the few
 // days after the seal's horizon.
 
 const (
