@@ -13,8 +13,9 @@
 -- only the rows whose first view lies between the earliest such quarter hour and the
 -- edge (the table is ordered by the first view). The third groups the sessions with
 -- rows after the horizon (up to @until's day) from those rows and their sealed row, by
--- the same cases, and takes back what the first part counted of them; the second leaves
--- them out.
+-- the same cases (funnel_seal.sql's, word for word: SQL files cannot share text, and the
+-- funnel tests compare every path with the raw events), and takes back what the first
+-- part counted of them; the second leaves them out.
 SELECT
     multiIf(level_inside = 254, 254, viewed_first_qh < @from_ms OR viewed_last_qh >= @to_ms, 255, level_inside) AS level,
     toInt64(sum(sessions)) AS sessions,

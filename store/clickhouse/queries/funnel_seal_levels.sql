@@ -2,7 +2,7 @@
 -- (level_inside 255), from their raw events up to @horizon's day by conversion_funnel.sql's
 -- rule, every product view starting a chain: the level each reaches in any range that
 -- holds all its views (events before the first view or more than a day after the last
--- start or join no chain).
+-- start or join no chain). The chains are conversion_funnel.sql's, word for word.
 INSERT INTO funnel_sealed_levels (generation, session_hash, level)
 SELECT @generation, cityHash64(session_id), level
 FROM (
