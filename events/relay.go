@@ -67,8 +67,8 @@ const (
 
 // publishWindow is how many publishes the relay lets await their acknowledgement at once.
 // The events it acknowledged are marked published once per batch read (one round trip that
-// does not wait for a WAL flush): after a crash, at most a batch is published again, and
-// dropped by the stream as duplicates.
+// does not wait for a WAL flush, beside the next batch's read and publish): after a crash,
+// at most two batches are published again, and dropped by the stream as duplicates.
 const publishWindow = 256
 
 // RelayConfig adjusts a Relay. The zero value is usable.
@@ -223,6 +223,10 @@ func (r *Relay) lead(ctx context.Context) error {
 	wake := open
 	timer := time.NewTimer(0) // a first round at once: commits made before listening
 	defer timer.Stop()
+	var m marking
+	// The last mark ends before leadership does: a relay taking over then reads none of
+	// the events this one published.
+	defer m.wait(r)
 	var bo backoff
 	for {
 		select {
@@ -234,7 +238,7 @@ func (r *Relay) lead(ctx context.Context) error {
 			}
 		case <-timer.C:
 		}
-		err := r.publishPending(ctx)
+		err := r.publishPending(ctx, &m)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -255,29 +259,70 @@ func (r *Relay) lead(ctx context.Context) error {
 // publishPending publishes the unpublished events in order until none is left, marking
 // them published batch by batch. It stops at the first failure, after marking the events
 // the stream acknowledged, so that the next round starts with the event that failed.
-func (r *Relay) publishPending(ctx context.Context) error {
+//
+// A batch's mark runs beside the next read and publish, in this round or the next (one
+// mark at a time, m): an event committed while the relay marks waits for one round trip
+// less. The reads leave out the events whose mark is still running; a mark that fails
+// leaves its events to be read and published again, and the stream drops them as
+// duplicates.
+func (r *Relay) publishPending(ctx context.Context, m *marking) error {
 	for {
-		batch, err := r.outbox.UnpublishedEvents(ctx, r.cfg.BatchSize)
+		limit := r.cfg.BatchSize + len(m.positions)
+		read, err := r.outbox.UnpublishedEvents(ctx, limit)
 		if err != nil {
 			return fmt.Errorf("reading the outbox: %w", err)
+		}
+		batch := read[:0:0]
+		for _, e := range read {
+			if _, marking := m.positions[e.Position]; !marking {
+				batch = append(batch, e)
+			}
 		}
 		if len(batch) == 0 {
 			return nil
 		}
 		done, err := r.publishBatch(ctx, batch)
-		if merr := r.mark(ctx, done); merr != nil {
-			if err == nil {
-				return merr
-			}
-			r.log.Warn("marking events published failed", "err", merr)
-		}
+		m.wait(r)
+		m.start(ctx, r, done)
 		if err != nil {
 			return err
 		}
-		if len(batch) < r.cfg.BatchSize {
+		if len(read) < limit {
 			return nil
 		}
 	}
+}
+
+// marking is the relay's mark in flight: the positions it marks, and its outcome.
+type marking struct {
+	positions map[int64]struct{}
+	done      chan error
+}
+
+// start marks positions published beside what the relay does next.
+func (m *marking) start(ctx context.Context, r *Relay, positions []int64) {
+	if len(positions) == 0 {
+		return
+	}
+	m.positions = make(map[int64]struct{}, len(positions))
+	for _, p := range positions {
+		m.positions[p] = struct{}{}
+	}
+	m.done = make(chan error, 1)
+	go func() { m.done <- r.mark(ctx, positions) }()
+}
+
+// wait waits for the mark in flight, if any, and forgets it. A failed mark is logged and
+// counted; its events are published again.
+func (m *marking) wait(r *Relay) {
+	if m.done == nil {
+		return
+	}
+	if err := <-m.done; err != nil {
+		r.failures.Add(1)
+		r.log.Warn("marking events published failed; they will be published again", "err", err)
+	}
+	m.positions, m.done = nil, nil
 }
 
 // inFlight is a publish awaiting the stream's acknowledgement.

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -639,5 +640,83 @@ func TestRelayPrunesPublishedEvents(t *testing.T) {
 	stop()
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left); err != nil || left != 2 || keep.Pruned() != 0 {
 		t.Errorf("with the default retention: %d rows left, %d pruned (%v); want 2 and 0", left, keep.Pruned(), err)
+	}
+}
+
+// gatedMarks is the outbox with its marks held until the test lets them go, and the
+// next mark failing when failNext is set.
+type gatedMarks struct {
+	*postgres.OutboxStore
+	marking  chan []int64  // each mark's positions, as it starts
+	gate     chan struct{} // closed: marks go through
+	failNext atomic.Bool
+}
+
+func (g *gatedMarks) MarkPublished(ctx context.Context, positions []int64) error {
+	select {
+	case g.marking <- positions:
+	default:
+	}
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if g.failNext.CompareAndSwap(true, false) {
+		return fmt.Errorf("marking %d events: connection reset", len(positions))
+	}
+	return g.OutboxStore.MarkPublished(ctx, positions)
+}
+
+// TestRelayPublishesWhileMarking: a batch's mark runs beside the next read and publish,
+// which leave out the events being marked; a mark that fails has its events published
+// again, which the stream drops as duplicates.
+func TestRelayPublishesWhileMarking(t *testing.T) {
+	checkGoroutines(t)
+	ctx := testContext(t)
+	db, store := newOutbox(t, ctx)
+	bus, subjects, st := natsFixture(t, ctx)
+	gated := &gatedMarks{OutboxStore: store, marking: make(chan []int64, 16), gate: make(chan struct{})}
+
+	relay := events.NewRelay(gated, bus.JS, events.RelayConfig{
+		Subjects: subjects, Log: testkit.Logger(t), PollInterval: time.Hour, BatchSize: 4,
+	})
+	stop := runRelay(t, relay)
+	var src eventSource
+	src.commit(t, ctx, db, 2)
+	waitStreamMsgs(t, ctx, st, 2, 20*time.Second)
+	select {
+	case ps := <-gated.marking:
+		if len(ps) != 2 {
+			t.Fatalf("first mark of %d events, want 2", len(ps))
+		}
+	case <-ctx.Done():
+		t.Fatal("the relay did not mark the first events")
+	}
+	// The first mark is held: what commits now is published all the same, and the two
+	// events being marked are not published again.
+	src.commit(t, ctx, db, 3)
+	waitStreamMsgs(t, ctx, st, 5, 20*time.Second)
+	close(gated.gate)
+	waitOutboxEmpty(t, ctx, store)
+	if relay.Duplicates() != 0 || relay.Failures() != 0 {
+		t.Errorf("with a mark held: Duplicates() = %d, Failures() = %d; want 0, 0", relay.Duplicates(), relay.Failures())
+	}
+
+	// A mark that fails: the relay learns it when it next publishes, and publishes its
+	// events again when it looks after that.
+	gated.failNext.Store(true)
+	src.commit(t, ctx, db, 2)
+	waitStreamMsgs(t, ctx, st, 7, 20*time.Second)
+	src.commit(t, ctx, db, 1)
+	waitFor(t, 20*time.Second, "the failed mark counted", func() bool { return relay.Failures() == 1 })
+	src.commit(t, ctx, db, 1)
+	waitFor(t, 20*time.Second, "the failed mark's events published again", func() bool { return relay.Duplicates() == 2 })
+	waitOutboxEmpty(t, ctx, store)
+	stop()
+
+	checkStream(t, ctx, st, subjects, src.made)
+	if got, want := relay.Published(), int64(len(src.made)+2); got != want {
+		t.Errorf("Published() = %d, want %d (the events, and the two published again)", got, want)
 	}
 }
