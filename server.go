@@ -341,8 +341,9 @@ func randomPassword() string {
 }
 
 // ingest runs the analytics ingester (and the funnel sealer beside it) alone until ctx is
-// cancelled, then returns once they have stopped. ClickHouse being down, or its schema not migrated yet, is not an error: the
-// ingester holds the events and retries until they can be stored.
+// cancelled, then returns once they have stopped. ClickHouse being down, or its schema
+// not migrated yet, is not an error: the ingester holds the events and retries until
+// they can be stored, and the sealer looks again later.
 func ingest(ctx context.Context, cfg config, log *slog.Logger) error {
 	bus, err := events.Connect(events.Config{URL: cfg.NATSURL, Name: "shopgraph-ingest"}, log)
 	if err != nil {

@@ -326,8 +326,7 @@ func New(cfg Config, deps Deps) (*App, error) {
 // Start runs the background workers until ctx ends: the stream set-up (retried until NATS
 // answers), the outbox relay, the shipping consumer (which sets up its own stream), the
 // catalog cache's invalidator and, when configured, the analytics ingester and the
-// funnel sealer. The returned
-// function waits for them to stop.
+// funnel sealer. The returned function waits for them to stop.
 func (a *App) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	if a.deps.Bus == nil {
