@@ -272,7 +272,7 @@ func (r *Relay) publishPending(ctx context.Context, m *marking) error {
 		if err != nil {
 			return fmt.Errorf("reading the outbox: %w", err)
 		}
-		batch := read[:0:0]
+		batch := read[:0] // read, less the events being marked
 		for _, e := range read {
 			if _, marking := m.positions[e.Position]; !marking {
 				batch = append(batch, e)
@@ -308,8 +308,9 @@ func (m *marking) start(ctx context.Context, r *Relay, positions []int64) {
 	for _, p := range positions {
 		m.positions[p] = struct{}{}
 	}
-	m.done = make(chan error, 1)
-	go func() { m.done <- r.mark(ctx, positions) }()
+	done := make(chan error, 1)
+	m.done = done
+	go func() { done <- r.mark(ctx, positions) }()
 }
 
 // wait waits for the mark in flight, if any, and forgets it. A failed mark is logged and

@@ -104,10 +104,12 @@ func (s *AnalyticsStore) SealFunnel(ctx context.Context, horizon time.Time) (boo
 	if err != nil {
 		return false, err
 	}
-	if cur, ok, err := s.currentSeal(ctx); err != nil {
+	seals, err := s.seals(ctx)
+	if err != nil {
 		return false, err
-	} else if ok && cur.horizon.Equal(horizon) && cur.print == before {
-		return false, s.pruneSeals(ctx, time.Now())
+	}
+	if len(seals) > 0 && seals[0].horizon.Equal(horizon) && seals[0].print == before {
+		return false, s.prune(ctx, time.Now(), seals)
 	}
 	gen := uint64(time.Now().UnixNano())
 	genArgs := []any{ch.Named("generation", gen), ch.Named("horizon", horizon)}
@@ -135,6 +137,11 @@ func (s *AnalyticsStore) pruneSeals(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	return s.prune(ctx, now, seals)
+}
+
+// prune is pruneSeals with the recorded seals already read, newest first.
+func (s *AnalyticsStore) prune(ctx context.Context, now time.Time, seals []funnelSeal) error {
 	recorded := make(map[uint64]bool, len(seals))
 	for i, f := range seals {
 		recorded[f.generation] = true
@@ -145,7 +152,7 @@ func (s *AnalyticsStore) pruneSeals(ctx context.Context, now time.Time) error {
 		}
 	}
 	var parts []string
-	err = s.db.read(ctx, funnelGenerationsSQL, nil, func(rows driver.Rows) error {
+	err := s.db.read(ctx, funnelGenerationsSQL, nil, func(rows driver.Rows) error {
 		var p string
 		if err := rows.Scan(&p); err != nil {
 			return err
