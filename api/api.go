@@ -90,6 +90,9 @@ const (
 	wsKeepAlive = 15 * time.Second
 	// wsMessageLimit caps one incoming WebSocket message.
 	wsMessageLimit = 64 << 10
+	// wsSetupWorkers caps the WebSocket operations of the process being set up (parsed,
+	// validated, their resolver run) at once; the others wait their turn in a queue.
+	wsSetupWorkers = 32
 )
 
 // maxBodyBytes caps a GraphQL request body; a storefront query is a few kilobytes.
@@ -109,6 +112,7 @@ func newHandler(o Options, post graphql.Transport) http.Handler {
 		keepAlive:   wsKeepAlive,
 		initTimeout: cmp.Or(o.WebsocketInitTimeout, wsInitTimeout),
 		readLimit:   wsMessageLimit,
+		setups:      newWSSetups(wsSetupWorkers),
 		drain:       o.Drain,
 		refuseCode:  4403,
 		init: func(ctx context.Context, p transport.InitPayload) (context.Context, error) {

@@ -73,6 +73,7 @@ type wsTransport struct {
 	initTimeout time.Duration
 	keepAlive   time.Duration
 	readLimit   int64
+	setups      *wsSetups       // nil: each operation is set up on a goroutine of its own at once
 	drain       context.Context // nil: never
 }
 
@@ -131,7 +132,11 @@ func (t wsTransport) accept(w http.ResponseWriter, r *http.Request, exec graphql
 		c.close(0, "") // already closed: only the clean-up
 		return
 	}
-	go c.read()
+	if c.wc == nil || pollerOnce() == nil {
+		go c.read()
+		return
+	}
+	c.serve()
 }
 
 // wsConn is one WebSocket connection.
@@ -143,6 +148,7 @@ type wsConn struct {
 	exec  graphql.GraphExecutor
 	wc    *waitConn     // nil: the reader waits in the WebSocket library
 	br    *bufio.Reader // the WebSocket library's read buffer
+	poll  *wsPollHandle // set once the process's poller watches the connection (c.mu)
 
 	mu        sync.Mutex
 	active    map[string]*wsSub
@@ -365,7 +371,58 @@ func (c *wsConn) sendKeepAlive() {
 	}
 }
 
-// read is the connection's reader, its one lasting goroutine. It waits for the client's
+// serve handles the client's messages while it has sent some, then has the process's
+// poller wait for the next: an idle connection keeps no goroutine. The poller runs serve
+// again, on a goroutine of its own, when the client sends more or goes away. A connection
+// the poller cannot watch gets a reader goroutine (read) instead.
+func (c *wsConn) serve() { c.handleWhileReadable(false) }
+
+// readable is what the poller runs: the socket has data, or the client went away.
+func (c *wsConn) readable() { c.handleWhileReadable(true) }
+
+func (c *wsConn) handleWhileReadable(socket bool) {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return
+		}
+		if !socket && c.br.Buffered() == 0 && !c.wc.pending() {
+			err := c.watch()
+			fallback := err != nil && c.poll == nil
+			c.mu.Unlock()
+			switch {
+			case fallback:
+				go c.read()
+			case err != nil:
+				c.close(wsCloseNormal, "terminated")
+			}
+			return
+		}
+		c.mu.Unlock()
+		socket = false
+		if !c.handle() {
+			c.close(wsCloseNormal, "terminated")
+			return
+		}
+	}
+}
+
+// watch has the poller wait for the client's next message (c.mu held, so that close,
+// which has the poller forget the connection, does not come between).
+func (c *wsConn) watch() error {
+	if c.poll != nil {
+		return c.poll.rewatch()
+	}
+	h, err := pollerOnce().watch(c.wc.Conn, c.readable)
+	if err != nil {
+		return err
+	}
+	c.poll = h
+	return nil
+}
+
+// read is the reader of a connection the poller does not watch, its one lasting goroutine. It waits for the client's
 // next message on a shallow stack (in waitConn.wait, a read of the network connection)
 // and handles it on a goroutine that ends with it, so that the WebSocket library's and
 // the handlers' deeper stacks are not kept while the connection is idle: a parked reader
@@ -449,6 +506,13 @@ func (c *waitConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// pending reports whether data read ahead waits to be returned.
+func (c *waitConn) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.ahead) > 0
+}
+
 // wait blocks until the connection has data to read, or fails.
 func (c *waitConn) wait() error {
 	c.mu.Lock()
@@ -483,7 +547,11 @@ func (c *wsConn) close(code int, reason string) {
 		c.keepAlive.Stop()
 	}
 	unDrain := c.unDrain
+	poll := c.poll
 	c.mu.Unlock()
+	if poll != nil {
+		poll.forget() // before the WebSocket library closes the socket
+	}
 	if code != 0 {
 		go func() { _ = c.ws.Close(websocket.StatusCode(code), reason) }()
 	}
@@ -538,12 +606,68 @@ func (c *wsConn) subscribe(start time.Time, id string, payload json.RawMessage) 
 	}
 	c.active[id] = s
 	c.mu.Unlock()
-	go s.run(start, payload)
+	run := func() { s.run(start, payload) }
+	if c.t.setups == nil {
+		go run()
+		return
+	}
+	c.t.setups.add(run)
+}
+
+// wsSetups sets up the operations of the process's WebSocket connections on at most max
+// goroutines at once, in the order they came; those waiting hold only their operation,
+// not a goroutine and its stack. When thousands of watchers connect at once (a deploy, a
+// network blip), set-ups wait for the database: one goroutine each would hold some
+// 16 KiB of stack apiece, 150 MiB more for 10,000 watchers until they drained.
+type wsSetups struct {
+	max int
+
+	mu      sync.Mutex
+	queue   []func()
+	head    int // queue[head:] wait
+	running int
+}
+
+func newWSSetups(max int) *wsSetups { return &wsSetups{max: max} }
+
+// add runs set-up on a worker, at once when fewer than max are running.
+func (q *wsSetups) add(setup func()) {
+	q.mu.Lock()
+	if q.running < q.max {
+		q.running++
+		q.mu.Unlock()
+		go q.work(setup)
+		return
+	}
+	q.queue = append(q.queue, setup)
+	q.mu.Unlock()
+}
+
+// work runs set-ups until none waits.
+func (q *wsSetups) work(setup func()) {
+	for {
+		setup()
+		q.mu.Lock()
+		if q.head == len(q.queue) {
+			q.queue, q.head = q.queue[:0], 0
+			q.running--
+			q.mu.Unlock()
+			return
+		}
+		setup = q.queue[q.head]
+		q.queue[q.head] = nil
+		q.head++
+		q.mu.Unlock()
+	}
 }
 
 // run parses, validates and starts the operation, as gqlgen's transport does.
 func (s *wsSub) run(start time.Time, payload json.RawMessage) {
 	c := s.c
+	if s.ctx.Err() != nil { // stopped, or the connection closed, while it waited its turn
+		s.end(false)
+		return
+	}
 	ctx := graphql.StartOperationTrace(s.ctx)
 	params := &graphql.RawParams{}
 	if err := jsonDecode(payload, params); err != nil {
