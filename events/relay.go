@@ -29,6 +29,18 @@ type Outbox interface {
 	Notifications(ctx context.Context) (<-chan struct{}, error)
 }
 
+// NotifiedOutbox is an Outbox whose notifications name the events committed: after a
+// notification the relay reads just those, by position, instead of every unpublished
+// event, a scan that also passes over the entries of the events published since the
+// table was last vacuumed. postgres.OutboxStore implements it.
+type NotifiedOutbox interface {
+	// NotifiedEvents returns, by increasing position, up to limit of the unpublished
+	// events among those notified since the last call (the rest are signalled again on the
+	// notifications' channel), or, when notifications may have been missed, what
+	// UnpublishedEvents returns. Commits must be notified in commit order.
+	NotifiedEvents(ctx context.Context, limit int) ([]domain.OutboxEntry, error)
+}
+
 // The relay's defaults.
 const (
 	// DefaultPollInterval is how often a leading relay looks at the outbox when no
@@ -228,7 +240,12 @@ func (r *Relay) lead(ctx context.Context) error {
 	// the events this one published.
 	defer m.wait(r)
 	var bo backoff
+	// A round reads every unpublished event when the timer woke it (the first round, a
+	// retry, a quiet poll interval), and at least once a poll interval under a steady
+	// flow of notifications; otherwise just the events notified.
+	var lastFull time.Time
 	for {
+		full := false
 		select {
 		case <-ctx.Done():
 			return nil
@@ -237,8 +254,12 @@ func (r *Relay) lead(ctx context.Context) error {
 				open, wake = nil, nil
 			}
 		case <-timer.C:
+			full = true
 		}
-		err := r.publishPending(ctx, &m)
+		if full || time.Since(lastFull) >= r.cfg.PollInterval {
+			full, lastFull = true, time.Now()
+		}
+		err := r.publishPending(ctx, &m, full)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -265,10 +286,23 @@ func (r *Relay) lead(ctx context.Context) error {
 // less. The reads leave out the events whose mark is still running; a mark that fails
 // leaves its events to be read and published again, and the stream drops them as
 // duplicates.
-func (r *Relay) publishPending(ctx context.Context, m *marking) error {
+//
+// Unless full, it reads just the events notified (NotifiedOutbox), once: what it leaves
+// is signalled again.
+func (r *Relay) publishPending(ctx context.Context, m *marking, full bool) error {
+	notified, _ := r.outbox.(NotifiedOutbox)
+	if notified == nil || m.failed {
+		full, m.failed = true, false // a failed mark's events were notified before
+	}
 	for {
 		limit := r.cfg.BatchSize + len(m.positions)
-		read, err := r.outbox.UnpublishedEvents(ctx, limit)
+		var read []domain.OutboxEntry
+		var err error
+		if full {
+			read, err = r.outbox.UnpublishedEvents(ctx, limit)
+		} else {
+			read, err = notified.NotifiedEvents(ctx, limit)
+		}
 		if err != nil {
 			return fmt.Errorf("reading the outbox: %w", err)
 		}
@@ -287,7 +321,7 @@ func (r *Relay) publishPending(ctx context.Context, m *marking) error {
 		if err != nil {
 			return err
 		}
-		if len(read) < limit {
+		if !full || len(read) < limit {
 			return nil
 		}
 	}
@@ -297,6 +331,7 @@ func (r *Relay) publishPending(ctx context.Context, m *marking) error {
 type marking struct {
 	positions map[int64]struct{}
 	done      chan error
+	failed    bool // a mark failed since the last read of every unpublished event
 }
 
 // start marks positions published beside what the relay does next.
@@ -320,6 +355,7 @@ func (m *marking) wait(r *Relay) {
 		return
 	}
 	if err := <-m.done; err != nil {
+		m.failed = true
 		r.failures.Add(1)
 		r.log.Warn("marking events published failed; they will be published again", "err", err)
 	}

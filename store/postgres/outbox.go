@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +38,12 @@ import (
 // the row lock until the first commits, so its outbox rows get later positions and become
 // visible only after the first's. Since the relay publishes by position from a single
 // leader (see Lead), the stream holds the entity's events in the order of its changes.
+//
+// Each write notifies the relay with the positions it inserted, and notifications reach
+// the listener in commit order. After a notification the relay reads just those events
+// (NotifiedEvents): an entity's earlier events committed earlier, so they were notified
+// earlier and read no later. Whenever the listener may have missed a commit, and at
+// least once a poll interval, it reads every unpublished event instead.
 
 // outboxChannel is the LISTEN/NOTIFY channel WriteOutbox notifies, delivered at commit.
 const outboxChannel = "shopgraph_outbox"
@@ -59,9 +67,9 @@ const (
 
 // insertOutbox inserts one row per array element, in array order (the ORDER BY on the
 // ordinality makes the identity positions follow the caller's order), and notifies the
-// relay; the notification is delivered only if and when the transaction commits, and
-// Postgres folds repeated identical notifications of one transaction into one. The
-// data-modifying CTE runs to completion even though the outer query does not read it.
+// relay with the positions it inserted, comma-separated (empty past notifyPositionsMax
+// events, for "read them all": a payload must stay under 8,000 bytes). The notification is
+// delivered only if and when the transaction commits, in commit order.
 const insertOutbox = `
 WITH inserted AS (
 	INSERT INTO outbox (event_id, type, key, occurred_at, payload)
@@ -69,9 +77,19 @@ WITH inserted AS (
 	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
 		WITH ORDINALITY AS e (id, type, key, at, payload, n)
 	ORDER BY e.n
-	RETURNING 1
+	RETURNING position
 )
-SELECT pg_notify('` + outboxChannel + `', '')`
+SELECT pg_notify('` + outboxChannel + `',
+	CASE WHEN count(*) <= ` + notifyPositionsMax + ` THEN string_agg(position::text, ',' ORDER BY position) ELSE '' END)
+FROM inserted`
+
+// notifyPositionsMax is how many positions a notification names at most (20 digits and
+// a comma each, under Postgres's 8,000-byte payload).
+const notifyPositionsMax = "300"
+
+// notifiedMax is how many notified positions a listener keeps for the relay; past it, the
+// relay reads every unpublished event instead.
+const notifiedMax = 100000
 
 // WriteOutbox inserts the events into the outbox inside tx, with one round trip, so that
 // they are published if and only if tx commits. Each event's Data is encoded as JSON; an
@@ -175,7 +193,81 @@ var errLeadershipReleased = errors.New("outbox leadership released")
 // OutboxStore is the relay's view of the outbox: it reads unpublished events, marks them
 // published, elects one relay leader among the replicas and wakes the leader on commits.
 type OutboxStore struct {
-	db *DB
+	db    *DB
+	heard atomic.Pointer[heard] // the newest listener's, for NotifiedEvents
+}
+
+// heard is what one notification listener has heard and the relay not yet taken: the
+// positions of the events committed, in commit order, or that some commit's positions
+// are not known (a notification naming none, a listener that reconnected and may have
+// missed some, too many waiting).
+type heard struct {
+	ch chan struct{} // Notifications' channel
+
+	mu        sync.Mutex
+	positions []int64
+	unknown   bool
+	closed    bool // ch is closed
+}
+
+// wake signals the relay, unless a signal is already pending or the listener has stopped.
+func (h *heard) wake() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		signal(h.ch)
+	}
+}
+
+// close closes the channel, once the listener has stopped.
+func (h *heard) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	close(h.ch)
+}
+
+// add records a notification's payload.
+func (h *heard) add(payload string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.unknown {
+		return
+	}
+	if payload == "" || len(h.positions) >= notifiedMax {
+		h.positions, h.unknown = nil, true
+		return
+	}
+	for p := range strings.SplitSeq(payload, ",") {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			h.positions, h.unknown = nil, true
+			return
+		}
+		h.positions = append(h.positions, n)
+	}
+}
+
+// lost records that notifications may have been missed.
+func (h *heard) lost() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.positions, h.unknown = nil, true
+}
+
+// take returns up to limit of the positions heard, oldest first, and whether there are
+// more; all when they are not known.
+func (h *heard) take(limit int) (positions []int64, all, more bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.unknown {
+		h.unknown = false
+		return nil, true, false
+	}
+	n := min(limit, len(h.positions))
+	positions = slices.Clone(h.positions[:n])
+	h.positions = slices.Delete(h.positions, 0, n)
+	return positions, false, len(h.positions) > 0
 }
 
 var _ domain.EventStore = (*OutboxStore)(nil)
@@ -210,17 +302,66 @@ func (s *OutboxStore) UnpublishedEvents(ctx context.Context, limit int) ([]domai
 	if err != nil {
 		return nil, translate(err, "reading unpublished events")
 	}
+	return scanOutboxEntries(rows, limit, "reading unpublished events")
+}
+
+// scanOutboxEntries reads outbox rows (position, event_id, type, key, occurred_at,
+// payload).
+func scanOutboxEntries(rows pgx.Rows, limit int, what string) ([]domain.OutboxEntry, error) {
 	out := make([]domain.OutboxEntry, 0, min(limit, 64))
 	var e domain.OutboxEntry
-	_, err = pgx.ForEachRow(rows, []any{&e.Position, &e.ID, &e.Type, &e.Key, &e.At, &e.Payload}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&e.Position, &e.ID, &e.Type, &e.Key, &e.At, &e.Payload}, func() error {
 		e.Payload = append([]byte(nil), e.Payload...)
 		out = append(out, e)
 		return nil
 	})
 	if err != nil {
-		return nil, translate(err, "reading unpublished events")
+		return nil, translate(err, what)
 	}
 	return out, nil
+}
+
+// NotifiedEvents returns the unpublished events among those whose commits the newest
+// listener (Notifications) has heard of since the last call, by increasing position, up
+// to limit of them; what it leaves for later it signals again. When the listener may have
+// missed commits (it reconnected, a commit named no positions), and when no listener
+// runs, it returns what UnpublishedEvents does. Notifications arrive in commit order, and
+// one entity's events commit in the order of their positions, so the relay that
+// publishes what this returns, in order, keeps each entity's events in order. It reads
+// the events by position, where UnpublishedEvents scans the index of unpublished events,
+// which also holds the entries of the events published since the table was last
+// vacuumed.
+func (s *OutboxStore) NotifiedEvents(ctx context.Context, limit int) ([]domain.OutboxEntry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("reading notified events: limit %d is not positive", limit)
+	}
+	h := s.heard.Load()
+	if h == nil {
+		return s.UnpublishedEvents(ctx, limit)
+	}
+	positions, all, more := h.take(limit)
+	if all {
+		evs, err := s.UnpublishedEvents(ctx, limit)
+		if err != nil || len(evs) == limit {
+			h.lost() // read them all again next time
+			h.wake()
+		}
+		return evs, err
+	}
+	if more {
+		h.wake()
+	}
+	if len(positions) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT position, event_id::text, type, key, occurred_at, payload
+		FROM outbox WHERE position = ANY($1) AND published_at IS NULL
+		ORDER BY position`, positions)
+	if err != nil {
+		return nil, translate(err, "reading notified events")
+	}
+	return scanOutboxEntries(rows, len(positions), "reading notified events")
 }
 
 // MarkPublished records that the events at exactly these positions were published, so
@@ -378,9 +519,12 @@ func (s *OutboxStore) Notifications(ctx context.Context) (<-chan struct{}, error
 	if err != nil {
 		return nil, err
 	}
-	ch := make(chan struct{}, 1)
-	go s.forward(ctx, conn, ch)
-	return ch, nil
+	// What committed before it listened is not known: the first read takes every
+	// unpublished event.
+	h := &heard{ch: make(chan struct{}, 1), unknown: true}
+	s.heard.Store(h)
+	go s.forward(ctx, conn, h)
+	return h.ch, nil
 }
 
 // listen returns a pooled connection that listens on the outbox channel.
@@ -396,10 +540,14 @@ func (s *OutboxStore) listen(ctx context.Context) (*pgxpool.Conn, error) {
 	return conn, nil
 }
 
-// forward signals ch for every notification on conn until ctx ends, replacing conn when
-// it fails, then closes ch.
-func (s *OutboxStore) forward(ctx context.Context, conn *pgxpool.Conn, ch chan<- struct{}) {
-	defer close(ch)
+// forward records every notification on conn in h and signals its channel, until ctx
+// ends, replacing conn when it fails (what committed meanwhile is then not known); then
+// closes the channel.
+func (s *OutboxStore) forward(ctx context.Context, conn *pgxpool.Conn, h *heard) {
+	defer func() {
+		s.heard.CompareAndSwap(h, nil)
+		h.close()
+	}()
 	backoff := listenBackoffMin
 	for {
 		if conn == nil {
@@ -416,9 +564,10 @@ func (s *OutboxStore) forward(ctx context.Context, conn *pgxpool.Conn, ch chan<-
 				continue
 			}
 			backoff = listenBackoffMin
-			signal(ch)
+			h.lost()
+			h.wake()
 		}
-		_, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.Conn().WaitForNotification(ctx)
 		if ctx.Err() != nil {
 			discard(conn)
 			return
@@ -428,7 +577,8 @@ func (s *OutboxStore) forward(ctx context.Context, conn *pgxpool.Conn, ch chan<-
 			conn = nil
 			continue
 		}
-		signal(ch)
+		h.add(n.Payload)
+		h.wake()
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -600,5 +602,138 @@ func TestPruneOutbox(t *testing.T) {
 	}
 	if _, err := s.PruneOutbox(ctx, cutoff, 0); err == nil {
 		t.Error("PruneOutbox with limit 0 succeeded")
+	}
+}
+
+// TestNotifiedEvents: after a notification, NotifiedEvents reads just the events whose
+// commits were notified, in position order, and leaves out those already published; it
+// reads every unpublished event when what committed is not known: before the first
+// notification, after the listener reconnected, and after a write too large to name its
+// positions. An event inserted without a notification stands for the events it must not
+// read otherwise.
+func TestNotifiedEvents(t *testing.T) {
+	t.Parallel()
+	db, s, _, ctx := newOutbox(t)
+	silent := func() int64 {
+		t.Helper()
+		var pos int64
+		err := db.Pool.QueryRow(ctx, `INSERT INTO outbox (event_id, type, key, occurred_at, payload)
+			VALUES (gen_random_uuid(), 'order.paid', 'silent', now(), '{}') RETURNING position`).Scan(&pos)
+		if err != nil {
+			t.Fatalf("inserting an event without notifying: %v", err)
+		}
+		return pos
+	}
+	notified := func(limit int) []domain.OutboxEntry {
+		t.Helper()
+		es, err := s.NotifiedEvents(ctx, limit)
+		if err != nil {
+			t.Fatalf("NotifiedEvents: %v", err)
+		}
+		return es
+	}
+	keys := func(es []domain.OutboxEntry) string {
+		ks := make([]string, len(es))
+		for i, e := range es {
+			ks[i] = e.Key
+		}
+		return strings.Join(ks, ",")
+	}
+	markAll := func(es []domain.OutboxEntry) {
+		t.Helper()
+		ps := make([]int64, len(es))
+		for i, e := range es {
+			ps[i] = e.Position
+		}
+		if err := s.MarkPublished(ctx, ps); err != nil {
+			t.Fatalf("MarkPublished: %v", err)
+		}
+	}
+	// collect gathers what NotifiedEvents returns, one signal after another, until it has
+	// n events.
+	collect := func(notes <-chan struct{}, n, limit int) []domain.OutboxEntry {
+		t.Helper()
+		var got []domain.OutboxEntry
+		for len(got) < n {
+			receive(t, notes, 10*time.Second, fmt.Sprintf("a signal (%d of %d events read)", len(got), n))
+			got = append(got, notified(limit)...)
+		}
+		return got
+	}
+
+	// No listener: every unpublished event.
+	silent()
+	if got := notified(100); keys(got) != "silent" {
+		t.Fatalf("without a listener: %q, want the silent event", keys(got))
+	}
+	nctx, stop := context.WithCancel(ctx)
+	notes, err := s.Notifications(nctx)
+	if err != nil {
+		t.Fatalf("Notifications: %v", err)
+	}
+	t.Cleanup(func() {
+		stop()
+		for range notes {
+		}
+	})
+	// What committed before listening is not known.
+	if got := notified(100); keys(got) != "silent" {
+		t.Fatalf("first read: %q, want the silent event", keys(got))
+	}
+
+	// Two commits, notified: just their events, in order; then nothing.
+	writeInTx(t, ctx, db, true, domain.Event{Type: domain.EventOrderPaid, Key: "a"}, domain.Event{Type: domain.EventOrderShipped, Key: "b"})
+	writeInTx(t, ctx, db, true, domain.Event{Type: domain.EventOrderPaid, Key: "c"})
+	got := collect(notes, 3, 100)
+	if keys(got) != "a,b,c" || got[0].Position >= got[1].Position || got[1].Position >= got[2].Position {
+		t.Fatalf("after two commits: %q at %+v, want a,b,c by position", keys(got), got)
+	}
+	markAll(got)
+	if got := notified(100); len(got) != 0 {
+		t.Fatalf("with nothing notified: %q, want nothing", keys(got))
+	}
+
+	// A limit: the rest is signalled and read next; what was published meanwhile is left out.
+	writeInTx(t, ctx, db, true, domain.Event{Type: domain.EventOrderPaid, Key: "d"}, domain.Event{Type: domain.EventOrderPaid, Key: "e"},
+		domain.Event{Type: domain.EventOrderPaid, Key: "f"}, domain.Event{Type: domain.EventOrderPaid, Key: "g"}, domain.Event{Type: domain.EventOrderPaid, Key: "h"})
+	first := collect(notes, 2, 2)
+	if keys(first) != "d,e" {
+		t.Fatalf("with a limit of 2: %q, want d,e", keys(first))
+	}
+	all := unpublished(t, ctx, s) // silent, d to h
+	markAll(all[len(all)-1:])     // h published meanwhile
+	rest := collect(notes, 2, 2)
+	if keys(rest) != "f,g" {
+		t.Fatalf("the rest: %q, want f,g", keys(rest))
+	}
+	receive(t, notes, 10*time.Second, "the signal for the last notified position")
+	if got := notified(2); len(got) != 0 {
+		t.Fatalf("after the published one: %q, want nothing", keys(got))
+	}
+	markAll(append(first, rest...))
+
+	// A write too large to name its positions: every unpublished event.
+	big := make([]domain.Event, 301)
+	for i := range big {
+		big[i] = domain.Event{Type: domain.EventOrderPaid, Key: "big"}
+	}
+	writeInTx(t, ctx, db, true, big...)
+	got = collect(notes, 302, 1000)
+	if len(got) != 302 || got[0].Key != "silent" {
+		t.Fatalf("after a large write: %d events starting with %q, want the silent one and the 301", len(got), got[0].Key)
+	}
+	markAll(got[1:])
+
+	// A listener that reconnects may have missed commits: every unpublished event.
+	var old int32
+	if err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+		WHERE datname = current_database() AND query = 'LISTEN shopgraph_outbox'`).Scan(&old); err != nil || old == 0 {
+		t.Fatalf("finding the listener: %d, %v", old, err)
+	}
+	if _, err := db.Pool.Exec(ctx, "SELECT pg_terminate_backend($1)", old); err != nil {
+		t.Fatalf("terminating the listener: %v", err)
+	}
+	if got := collect(notes, 1, 100); keys(got) != "silent" {
+		t.Fatalf("after the listener reconnected: %q, want the silent event", keys(got))
 	}
 }
