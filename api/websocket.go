@@ -43,15 +43,17 @@ const (
 // wsTransport serves GraphQL over WebSocket, in both subprotocols gqlgen speaks
 // (graphql-transport-ws, and the legacy subscriptions-transport-ws "graphql-ws", also
 // chosen when the client names none), with the same messages, errors and close codes as
-// gqlgen's transport.Websocket, but with one goroutine per connection where gqlgen has
-// one per connection, one more per connection to close it, and one per subscription to
-// wait for its events:
+// gqlgen's transport.Websocket, but with no goroutine for an idle connection where gqlgen
+// has one per connection, one more per connection to close it, and one per subscription
+// to wait for its events:
 //
-//   - The connection's reader is its only lasting goroutine. It is started once the
-//     connection is initialised, on a fresh stack, so the deep stacks of the handshake,
-//     the authentication and the resolvers are not kept for the connection's life.
-//   - A subscription is set up (parsed, validated, its resolver run) on a goroutine that
-//     ends once its stream is running.
+//   - An idle connection is waited on by the process's poller (wsPoller: epoll on Linux),
+//     which starts a goroutine to handle the client's messages when they come; where
+//     there is no poller (another system, a connection that is not a plain socket), the
+//     connection keeps a reader goroutine, parked on a shallow stack.
+//   - An operation is set up (parsed, validated, its resolver run) by one of at most
+//     wsSetupWorkers goroutines of the process; a subscription has none once its stream
+//     is running.
 //   - Subscription events are written by the connection's writer, a goroutine that runs
 //     only while something is waiting to be written: a subscription's source (the order
 //     follower) wakes the connection, and the writer pulls the events and writes them
@@ -422,8 +424,8 @@ func (c *wsConn) watch() error {
 	return nil
 }
 
-// read is the reader of a connection the poller does not watch, its one lasting goroutine. It waits for the client's
-// next message on a shallow stack (in waitConn.wait, a read of the network connection)
+// read is the reader of a connection the poller does not watch, its one lasting
+// goroutine. It waits for the client's next message on a shallow stack (in waitConn.wait, a read of the network connection)
 // and handles it on a goroutine that ends with it, so that the WebSocket library's and
 // the handlers' deeper stacks are not kept while the connection is idle: a parked reader
 // holds the runtime's smallest stack.
@@ -657,6 +659,11 @@ func (q *wsSetups) work(setup func()) {
 		setup = q.queue[q.head]
 		q.queue[q.head] = nil
 		q.head++
+		if q.head >= 1024 && 2*q.head >= len(q.queue) { // a queue that never empties stays small
+			n := copy(q.queue, q.queue[q.head:])
+			clear(q.queue[n:])
+			q.queue, q.head = q.queue[:n], 0
+		}
 		q.mu.Unlock()
 	}
 }

@@ -59,28 +59,46 @@ func TestWSSetupsBoundsWorkers(t *testing.T) {
 	}
 }
 
-// TestWSSetupsInOrder: queued set-ups run in the order they came.
+// TestWSSetupsInOrder: queued set-ups run in the order they came, also across the
+// queue's compaction, and set-ups added while the queue drains join its end.
 func TestWSSetupsInOrder(t *testing.T) {
 	t.Parallel()
+	const n = 3000
 	q := newWSSetups(1)
 	release := make(chan struct{})
 	var order []int // only the one worker appends
 	var done sync.WaitGroup
-	done.Add(10)
-	for i := range 10 {
+	done.Add(n + 1)
+	for i := range n {
 		q.add(func() {
 			defer done.Done()
 			if i == 0 {
 				<-release
+			}
+			if i == n/2 {
+				q.add(func() { defer done.Done(); order = append(order, n) })
 			}
 			order = append(order, i)
 		})
 	}
 	close(release)
 	waitGroup(t, &done)
-	if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}; !slices.Equal(order, want) {
-		t.Errorf("set-ups ran in the order %v, want %v", order, want)
+	want := make([]int, n+1)
+	for i := range want {
+		want[i] = i
 	}
+	if !slices.Equal(order, want) {
+		t.Errorf("set-ups ran out of order: %d of %d, first difference at %d", len(order), n+1, firstDifference(order, want))
+	}
+}
+
+func firstDifference(a, b []int) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
 
 // state is how many set-ups wait, and on how many workers.
