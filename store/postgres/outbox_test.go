@@ -301,16 +301,7 @@ func TestNotificationsOnCommitOnly(t *testing.T) {
 		t.Fatalf("listening: %v", err)
 	}
 
-	nctx, stop := context.WithCancel(ctx)
-	notes, err := s.Notifications(nctx)
-	if err != nil {
-		t.Fatalf("Notifications: %v", err)
-	}
-	t.Cleanup(func() {
-		stop()
-		for range notes {
-		}
-	})
+	notes, stop := listenOutbox(t, ctx, s)
 
 	writeInTx(t, ctx, db, false, domain.Event{Type: domain.EventOrderPaid, Key: "1"})
 	if _, err := db.Pool.Exec(ctx, "SELECT pg_notify('sg_test_sentinel', '')"); err != nil {
@@ -343,6 +334,34 @@ func TestNotificationsOnCommitOnly(t *testing.T) {
 	waitClosed(t, notes, 10*time.Second)
 }
 
+// listenOutbox starts s's notification listener until the test ends or stop is called,
+// and drains its channel at the end.
+func listenOutbox(t *testing.T, ctx context.Context, s *postgres.OutboxStore) (notes <-chan struct{}, stop func()) {
+	t.Helper()
+	nctx, stop := context.WithCancel(ctx)
+	notes, err := s.Notifications(nctx)
+	if err != nil {
+		t.Fatalf("Notifications: %v", err)
+	}
+	t.Cleanup(func() {
+		stop()
+		for range notes {
+		}
+	})
+	return notes, stop
+}
+
+// outboxListener is the pid of the backend listening for outbox notifications, or 0.
+func outboxListener(t *testing.T, ctx context.Context, db *postgres.DB) (pid int32) {
+	t.Helper()
+	err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+		WHERE datname = current_database() AND query = 'LISTEN shopgraph_outbox'`).Scan(&pid)
+	if err != nil {
+		t.Fatalf("finding the listener: %v", err)
+	}
+	return pid
+}
+
 // waitClosed drains ch until it is closed, failing the test after timeout.
 func waitClosed(t *testing.T, ch <-chan struct{}, timeout time.Duration) {
 	t.Helper()
@@ -362,24 +381,8 @@ func waitClosed(t *testing.T, ch <-chan struct{}, timeout time.Duration) {
 func TestNotificationsReconnect(t *testing.T) {
 	t.Parallel()
 	db, s, _, ctx := newOutbox(t)
-	nctx, stop := context.WithCancel(ctx)
-	notes, err := s.Notifications(nctx)
-	if err != nil {
-		t.Fatalf("Notifications: %v", err)
-	}
-	t.Cleanup(func() {
-		stop()
-		for range notes {
-		}
-	})
-	listener := func() (pid int32) {
-		err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(pid), 0) FROM pg_stat_activity
-			WHERE datname = current_database() AND query = 'LISTEN shopgraph_outbox'`).Scan(&pid)
-		if err != nil {
-			t.Fatalf("finding the listener: %v", err)
-		}
-		return pid
-	}
+	notes, stop := listenOutbox(t, ctx, s)
+	listener := func() int32 { return outboxListener(t, ctx, db) }
 	old := listener()
 	if old == 0 {
 		t.Fatal("no backend listens")
@@ -666,16 +669,7 @@ func TestNotifiedEvents(t *testing.T) {
 	if got := notified(100); keys(got) != "silent" {
 		t.Fatalf("without a listener: %q, want the silent event", keys(got))
 	}
-	nctx, stop := context.WithCancel(ctx)
-	notes, err := s.Notifications(nctx)
-	if err != nil {
-		t.Fatalf("Notifications: %v", err)
-	}
-	t.Cleanup(func() {
-		stop()
-		for range notes {
-		}
-	})
+	notes, _ := listenOutbox(t, ctx, s)
 	// What committed before listening is not known.
 	if got := notified(100); keys(got) != "silent" {
 		t.Fatalf("first read: %q, want the silent event", keys(got))
@@ -725,10 +719,9 @@ func TestNotifiedEvents(t *testing.T) {
 	markAll(got[1:])
 
 	// A listener that reconnects may have missed commits: every unpublished event.
-	var old int32
-	if err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(pid), 0) FROM pg_stat_activity
-		WHERE datname = current_database() AND query = 'LISTEN shopgraph_outbox'`).Scan(&old); err != nil || old == 0 {
-		t.Fatalf("finding the listener: %d, %v", old, err)
+	old := outboxListener(t, ctx, db)
+	if old == 0 {
+		t.Fatal("no backend listens")
 	}
 	if _, err := db.Pool.Exec(ctx, "SELECT pg_terminate_backend($1)", old); err != nil {
 		t.Fatalf("terminating the listener: %v", err)
