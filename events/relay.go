@@ -78,9 +78,10 @@ const (
 )
 
 // publishWindow is how many publishes the relay lets await their acknowledgement at once.
-// The events it acknowledged are marked published once per batch read (one round trip that
-// does not wait for a WAL flush, beside the next batch's read and publish): after a crash,
-// at most two batches are published again, and dropped by the stream as duplicates.
+// The events acknowledged are marked published together, one mark at a time (one round
+// trip that does not wait for a WAL flush, beside the reads and publishes that follow):
+// after a crash, what was in flight, acknowledged or being marked is published again, and
+// dropped by the stream as duplicates.
 const publishWindow = 256
 
 // RelayConfig adjusts a Relay. The zero value is usable.
@@ -217,6 +218,10 @@ func (r *Relay) Run(ctx context.Context) error {
 
 // lead publishes while ctx (the leadership) lasts. It returns nil when ctx ends, an error
 // when it cannot listen for commits.
+//
+// Reading, publishing, collecting acknowledgements and marking overlap: a read does not
+// wait for the acknowledgements of the events read before it, nor for their mark, so an
+// event committed while the stream stores its predecessors is read and sent at once.
 func (r *Relay) lead(ctx context.Context) error {
 	lctx, stop := context.WithCancel(ctx)
 	notes, err := r.outbox.Notifications(lctx)
@@ -225,7 +230,11 @@ func (r *Relay) lead(ctx context.Context) error {
 		return fmt.Errorf("listening for outbox commits: %w", err)
 	}
 	pruning := r.startPruning(lctx)
+	p := newPipeline(r)
 	defer func() {
+		// What was sent is acknowledged (or timed out) and marked before leadership ends:
+		// a relay taking over then reads none of the events this one published.
+		p.finish(ctx)
 		stop()
 		for range notes { // returns once the listener has stopped
 		}
@@ -235,17 +244,24 @@ func (r *Relay) lead(ctx context.Context) error {
 	wake := open
 	timer := time.NewTimer(0) // a first round at once: commits made before listening
 	defer timer.Stop()
-	var m marking
-	// The last mark ends before leadership does: a relay taking over then reads none of
-	// the events this one published.
-	defer m.wait(r)
+	ackTimer := time.NewTimer(time.Hour) // the deadline of the oldest publish in flight
+	defer ackTimer.Stop()
 	var bo backoff
 	// A round reads every unpublished event when the timer woke it (the first round, a
 	// retry, a quiet poll interval), and at least once a poll interval under a steady
 	// flow of notifications; otherwise just the events notified.
 	var lastFull time.Time
 	for {
-		full := false
+		var headOK <-chan *jetstream.PubAck
+		var headErr <-chan error
+		var headLate <-chan time.Time
+		if len(p.window) > 0 {
+			head := p.window[0]
+			headOK, headErr = head.ack.Ok(), head.ack.Err()
+			ackTimer.Reset(time.Until(head.deadline))
+			headLate = ackTimer.C
+		}
+		round, full := false, false
 		select {
 		case <-ctx.Done():
 			return nil
@@ -253,17 +269,47 @@ func (r *Relay) lead(ctx context.Context) error {
 			if !ok {
 				open, wake = nil, nil
 			}
+			round = true
 		case <-timer.C:
-			full = true
+			round, full = true, true
+		case ack := <-headOK:
+			p.settled(ack, nil)
+		case err := <-headErr:
+			p.settled(nil, err)
+		case <-headLate:
+			p.settled(nil, context.DeadlineExceeded)
+		case err := <-p.mark.done:
+			p.marked(err)
 		}
-		if full || time.Since(lastFull) >= r.cfg.PollInterval {
-			full, lastFull = true, time.Now()
+		var err error
+		if round {
+			if full || time.Since(lastFull) >= r.cfg.PollInterval {
+				full, lastFull = true, time.Now()
+			}
+			err = p.publishPending(ctx, full)
+			if err == nil {
+				timer.Reset(r.cfg.PollInterval)
+			}
 		}
-		err := r.publishPending(ctx, &m, full)
+		p.collect()
+		p.startMark(ctx)
+		if p.stored || (round && err == nil && p.failed == nil && len(p.window) == 0) {
+			bo.reset() // progress: the next failure waits the shortest back-off again
+			p.stored = false
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
+		if err == nil && p.failed != nil {
+			err = p.failed
+		}
 		if err != nil {
+			// Nothing more is sent until the retry: what is in flight settles first, so
+			// that the retry, which reads every unpublished event, starts after the
+			// event that failed and sends no event of an entity before an earlier one.
+			p.settleAll()
+			p.startMark(ctx)
+			p.failed = nil
 			r.failures.Add(1)
 			d := bo.next()
 			r.log.Warn("publishing the outbox failed", "err", err, "retry_in", d)
@@ -271,95 +317,31 @@ func (r *Relay) lead(ctx context.Context) error {
 			timer.Reset(d)
 			continue
 		}
-		bo.reset()
-		wake = open
-		timer.Reset(r.cfg.PollInterval)
+		if round {
+			wake = open
+		}
 	}
 }
 
-// publishPending publishes the unpublished events in order until none is left, marking
-// them published batch by batch. It stops at the first failure, after marking the events
-// the stream acknowledged, so that the next round starts with the event that failed.
+// pipeline is one leadership's publishing: the publishes awaiting their acknowledgement
+// (up to publishWindow, on the one NATS connection, which keeps their order), the events
+// acknowledged and waiting to be marked, and the mark in flight (one at a time; it marks
+// whatever was acknowledged while the one before ran).
 //
-// A batch's mark runs beside the next read and publish, in this round or the next (one
-// mark at a time, m): an event committed while the relay marks waits for one round trip
-// less. The reads leave out the events whose mark is still running; a mark that fails
-// leaves its events to be read and published again, and the stream drops them as
-// duplicates.
-//
-// Unless full, it reads just the events notified (NotifiedOutbox), once: what it leaves
-// is signalled again.
-func (r *Relay) publishPending(ctx context.Context, m *marking, full bool) error {
-	notified, _ := r.outbox.(NotifiedOutbox)
-	if notified == nil || m.failed {
-		full, m.failed = true, false // a failed mark's events were notified before
-	}
-	for {
-		limit := r.cfg.BatchSize + len(m.positions)
-		var read []domain.OutboxEntry
-		var err error
-		if full {
-			read, err = r.outbox.UnpublishedEvents(ctx, limit)
-		} else {
-			read, err = notified.NotifiedEvents(ctx, limit)
-		}
-		if err != nil {
-			return fmt.Errorf("reading the outbox: %w", err)
-		}
-		batch := read[:0] // read, less the events being marked
-		for _, e := range read {
-			if _, marking := m.positions[e.Position]; !marking {
-				batch = append(batch, e)
-			}
-		}
-		if len(batch) == 0 {
-			return nil
-		}
-		done, err := r.publishBatch(ctx, batch)
-		m.wait(r)
-		m.start(ctx, r, done)
-		if err != nil {
-			return err
-		}
-		if !full || len(read) < limit {
-			return nil
-		}
-	}
-}
-
-// marking is the relay's mark in flight: the positions it marks, and its outcome.
-type marking struct {
-	positions map[int64]struct{}
-	done      chan error
-	failed    bool // a mark failed since the last read of every unpublished event
-}
-
-// start marks positions published beside what the relay does next.
-func (m *marking) start(ctx context.Context, r *Relay, positions []int64) {
-	if len(positions) == 0 {
-		return
-	}
-	m.positions = make(map[int64]struct{}, len(positions))
-	for _, p := range positions {
-		m.positions[p] = struct{}{}
-	}
-	done := make(chan error, 1)
-	m.done = done
-	go func() { done <- r.mark(ctx, positions) }()
-}
-
-// wait waits for the mark in flight, if any, and forgets it. A failed mark is logged and
-// counted; its events are published again.
-func (m *marking) wait(r *Relay) {
-	if m.done == nil {
-		return
-	}
-	if err := <-m.done; err != nil {
-		m.failed = true
-		r.failures.Add(1)
-		r.log.Warn("marking events published failed; they will be published again", "err", err)
-	}
-	m.positions, m.done = nil, nil
+// Two events with the same key (one entity's) are never in flight together: an event is
+// sent only once every earlier event of its entity is stored, so that whatever fails and
+// is published again later, the stream holds each entity's events in the order of their
+// changes. After the first failure nothing more is sent until the relay retries.
+type pipeline struct {
+	r      *Relay
+	window []inFlight         // sent, in publish order
+	keys   map[string]int     // publishes in flight per key
+	busy   map[int64]struct{} // positions sent and not yet marked: reads leave them out
+	acked  []int64            // acknowledged, for the next mark
+	mark   marking            // the mark in flight
+	failed error              // the first publish failure since the last retry
+	full   bool               // the next read reads every unpublished event (a mark failed)
+	stored bool               // an acknowledgement arrived since the relay last looked
 }
 
 // inFlight is a publish awaiting the stream's acknowledgement.
@@ -369,74 +351,180 @@ type inFlight struct {
 	deadline time.Time
 }
 
-// publishBatch publishes the events of batch in order without waiting for each
-// acknowledgement: up to publishWindow are outstanding at a time, on the one NATS
-// connection, which keeps their order. Two events with the same key (one entity's) are
-// never outstanding together: an event is sent only once every earlier event of its
-// entity is stored, so that whatever fails and is published again later, the stream holds
-// each entity's events in the order of its changes. It returns the positions of the events
-// the stream acknowledged, and the first failure, after which it sends nothing more (it
-// still collects the acknowledgements of what it sent). When ctx ends it sends nothing
-// more either, and returns once what it sent is acknowledged or timed out.
-func (r *Relay) publishBatch(ctx context.Context, batch []domain.OutboxEntry) ([]int64, error) {
-	done := make([]int64, 0, len(batch))
-	window := make([]inFlight, 0, min(len(batch), publishWindow))
-	keys := make(map[string]struct{}, min(len(batch), publishWindow))
-	var failed error
-	// settle waits for every outstanding acknowledgement, in publish order.
-	settle := func() {
-		for _, p := range window {
-			if err := r.awaitAck(p); err != nil {
-				if failed == nil {
-					failed = fmt.Errorf("publishing %s event %s at position %d: %w", p.e.Type, p.e.ID, p.e.Position, err)
-				}
-				continue
-			}
-			done = append(done, p.e.Position)
-		}
-		window = window[:0]
-		clear(keys)
-	}
-	for _, e := range batch {
-		if err := ctx.Err(); err != nil {
-			failed = err
-			break
-		}
-		if _, busy := keys[e.Key]; busy || len(window) == publishWindow {
-			settle()
-			if failed != nil {
-				break
-			}
-		}
-		ack, err := r.js.PublishMsgAsync(r.message(e), jetstream.WithMsgID(e.ID))
-		if err != nil {
-			failed = fmt.Errorf("publishing %s event %s at position %d: %w", e.Type, e.ID, e.Position, err)
-			break
-		}
-		window = append(window, inFlight{e: e, ack: ack, deadline: time.Now().Add(r.cfg.PublishTimeout)})
-		keys[e.Key] = struct{}{}
-	}
-	settle()
-	return done, failed
+// marking is the relay's mark in flight: the positions it marks, and its outcome.
+type marking struct {
+	positions []int64
+	done      chan error // nil when no mark is in flight
 }
 
-// awaitAck waits for the acknowledgement of p until its deadline, even when leadership
-// or the process is ending: what was sent is then recorded, and a relay that stops leading
-// has nothing in flight any more.
-func (r *Relay) awaitAck(p inFlight) error {
-	t := time.NewTimer(time.Until(p.deadline))
+func newPipeline(r *Relay) *pipeline {
+	return &pipeline{r: r, keys: make(map[string]int), busy: make(map[int64]struct{})}
+}
+
+// publishPending reads the unpublished events and sends those not already in flight or
+// being marked: every unpublished event when full (until none is left), otherwise just
+// the events notified (NotifiedOutbox), once, since what it leaves is signalled again.
+// It returns a read's failure; a publish's is left in p.failed.
+func (p *pipeline) publishPending(ctx context.Context, full bool) error {
+	notified, _ := p.r.outbox.(NotifiedOutbox)
+	if notified == nil || p.full {
+		full, p.full = true, false // a failed mark's events were notified before
+	}
+	for p.failed == nil && ctx.Err() == nil {
+		limit := p.r.cfg.BatchSize + len(p.busy)
+		var read []domain.OutboxEntry
+		var err error
+		if full {
+			read, err = p.r.outbox.UnpublishedEvents(ctx, limit)
+		} else {
+			read, err = notified.NotifiedEvents(ctx, limit)
+		}
+		if err != nil {
+			return fmt.Errorf("reading the outbox: %w", err)
+		}
+		for _, e := range read {
+			if _, busy := p.busy[e.Position]; !busy {
+				p.send(ctx, e)
+			}
+		}
+		if !full || len(read) < limit {
+			return nil
+		}
+	}
+	return nil
+}
+
+// send publishes e without waiting for its acknowledgement, once no event of its entity
+// is in flight and the window has room; it sends nothing after a failure or once ctx has
+// ended.
+func (p *pipeline) send(ctx context.Context, e domain.OutboxEntry) {
+	for p.failed == nil && (p.keys[e.Key] > 0 || len(p.window) == publishWindow) {
+		p.settleOne()
+	}
+	if p.failed != nil {
+		return
+	}
+	if err := ctx.Err(); err != nil {
+		p.failed = err
+		return
+	}
+	ack, err := p.r.js.PublishMsgAsync(p.r.message(e), jetstream.WithMsgID(e.ID))
+	if err != nil {
+		p.failed = fmt.Errorf("publishing %s event %s at position %d: %w", e.Type, e.ID, e.Position, err)
+		return
+	}
+	p.window = append(p.window, inFlight{e: e, ack: ack, deadline: time.Now().Add(p.r.cfg.PublishTimeout)})
+	p.keys[e.Key]++
+	p.busy[e.Position] = struct{}{}
+}
+
+// settleOne waits for the acknowledgement of the oldest publish in flight until its
+// deadline, even when leadership or the process is ending: what was sent is then
+// recorded, and a relay that stops leading has nothing in flight any more.
+func (p *pipeline) settleOne() {
+	head := p.window[0]
+	t := time.NewTimer(time.Until(head.deadline))
 	defer t.Stop()
 	select {
-	case ack := <-p.ack.Ok():
-		r.published.Add(1)
-		if ack.Duplicate {
-			r.duplicates.Add(1)
-		}
-		return nil
-	case err := <-p.ack.Err():
-		return err
+	case ack := <-head.ack.Ok():
+		p.settled(ack, nil)
+	case err := <-head.ack.Err():
+		p.settled(nil, err)
 	case <-t.C:
-		return context.DeadlineExceeded
+		p.settled(nil, context.DeadlineExceeded)
+	}
+}
+
+// settleAll waits for every publish in flight.
+func (p *pipeline) settleAll() {
+	for len(p.window) > 0 {
+		p.settleOne()
+	}
+}
+
+// collect takes the acknowledgements that have arrived, in publish order, without
+// waiting.
+func (p *pipeline) collect() {
+	for len(p.window) > 0 {
+		head := p.window[0]
+		select {
+		case ack := <-head.ack.Ok():
+			p.settled(ack, nil)
+			continue
+		case err := <-head.ack.Err():
+			p.settled(nil, err)
+			continue
+		default:
+		}
+		if time.Now().Before(head.deadline) {
+			return
+		}
+		p.settled(nil, context.DeadlineExceeded)
+	}
+}
+
+// settled records the outcome of the oldest publish in flight: acknowledged, it waits for
+// the next mark; failed, it is read and published again at the retry.
+func (p *pipeline) settled(ack *jetstream.PubAck, err error) {
+	head := p.window[0]
+	p.window[0] = inFlight{}
+	p.window = p.window[1:]
+	if len(p.window) == 0 {
+		p.window = p.window[:0:0] // let the backing array go once empty
+	}
+	if p.keys[head.e.Key]--; p.keys[head.e.Key] == 0 {
+		delete(p.keys, head.e.Key)
+	}
+	if err != nil {
+		delete(p.busy, head.e.Position)
+		if p.failed == nil {
+			p.failed = fmt.Errorf("publishing %s event %s at position %d: %w", head.e.Type, head.e.ID, head.e.Position, err)
+		}
+		return
+	}
+	p.stored = true
+	p.r.published.Add(1)
+	if ack.Duplicate {
+		p.r.duplicates.Add(1)
+	}
+	p.acked = append(p.acked, head.e.Position)
+}
+
+// startMark marks the acknowledged events published, beside what the relay does next,
+// unless a mark is already in flight.
+func (p *pipeline) startMark(ctx context.Context) {
+	if p.mark.done != nil || len(p.acked) == 0 {
+		return
+	}
+	done := make(chan error, 1)
+	positions := p.acked
+	p.mark = marking{positions: positions, done: done}
+	p.acked = nil
+	go func() { done <- p.r.mark(ctx, positions) }()
+}
+
+// marked records the outcome of the mark in flight. A failed mark is logged and counted;
+// its events are read and published again, which the stream drops as duplicates.
+func (p *pipeline) marked(err error) {
+	for _, pos := range p.mark.positions {
+		delete(p.busy, pos)
+	}
+	if err != nil {
+		p.full = true
+		p.r.failures.Add(1)
+		p.r.log.Warn("marking events published failed; they will be published again", "err", err)
+	}
+	p.mark = marking{}
+}
+
+// finish settles what is in flight and marks what was acknowledged, when leadership ends.
+func (p *pipeline) finish(ctx context.Context) {
+	p.settleAll()
+	for p.mark.done != nil || len(p.acked) > 0 {
+		if p.mark.done != nil {
+			p.marked(<-p.mark.done)
+		}
+		p.startMark(ctx)
 	}
 }
 
