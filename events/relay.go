@@ -29,14 +29,14 @@ type Outbox interface {
 	Notifications(ctx context.Context) (<-chan struct{}, error)
 }
 
-// NotifiedOutbox is an Outbox whose notifications name the events committed: after a
-// notification the relay reads just those, by position, instead of every unpublished
+// NotifiedOutbox is an Outbox whose notifications carry (or name) the events committed:
+// after a notification the relay publishes just those, without reading every unpublished
 // event, a scan that also passes over the entries of the events published since the
 // table was last vacuumed. postgres.OutboxStore implements it.
 type NotifiedOutbox interface {
-	// NotifiedEvents returns, by increasing position, up to limit of the unpublished
-	// events among those notified since the last call (the rest are signalled again on the
-	// notifications' channel), or, when notifications may have been missed, what
+	// NotifiedEvents returns, by increasing position, up to limit of the events notified
+	// since the last call and not marked published since (the rest are signalled again on
+	// the notifications' channel), or, when notifications may have been missed, what
 	// UnpublishedEvents returns. Commits must be notified in commit order.
 	NotifiedEvents(ctx context.Context, limit int) ([]domain.OutboxEntry, error)
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,11 +40,13 @@ import (
 // visible only after the first's. Since the relay publishes by position from a single
 // leader (see Lead), the stream holds the entity's events in the order of its changes.
 //
-// Each write notifies the relay with the positions it inserted, and notifications reach
-// the listener in commit order. After a notification the relay reads just those events
-// (NotifiedEvents): an entity's earlier events committed earlier, so they were notified
-// earlier and read no later. Whenever the listener may have missed a commit, and at
-// least once a poll interval, it reads every unpublished event instead.
+// Each write notifies the relay with the events it inserted (or, when they do not fit in
+// a notification, their positions), and notifications reach the listener in commit order.
+// After a notification the relay publishes just those events (NotifiedEvents), as the
+// notification carried them, with no read: an entity's earlier events committed earlier,
+// so they were notified earlier and published no later. Whenever the listener may have
+// missed a commit, and at least once a poll interval, it reads every unpublished event
+// instead.
 
 // outboxChannel is the LISTEN/NOTIFY channel WriteOutbox notifies, delivered at commit.
 const outboxChannel = "shopgraph_outbox"
@@ -67,9 +70,11 @@ const (
 
 // insertOutbox inserts one row per array element, in array order (the ORDER BY on the
 // ordinality makes the identity positions follow the caller's order), and notifies the
-// relay with the positions it inserted, comma-separated (empty past notifyPositionsMax
-// events, for "read them all": a payload must stay under 8,000 bytes). The notification is
-// delivered only if and when the transaction commits, in commit order.
+// relay with what it inserted (a payload must stay under 8,000 bytes): the events
+// themselves when they fit, as a JSON array of [position, event_id, type, key,
+// occurred_at, payload] arrays by position; otherwise their positions, comma-separated;
+// empty past notifyPositionsMax events, for "read them all". The notification is delivered
+// only if and when the transaction commits, in commit order.
 const insertOutbox = `
 WITH inserted AS (
 	INSERT INTO outbox (event_id, type, key, occurred_at, payload)
@@ -77,19 +82,35 @@ WITH inserted AS (
 	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
 		WITH ORDINALITY AS e (id, type, key, at, payload, n)
 	ORDER BY e.n
-	RETURNING position
+	RETURNING position, event_id, type, key, occurred_at, payload
+), note AS (
+	SELECT count(*) AS n,
+		string_agg(position::text, ',' ORDER BY position) AS positions,
+		json_agg(json_build_array(position, event_id, type, key, occurred_at, payload) ORDER BY position)::text AS events
+	FROM inserted
 )
-SELECT pg_notify('` + outboxChannel + `',
-	CASE WHEN count(*) <= ` + notifyPositionsMax + ` THEN string_agg(position::text, ',' ORDER BY position) ELSE '' END)
-FROM inserted`
+SELECT pg_notify('` + outboxChannel + `', CASE
+	WHEN octet_length(events) < 8000 THEN events
+	WHEN n <= ` + notifyPositionsMax + ` THEN positions
+	ELSE '' END)
+FROM note`
 
 // notifyPositionsMax is how many positions a notification names at most (20 digits and
 // a comma each, under Postgres's 8,000-byte payload).
 const notifyPositionsMax = "300"
 
-// notifiedMax is how many notified positions a listener keeps for the relay; past it, the
+// notifiedMax is how many notified events a listener keeps for the relay; past it, the
 // relay reads every unpublished event instead.
 const notifiedMax = 100000
+
+// notifiedBytesMax bounds the payloads a listener keeps for the relay; the events notified
+// past it are kept as positions, and read.
+const notifiedBytesMax = 8 << 20
+
+// markedFor is how long a listener remembers the events marked published, so as to drop
+// their notifications if these come after the relay published them from a read of every
+// unpublished event: at least this long, at most twice.
+const markedFor = 5 * time.Second
 
 // WriteOutbox inserts the events into the outbox inside tx, with one round trip, so that
 // they are published if and only if tx commits. Each event's Data is encoded as JSON; an
@@ -198,16 +219,28 @@ type OutboxStore struct {
 }
 
 // heard is what one notification listener has heard and the relay not yet taken: the
-// positions of the events committed, in commit order, or that some commit's positions
-// are not known (a notification naming none, a listener that reconnected and may have
-// missed some, too many waiting).
+// events committed, in commit order, or that some commit's events are not known (a
+// notification naming none, a listener that reconnected and may have missed some, too
+// many waiting).
 type heard struct {
 	ch chan struct{} // Notifications' channel
 
-	mu        sync.Mutex
-	positions []int64
-	unknown   bool
-	closed    bool // ch is closed
+	mu      sync.Mutex
+	notes   []notified
+	held    int // payload bytes in notes
+	unknown bool
+	closed  bool // ch is closed
+	// The positions marked published recently (in marked, and in the set before it,
+	// which gives way to it every markedFor): their notifications are dropped.
+	marked, markedBefore map[int64]struct{}
+	markedSince          time.Time
+}
+
+// notified is an event a notification named: its position, and the event itself when the
+// notification carried it.
+type notified struct {
+	position int64
+	entry    *domain.OutboxEntry
 }
 
 // wake signals the relay, unless a signal is already pending or the listener has stopped.
@@ -227,47 +260,137 @@ func (h *heard) close() {
 	close(h.ch)
 }
 
-// add records a notification's payload.
+// add records a notification's payload (see insertOutbox).
 func (h *heard) add(payload string) {
+	var notes []notified
+	var err error
+	if strings.HasPrefix(payload, "[") {
+		notes, err = parseNotifiedEvents(payload)
+	} else if payload != "" {
+		notes, err = parseNotifiedPositions(payload)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.unknown {
 		return
 	}
-	if payload == "" || len(h.positions) >= notifiedMax {
-		h.positions, h.unknown = nil, true
+	if len(notes) == 0 || err != nil || len(h.notes)+len(notes) > notifiedMax {
+		h.forget()
 		return
 	}
+	for _, n := range notes {
+		if h.wasMarked(n.position) {
+			continue
+		}
+		if n.entry != nil {
+			if h.held+len(n.entry.Payload) > notifiedBytesMax {
+				n.entry = nil // read instead
+			} else {
+				h.held += len(n.entry.Payload)
+			}
+		}
+		h.notes = append(h.notes, n)
+	}
+}
+
+// parseNotifiedEvents reads a notification that carries its events.
+func parseNotifiedEvents(payload string) ([]notified, error) {
+	var rows [][]json.RawMessage
+	if err := json.Unmarshal([]byte(payload), &rows); err != nil {
+		return nil, fmt.Errorf("reading an outbox notification: %w", err)
+	}
+	notes := make([]notified, len(rows))
+	for i, r := range rows {
+		if len(r) != 6 {
+			return nil, fmt.Errorf("reading an outbox notification: an event of %d fields, want 6", len(r))
+		}
+		e := &domain.OutboxEntry{Payload: []byte(r[5])}
+		var at string
+		for j, dst := range []any{&e.Position, &e.ID, &e.Type, &e.Key, &at} {
+			if err := json.Unmarshal(r[j], dst); err != nil {
+				return nil, fmt.Errorf("reading an outbox notification: field %d: %w", j, err)
+			}
+		}
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return nil, fmt.Errorf("reading an outbox notification: %w", err)
+		}
+		e.At = t.Local() // as pgx reads a timestamptz
+		notes[i] = notified{position: e.Position, entry: e}
+	}
+	return notes, nil
+}
+
+// parseNotifiedPositions reads a notification that names its events' positions.
+func parseNotifiedPositions(payload string) ([]notified, error) {
+	var notes []notified
 	for p := range strings.SplitSeq(payload, ",") {
 		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil {
-			h.positions, h.unknown = nil, true
-			return
+			return nil, fmt.Errorf("reading an outbox notification: %w", err)
 		}
-		h.positions = append(h.positions, n)
+		notes = append(notes, notified{position: n})
 	}
+	return notes, nil
+}
+
+// forget drops what was heard, which is then not known; h.mu is held.
+func (h *heard) forget() {
+	h.notes, h.held, h.unknown = nil, 0, true
 }
 
 // lost records that notifications may have been missed.
 func (h *heard) lost() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.positions, h.unknown = nil, true
+	h.forget()
 }
 
-// take returns up to limit of the positions heard, oldest first, and whether there are
-// more; all when they are not known.
-func (h *heard) take(limit int) (positions []int64, all, more bool) {
+// published records that the events at positions were marked published: a notification
+// of one that is waiting, or comes later, is dropped.
+func (h *heard) published(positions []int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if now := time.Now(); h.marked == nil || now.Sub(h.markedSince) >= markedFor {
+		h.marked, h.markedBefore, h.markedSince = make(map[int64]struct{}, len(positions)), h.marked, now
+	}
+	for _, p := range positions {
+		h.marked[p] = struct{}{}
+	}
+}
+
+// wasMarked reports whether the event at position was marked published recently; h.mu
+// is held.
+func (h *heard) wasMarked(position int64) bool {
+	_, ok := h.marked[position]
+	if !ok {
+		_, ok = h.markedBefore[position]
+	}
+	return ok
+}
+
+// take returns up to limit of the events heard and not marked published since, oldest
+// first, and whether there are more; all when they are not known.
+func (h *heard) take(limit int) (notes []notified, all, more bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.unknown {
 		h.unknown = false
 		return nil, true, false
 	}
-	n := min(limit, len(h.positions))
-	positions = slices.Clone(h.positions[:n])
-	h.positions = slices.Delete(h.positions, 0, n)
-	return positions, false, len(h.positions) > 0
+	n := 0
+	for n < len(h.notes) && len(notes) < limit {
+		note := h.notes[n]
+		n++
+		if note.entry != nil {
+			h.held -= len(note.entry.Payload)
+		}
+		if !h.wasMarked(note.position) {
+			notes = append(notes, note)
+		}
+	}
+	h.notes = slices.Delete(h.notes, 0, n)
+	return notes, false, len(h.notes) > 0
 }
 
 var _ domain.EventStore = (*OutboxStore)(nil)
@@ -321,16 +444,18 @@ func scanOutboxEntries(rows pgx.Rows, limit int, what string) ([]domain.OutboxEn
 	return out, nil
 }
 
-// NotifiedEvents returns the unpublished events among those whose commits the newest
-// listener (Notifications) has heard of since the last call, by increasing position, up
-// to limit of them; what it leaves for later it signals again. When the listener may have
-// missed commits (it reconnected, a commit named no positions), and when no listener
-// runs, it returns what UnpublishedEvents does. Notifications arrive in commit order, and
-// one entity's events commit in the order of their positions, so the relay that
-// publishes what this returns, in order, keeps each entity's events in order. It reads
-// the events by position, where UnpublishedEvents scans the index of unpublished events,
-// which also holds the entries of the events published since the table was last
-// vacuumed.
+// NotifiedEvents returns the events whose commits the newest listener (Notifications) has
+// heard of since the last call, less those marked published (MarkPublished) since, by
+// increasing position, up to limit of them; what it leaves for later it signals again.
+// When the listener may have missed commits (it reconnected, a commit named no events),
+// and when no listener runs, it returns what UnpublishedEvents does. Notifications arrive
+// in commit order, and one entity's events commit in the order of their positions, so the
+// relay that publishes what this returns, in order, keeps each entity's events in order.
+//
+// It takes the events from their notifications, with no round trip; the events that did
+// not fit in theirs it reads by position (leaving out those published), where
+// UnpublishedEvents scans the index of unpublished events, which also holds the entries
+// of the events published since the table was last vacuumed.
 func (s *OutboxStore) NotifiedEvents(ctx context.Context, limit int) ([]domain.OutboxEntry, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("reading notified events: limit %d is not positive", limit)
@@ -339,7 +464,7 @@ func (s *OutboxStore) NotifiedEvents(ctx context.Context, limit int) ([]domain.O
 	if h == nil {
 		return s.UnpublishedEvents(ctx, limit)
 	}
-	positions, all, more := h.take(limit)
+	notes, all, more := h.take(limit)
 	if all {
 		evs, err := s.UnpublishedEvents(ctx, limit)
 		if err != nil || len(evs) == limit {
@@ -351,17 +476,30 @@ func (s *OutboxStore) NotifiedEvents(ctx context.Context, limit int) ([]domain.O
 	if more {
 		h.wake()
 	}
-	if len(positions) == 0 {
-		return nil, nil
+	var out []domain.OutboxEntry
+	var positions []int64 // the events to read
+	for _, n := range notes {
+		if n.entry != nil {
+			out = append(out, *n.entry)
+		} else {
+			positions = append(positions, n.position)
+		}
 	}
-	rows, err := s.db.Pool.Query(ctx, `
-		SELECT position, event_id::text, type, key, occurred_at, payload
-		FROM outbox WHERE position = ANY($1) AND published_at IS NULL
-		ORDER BY position`, positions)
-	if err != nil {
-		return nil, translate(err, "reading notified events")
+	if len(positions) > 0 {
+		rows, err := s.db.Pool.Query(ctx, `
+			SELECT position, event_id::text, type, key, occurred_at, payload
+			FROM outbox WHERE position = ANY($1) AND published_at IS NULL`, positions)
+		if err != nil {
+			return nil, translate(err, "reading notified events")
+		}
+		read, err := scanOutboxEntries(rows, len(positions), "reading notified events")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, read...)
 	}
-	return scanOutboxEntries(rows, len(positions), "reading notified events")
+	slices.SortFunc(out, func(a, b domain.OutboxEntry) int { return cmp.Compare(a.Position, b.Position) })
+	return out, nil
 }
 
 // MarkPublished records that the events at exactly these positions were published, so
@@ -390,6 +528,9 @@ func (s *OutboxStore) MarkPublished(ctx context.Context, positions []int64) erro
 	b.WriteString(`}'::bigint[])`)
 	if _, err := s.db.Pool.Exec(ctx, b.String()); err != nil {
 		return translate(err, "marking events published")
+	}
+	if h := s.heard.Load(); h != nil {
+		h.published(positions)
 	}
 	return nil
 }

@@ -730,3 +730,104 @@ func TestNotifiedEvents(t *testing.T) {
 		t.Fatalf("after the listener reconnected: %q, want the silent event", keys(got))
 	}
 }
+
+// TestNotifiedEventsCarried: the events a notification carries are returned as a read of
+// the table returns them, without reading it; the events too large to be carried are read
+// by position; an event marked published before its notification is taken, or even before
+// it arrives, is left out; a notification that cannot be read means every unpublished
+// event.
+func TestNotifiedEventsCarried(t *testing.T) {
+	t.Parallel()
+	db, s, _, ctx := newOutbox(t)
+	notes, _ := listenOutbox(t, ctx, s)
+	if _, err := s.NotifiedEvents(ctx, 100); err != nil { // the first read, of every unpublished event
+		t.Fatalf("NotifiedEvents: %v", err)
+	}
+	// collect gathers what NotifiedEvents returns, one signal after another, until it has
+	// returned the event of key last.
+	collect := func(last string) []domain.OutboxEntry {
+		t.Helper()
+		var got []domain.OutboxEntry
+		for len(got) == 0 || got[len(got)-1].Key != last {
+			receive(t, notes, 10*time.Second, "a signal, until "+last+" is read")
+			es, err := s.NotifiedEvents(ctx, 100)
+			if err != nil {
+				t.Fatalf("NotifiedEvents: %v", err)
+			}
+			got = append(got, es...)
+		}
+		return got
+	}
+
+	at := time.Date(2026, 3, 29, 1, 30, 0, 123456000, time.FixedZone("CEST", 2*3600))
+	writeInTx(t, ctx, db, true,
+		domain.Event{Type: domain.EventOrderPaid, Key: `a "quoted" \ key`, At: at,
+			Data: map[string]any{"note": "é ü 日本 \u2028 <&>", "n": 1.5, "list": []any{true, nil, "x"}}},
+		domain.Event{Type: domain.EventOrderShipped, Key: "", Data: map[string]any{}})
+	writeInTx(t, ctx, db, true, domain.Event{Type: domain.EventOrderPaid, Key: "large",
+		Data: map[string]string{"blob": strings.Repeat("x", 9000)}})
+	writeInTx(t, ctx, db, true, domain.Event{Type: domain.EventOrderPaid, Key: "end"})
+	want := unpublished(t, ctx, s)
+	if len(want) != 4 {
+		t.Fatalf("%d unpublished events, want 4", len(want))
+	}
+	// Marked published behind the store's back: a read leaves them out, a notification
+	// that carried them does not.
+	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET published_at = now()`); err != nil {
+		t.Fatalf("marking every event published: %v", err)
+	}
+	got := collect("end")
+	carried := []domain.OutboxEntry{want[0], want[1], want[3]}
+	if len(got) != len(carried) {
+		t.Fatalf("notified: %d events (%+v), want the 3 carried, not the large one", len(got), got)
+	}
+	for i, g := range got {
+		w := carried[i]
+		if g.Position != w.Position || g.ID != w.ID || g.Type != w.Type || g.Key != w.Key || !g.At.Equal(w.At) || string(g.Payload) != string(w.Payload) {
+			t.Errorf("carried event %d:\n got %+v (payload %s)\nwant %+v (payload %s)", i, g, g.Payload, w, w.Payload)
+		}
+	}
+
+	// Marked published through the store before its notification arrives: left out.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatalf("beginning: %v", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
+	if err := postgres.WriteOutbox(ctx, tx, domain.Event{Type: domain.EventOrderPaid, Key: "marked"}); err != nil {
+		t.Fatalf("WriteOutbox: %v", err)
+	}
+	var marked int64
+	if err := tx.QueryRow(ctx, `SELECT max(position) FROM outbox`).Scan(&marked); err != nil {
+		t.Fatalf("reading the position: %v", err)
+	}
+	if err := s.MarkPublished(ctx, []int64{marked}); err != nil {
+		t.Fatalf("MarkPublished: %v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatalf("committing: %v", err)
+	}
+	writeInTx(t, ctx, db, true, domain.Event{Type: domain.EventOrderPaid, Key: "after"})
+	if got := collect("after"); len(got) != 1 {
+		t.Fatalf("after an event marked before its notification: %d events %+v, want just the next one", len(got), got)
+	}
+
+	// A notification that cannot be read: every unpublished event.
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO outbox (event_id, type, key, occurred_at, payload)
+		VALUES (gen_random_uuid(), 'order.paid', 'silent', now(), '{}')`); err != nil {
+		t.Fatalf("inserting an event without notifying: %v", err)
+	}
+	if _, err := db.Pool.Exec(ctx, `SELECT pg_notify('shopgraph_outbox', '[[1, "not an event"]]')`); err != nil {
+		t.Fatalf("notifying: %v", err)
+	}
+	// The table still has the event marked before its commit (the mark found no row),
+	// and the one after it.
+	got = collect("silent")
+	keys := make([]string, len(got))
+	for i, e := range got {
+		keys[i] = e.Key
+	}
+	if k := strings.Join(keys, ","); k != "marked,after,silent" {
+		t.Fatalf("after a notification that cannot be read: %q, want the events unpublished in the table, marked,after,silent", k)
+	}
+}
