@@ -29,6 +29,9 @@ type AnalyticsStore struct {
 	abandoned *queryIDs
 	// funnelUndeterminedMax, when set, lowers funnelUndeterminedMax (tests).
 	funnelUndeterminedMax int
+	// spare holds the columns of the last insert, emptied, for the next one: an
+	// ingester inserts one batch at a time.
+	spare chan *eventColumns
 }
 
 var (
@@ -38,7 +41,7 @@ var (
 
 // NewAnalyticsStore returns an AnalyticsStore over db, whose schema Migrate has created.
 func NewAnalyticsStore(db *DB) *AnalyticsStore {
-	return &AnalyticsStore{db: db, abandoned: &queryIDs{ids: make(map[string]struct{})}}
+	return &AnalyticsStore{db: db, abandoned: &queryIDs{ids: make(map[string]struct{})}, spare: make(chan *eventColumns, 1)}
 }
 
 // queryIDs is a set of query ids, safe for concurrent use.
@@ -79,47 +82,69 @@ var (
 	maxDateTime = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
-// eventRow is an AnalyticsEvent in the column types of the events table.
-type eventRow struct {
-	eventID                                   uuid.UUID
-	seq                                       uint16
-	typ, service, userID, sessionID, entityID string
-	amountMinor, revenueMinor                 int64
-	ordersDelta                               int8
-	currency, paymentMethod                   string
-	productID                                 int64
-	quantity                                  int32
-	ts                                        time.Time
-	tsMS                                      uint16
-	metadata                                  string
+// eventColumns is a batch of AnalyticsEvents in the column types of the events table,
+// column by column in the order of insert_events.sql. An insert takes the store's spare
+// columns and leaves them emptied, so that a batch of the ingester's does not allocate
+// its columns, nor a row struct per event, again; the store keeps one set, as large as
+// the largest batch it inserted.
+type eventColumns struct {
+	ids                                  []uuid.UUID
+	seqs, tsMS                           []uint16
+	types, services, users, sessions     []string
+	entities, currencies, methods, metas []string
+	amounts, revenues, products          []int64
+	orders                               []int8
+	quantities                           []int32
+	times                                []time.Time
 }
 
-// fromDomainEvent converts and checks one row: the event id must be a UUID and every
-// number must fit its column, so that a bad row fails the batch before anything is sent.
-func fromDomainEvent(e domain.AnalyticsEvent) (eventRow, error) {
+// add converts, checks and appends one row: the event id must be a UUID and every number
+// must fit its column, so that a bad row fails the batch before anything is sent. It
+// appends nothing when it returns an error.
+func (c *eventColumns) add(e *domain.AnalyticsEvent) error {
 	id, err := uuid.Parse(e.EventID)
 	if err != nil {
-		return eventRow{}, fmt.Errorf("event id %q is not a UUID", e.EventID)
+		return fmt.Errorf("event id %q is not a UUID", e.EventID)
 	}
 	switch {
 	case e.Seq < 0 || e.Seq > math.MaxUint16:
-		return eventRow{}, fmt.Errorf("seq %d is out of range", e.Seq)
+		return fmt.Errorf("seq %d is out of range", e.Seq)
 	case e.OrdersDelta < math.MinInt8 || e.OrdersDelta > math.MaxInt8:
-		return eventRow{}, fmt.Errorf("orders delta %d is out of range", e.OrdersDelta)
+		return fmt.Errorf("orders delta %d is out of range", e.OrdersDelta)
 	case e.Quantity < math.MinInt32 || e.Quantity > math.MaxInt32:
-		return eventRow{}, fmt.Errorf("quantity %d is out of range", e.Quantity)
+		return fmt.Errorf("quantity %d is out of range", e.Quantity)
 	case e.At.Before(minDateTime) || !e.At.Before(maxDateTime):
-		return eventRow{}, fmt.Errorf("time %s is out of range", e.At.Format(time.RFC3339))
+		return fmt.Errorf("time %s is out of range", e.At.Format(time.RFC3339))
 	}
 	at := e.At.UTC()
-	return eventRow{
-		eventID: id, seq: uint16(e.Seq), typ: e.Type, service: e.Service, userID: e.UserID,
-		sessionID: e.SessionID, entityID: e.EntityID, amountMinor: e.AmountMinor,
-		revenueMinor: e.RevenueMinor, ordersDelta: int8(e.OrdersDelta), currency: e.Currency,
-		paymentMethod: e.PaymentMethod, productID: e.ProductID, quantity: int32(e.Quantity),
-		ts: at.Truncate(time.Second), tsMS: uint16(at.Nanosecond() / int(time.Millisecond)),
-		metadata: e.Metadata,
-	}, nil
+	c.ids, c.seqs = append(c.ids, id), append(c.seqs, uint16(e.Seq))
+	c.types, c.services, c.users = append(c.types, e.Type), append(c.services, e.Service), append(c.users, e.UserID)
+	c.sessions, c.entities = append(c.sessions, e.SessionID), append(c.entities, e.EntityID)
+	c.amounts, c.revenues = append(c.amounts, e.AmountMinor), append(c.revenues, e.RevenueMinor)
+	c.orders, c.currencies = append(c.orders, int8(e.OrdersDelta)), append(c.currencies, e.Currency)
+	c.methods, c.products = append(c.methods, e.PaymentMethod), append(c.products, e.ProductID)
+	c.quantities = append(c.quantities, int32(e.Quantity))
+	c.times = append(c.times, at.Truncate(time.Second))
+	c.tsMS = append(c.tsMS, uint16(at.Nanosecond()/int(time.Millisecond)))
+	c.metas = append(c.metas, e.Metadata)
+	return nil
+}
+
+// values returns the columns, in the order of insert_events.sql.
+func (c *eventColumns) values() []any {
+	return []any{c.ids, c.seqs, c.types, c.services, c.users, c.sessions, c.entities, c.amounts,
+		c.revenues, c.orders, c.currencies, c.methods, c.products, c.quantities, c.times, c.tsMS, c.metas}
+}
+
+// reset empties the columns, keeping their memory but not the strings they held.
+func (c *eventColumns) reset() {
+	for _, col := range []*[]string{&c.types, &c.services, &c.users, &c.sessions, &c.entities, &c.currencies, &c.methods, &c.metas} {
+		clear(*col)
+		*col = (*col)[:0]
+	}
+	c.ids, c.seqs, c.tsMS = c.ids[:0], c.seqs[:0], c.tsMS[:0]
+	c.amounts, c.revenues, c.products = c.amounts[:0], c.revenues[:0], c.products[:0]
+	c.orders, c.quantities, c.times = c.orders[:0], c.quantities[:0], c.times[:0]
 }
 
 // Insert stores the rows in one batch (one INSERT with an explicit column list, sent in
@@ -138,18 +163,28 @@ func (s *AnalyticsStore) Insert(ctx context.Context, rows []domain.AnalyticsEven
 	if len(rows) == 0 {
 		return nil
 	}
-	converted := make([]eventRow, len(rows))
-	for i, e := range rows {
-		r, err := fromDomainEvent(e)
-		if err != nil {
-			return fmt.Errorf("analytics row %d (event %s, seq %d): %w", i, e.EventID, e.Seq, err)
+	var cols *eventColumns
+	select {
+	case cols = <-s.spare:
+	default:
+		cols = new(eventColumns) // another insert runs
+	}
+	defer func() {
+		cols.reset()
+		select {
+		case s.spare <- cols:
+		default:
 		}
-		converted[i] = r
+	}()
+	for i := range rows {
+		if err := cols.add(&rows[i]); err != nil {
+			return fmt.Errorf("analytics row %d (event %s, seq %d): %w", i, rows[i].EventID, rows[i].Seq, err)
+		}
 	}
 	ctx, cancel := withBudget(ctx, defaultInsertBudget)
 	defer cancel()
 	id := uuid.NewString()
-	if err := s.send(ch.Context(ctx, ch.WithQueryID(id)), converted); err != nil {
+	if err := s.send(ch.Context(ctx, ch.WithQueryID(id)), cols); err != nil {
 		s.abandoned.add(id)
 		return classify(ctx, fmt.Sprintf("inserting %d analytics rows", len(rows)), err)
 	}
@@ -183,7 +218,7 @@ func (s *AnalyticsStore) settle(ctx context.Context) error {
 	return nil
 }
 
-func (s *AnalyticsStore) send(ctx context.Context, rows []eventRow) (err error) {
+func (s *AnalyticsStore) send(ctx context.Context, cols *eventColumns) (err error) {
 	batch, err := s.db.Conn.PrepareBatch(ctx, insertEventsSQL.sql)
 	if err != nil {
 		return err
@@ -195,35 +230,12 @@ func (s *AnalyticsStore) send(ctx context.Context, rows []eventRow) (err error) 
 	}()
 	// Column by column: a row at a time boxes each of its 17 values in an interface and
 	// converts it on its own, a third of the ingester's work in its profile.
-	for i, values := range columns(rows) {
+	for i, values := range cols.values() {
 		if err := batch.Column(i).Append(values); err != nil {
 			return fmt.Errorf("appending column %d: %w", i, err)
 		}
 	}
 	return batch.Send()
-}
-
-// columns returns the values of rows by column, in the order of insert_events.sql.
-func columns(rows []eventRow) []any {
-	n := len(rows)
-	var (
-		ids                                  = make([]uuid.UUID, n)
-		seqs, tsMS                           = make([]uint16, n), make([]uint16, n)
-		types, services, users, sessions     = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		entities, currencies, methods, metas = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		amounts, revenues, products          = make([]int64, n), make([]int64, n), make([]int64, n)
-		orders                               = make([]int8, n)
-		quantities                           = make([]int32, n)
-		times                                = make([]time.Time, n)
-	)
-	for i := range rows {
-		r := &rows[i]
-		ids[i], seqs[i], types[i], services[i], users[i], sessions[i], entities[i] = r.eventID, r.seq, r.typ, r.service, r.userID, r.sessionID, r.entityID
-		amounts[i], revenues[i], orders[i], currencies[i], methods[i] = r.amountMinor, r.revenueMinor, r.ordersDelta, r.currency, r.paymentMethod
-		products[i], quantities[i], times[i], tsMS[i], metas[i] = r.productID, r.quantity, r.ts, r.tsMS, r.metadata
-	}
-	return []any{ids, seqs, types, services, users, sessions, entities, amounts, revenues, orders,
-		currencies, methods, products, quantities, times, tsMS, metas}
 }
 
 // ExistingEventIDs returns which of ids already have rows in the events table: the map

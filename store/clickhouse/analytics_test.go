@@ -97,6 +97,16 @@ func TestInsertRejectsABadRowBeforeSendingAny(t *testing.T) {
 	if n != 0 {
 		t.Errorf("events holds %d rows after failed inserts, want 0", n)
 	}
+	// The failed inserts' columns, which the next insert reuses, hold none of their rows.
+	if err := s.Insert(ctx, []domain.AnalyticsEvent{good}); err != nil {
+		t.Fatalf("Insert after the failed ones: %v", err)
+	}
+	if err := db.Conn.QueryRow(ctx, "SELECT count() FROM events").Scan(&n); err != nil {
+		t.Fatalf("counting events: %v", err)
+	}
+	if n != 1 {
+		t.Errorf("events holds %d rows after one good insert of one row, want 1", n)
+	}
 	if err := s.Insert(ctx, nil); err != nil {
 		t.Errorf("Insert(nil) = %v, want nil", err)
 	}
