@@ -167,7 +167,7 @@ func (s *AnalyticsStore) Insert(ctx context.Context, rows []domain.AnalyticsEven
 	select {
 	case cols = <-s.spare:
 	default:
-		cols = new(eventColumns) // another insert runs
+		cols = new(eventColumns) // the first insert, or one beside another
 	}
 	defer func() {
 		cols.reset()
